@@ -1,0 +1,176 @@
+//! Authorization with Cedar: the loaded policy set ([`PolicyBundle`]), the entities built for
+//! one check, the evaluation, and the policy-test runner behind `portier test`.
+//!
+//! Portier's code knows only the entity types it builds from its store (`User`, `Account`,
+//! `Service`, `Staff`, `Grant`); grants, actions and action groups come from the schema, so a
+//! security team extends the model by editing `schemas/` and `policies/` alone.
+
+mod entities;
+mod evaluate;
+mod load;
+pub mod policy_tests;
+pub mod request;
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::str::FromStr;
+
+use cedar_policy::{Effect, EntityTypeName, EntityUid, PolicyId, PolicySet, Schema};
+
+pub use entities::build_entities;
+pub use evaluate::Verdict;
+pub use load::{load, LoadError};
+pub use request::{CheckBody, CheckRequest, Consistency, EntityRef};
+
+/// Entity types whose facts Portier keeps; a caller may never supply entities of these types.
+pub const STORE_OWNED_TYPES: [&str; 5] = ["User", "Account", "Service", "Staff", "Grant"];
+
+/// The entity types Portier's code builds, parsed once.
+#[derive(Debug, Clone)]
+pub struct CoreTypes {
+    /// Principals: people who log in.
+    pub user: EntityTypeName,
+    /// The billed customer.
+    pub account: EntityTypeName,
+    /// Products with assignees.
+    pub service: EntityTypeName,
+    /// Hosting staff.
+    pub staff: EntityTypeName,
+    /// The grant enum.
+    pub grant: EntityTypeName,
+}
+
+/// A validated policy set with its schema and what Portier derives from them.
+/// Immutable: a reload builds a new bundle and swaps it in whole.
+pub struct PolicyBundle {
+    schema: Schema,
+    policies: PolicySet,
+    revision: String,
+    grants: BTreeSet<String>,
+    types: CoreTypes,
+    /// Action id (`payInvoice`) → its uid and the resource types it applies to.
+    actions: HashMap<String, (EntityUid, HashSet<EntityTypeName>)>,
+    /// Resource type → actions a `User` may be asked about on it (for allowed-actions).
+    actions_by_resource: HashMap<EntityTypeName, Vec<EntityUid>>,
+    /// Types that belong to an account (the Account type itself and its children).
+    account_scoped: HashSet<EntityTypeName>,
+    forbids: HashSet<PolicyId>,
+}
+
+impl PolicyBundle {
+    fn new(
+        schema: Schema,
+        policies: PolicySet,
+        revision: String,
+        grants: BTreeSet<String>,
+    ) -> Result<Self, String> {
+        let declared: HashSet<&EntityTypeName> = schema.entity_types().collect();
+        let parse = |name: &str| -> Result<EntityTypeName, String> {
+            let ty = EntityTypeName::from_str(name).map_err(|e| e.to_string())?;
+            if declared.contains(&ty) {
+                Ok(ty)
+            } else {
+                Err(format!("schemas: Portier needs the entity type `{name}` to be declared"))
+            }
+        };
+        let types = CoreTypes {
+            user: parse("User")?,
+            account: parse("Account")?,
+            service: parse("Service")?,
+            staff: parse("Staff")?,
+            grant: parse("Grant")?,
+        };
+        let mut actions: HashMap<String, (EntityUid, HashSet<EntityTypeName>)> = HashMap::new();
+        let mut actions_by_resource: HashMap<EntityTypeName, Vec<EntityUid>> = HashMap::new();
+        for env in schema.request_envs() {
+            let entry = actions
+                .entry(env.action().id().unescaped().to_owned())
+                .or_insert_with(|| (env.action().clone(), HashSet::new()));
+            entry.1.insert(env.resource().clone());
+            if env.principal() == &types.user {
+                actions_by_resource.entry(env.resource().clone()).or_default().push(env.action().clone());
+            }
+        }
+        for list in actions_by_resource.values_mut() {
+            list.sort_by(|a, b| a.id().unescaped().cmp(b.id().unescaped()));
+            list.dedup();
+        }
+        let account_scoped = declared
+            .iter()
+            .filter(|ty| {
+                **ty == &types.account
+                    || schema.ancestors(ty).is_some_and(|mut a| a.any(|p| p == &types.account))
+            })
+            .map(|ty| (*ty).clone())
+            .collect();
+        let forbids = policies.policies().filter(|p| p.effect() == Effect::Forbid).map(|p| p.id().clone()).collect();
+        Ok(PolicyBundle { schema, policies, revision, grants, types, actions, actions_by_resource, account_scoped, forbids })
+    }
+
+    /// The content hash of the files this bundle was loaded from.
+    pub fn revision(&self) -> &str {
+        &self.revision
+    }
+
+    /// The schema, for building entities and requests.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// The policies, renamed to their `@id`s.
+    pub fn policies(&self) -> &PolicySet {
+        &self.policies
+    }
+
+    /// The core entity types.
+    pub fn types(&self) -> &CoreTypes {
+        &self.types
+    }
+
+    /// The grants the schema declares (the values of `entity Grant enum`).
+    pub fn grants(&self) -> &BTreeSet<String> {
+        &self.grants
+    }
+
+    /// Checks each grant against the schema; the error names the first unknown one's index.
+    pub fn check_grants(&self, grants: &[String]) -> Result<(), (usize, String)> {
+        match grants.iter().position(|g| !self.grants.contains(g)) {
+            None => Ok(()),
+            Some(i) => Err((i, format!(
+                "unknown grant {:?}; the schema declares: {}",
+                grants[i],
+                self.grants.iter().cloned().collect::<Vec<_>>().join(", ")
+            ))),
+        }
+    }
+
+    /// The action with this id, if the schema declares it as a requestable action (not a group).
+    pub fn action(&self, id: &str) -> Option<&(EntityUid, HashSet<EntityTypeName>)> {
+        self.actions.get(id)
+    }
+
+    /// Actions a user may be asked about on this resource type, sorted by name.
+    pub fn actions_for_resource(&self, ty: &EntityTypeName) -> &[EntityUid] {
+        self.actions_by_resource.get(ty).map_or(&[], Vec::as_slice)
+    }
+
+    /// The first action (by name) that applies to the named resource type, if any.
+    pub fn first_action_for(&self, name: &str) -> Option<String> {
+        let ty = EntityTypeName::from_str(name).ok()?;
+        self.actions_for_resource(&ty).first().map(|a| a.id().unescaped().to_owned())
+    }
+
+    /// Whether entities of this type belong to an account (so a check needs the account).
+    pub fn is_account_scoped(&self, ty: &EntityTypeName) -> bool {
+        self.account_scoped.contains(ty)
+    }
+
+    /// Whether the schema declares this entity type.
+    pub fn declares(&self, ty: &EntityTypeName) -> bool {
+        self.schema.entity_types().any(|t| t == ty)
+    }
+
+    /// Whether a policy is a `forbid` (its errors make the answer deny: fail closed).
+    fn is_forbid(&self, id: &PolicyId) -> bool {
+        self.forbids.contains(id)
+    }
+}

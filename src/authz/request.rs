@@ -1,0 +1,211 @@
+//! A check as the portal sends it ([`CheckBody`]) and as Portier evaluates it
+//! ([`CheckRequest`]): parsing resolves every name against the schema and reports the first
+//! problem as a 400 naming its field.
+
+use std::str::FromStr;
+
+use cedar_policy::{Context, Entity, EntityId, EntityTypeName, EntityUid};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{PolicyBundle, STORE_OWNED_TYPES};
+use crate::domain::{parse_id, AccountId, UserId};
+use crate::error::{Error, Result};
+
+/// Most caller-supplied entities accepted in one check.
+pub const MAX_SUPPLIED_ENTITIES: usize = 50;
+
+/// An entity reference: `"alice"` (principal only), `"User::\"alice\""`, or `{"type","id"}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum EntityRef {
+    /// `Type::"id"`, or a bare id where a default type applies.
+    Text(String),
+    /// `{"type": "Invoice", "id": "inv-9"}`.
+    Typed {
+        /// Entity type name.
+        #[serde(rename = "type")]
+        ty: String,
+        /// Entity id.
+        id: String,
+    },
+}
+
+/// Whether a check may be answered from the cache.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Consistency {
+    /// From the cache when a valid entry exists.
+    #[default]
+    Cached,
+    /// Always evaluated against the store.
+    Fresh,
+}
+
+/// The body of `POST /v1/check`, and one item of a batch.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckBody {
+    /// Who asks: a user.
+    pub principal: EntityRef,
+    /// What they want to do: an action id such as `payInvoice`.
+    pub action: String,
+    /// On what.
+    pub resource: EntityRef,
+    /// The account the resource belongs to; implied when the resource is an Account.
+    #[serde(default)]
+    pub account: Option<String>,
+    /// Request context, typed by the schema.
+    #[serde(default)]
+    pub context: Option<Value>,
+    /// Extra entities in Cedar's JSON entity format, of types Portier does not store.
+    #[serde(default)]
+    pub entities: Option<Vec<Value>>,
+    /// `fresh` bypasses the cache.
+    #[serde(default)]
+    pub consistency: Consistency,
+}
+
+/// Who a request is evaluated for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Principal {
+    /// A portal user, looked up in the store.
+    User(UserId),
+    /// Hosting staff (admin token, no actor). Never reachable from the check routes.
+    Staff,
+    /// Any other entity (a contact, say): never allowed anything.
+    NotAUser,
+}
+
+/// A check resolved against the schema, ready for the store and Cedar.
+#[derive(Debug, Clone)]
+pub struct CheckRequest {
+    /// Who asks.
+    pub principal: Principal,
+    /// The principal as a Cedar uid.
+    pub principal_uid: EntityUid,
+    /// The action uid.
+    pub action: EntityUid,
+    /// The resource uid.
+    pub resource: EntityUid,
+    /// The account involved, when the resource belongs to one.
+    pub account: Option<AccountId>,
+    /// Context, validated for the action.
+    pub context: Context,
+    /// Context as sent (canonical JSON: keys sorted), for the cache key.
+    pub context_json: Value,
+    /// Caller-supplied entities, validated.
+    pub supplied: Vec<Entity>,
+    /// Supplied entities as sent, for the cache key.
+    pub supplied_json: Vec<Value>,
+    /// Whether the cache may answer.
+    pub consistency: Consistency,
+}
+
+impl PolicyBundle {
+    /// Resolves a portal's check. Only `User` principals are evaluated: any other type is
+    /// parsed but denied, and `Staff` can never be claimed from outside.
+    pub fn parse_check(&self, body: CheckBody) -> Result<CheckRequest> {
+        let principal_uid = self.entity_uid(&body.principal, Some(&self.types().user), "principal")?;
+        let principal = if principal_uid.type_name() == &self.types().user {
+            Principal::User(UserId::from_str(principal_uid.id().unescaped()).map_err(|e| Error::bad_field("principal.id", e))?)
+        } else {
+            Principal::NotAUser
+        };
+        let action_id = body.action.strip_prefix("Action::\"").and_then(|a| a.strip_suffix('"')).unwrap_or(&body.action);
+        let Some((action, resource_types)) = self.action(action_id) else {
+            return Err(Error::bad_field("action", format!("unknown action {:?}: the schema declares no such requestable action", body.action)));
+        };
+        let resource = self.entity_uid(&body.resource, None, "resource")?;
+        if !resource_types.contains(resource.type_name()) {
+            return Err(Error::bad_field("resource", format!("action {action_id} does not apply to resource type {}", resource.type_name())));
+        }
+        let account = self.resolve_account(&resource, body.account)?;
+        let context_json = body.context.unwrap_or_else(|| Value::Object(Default::default()));
+        if !context_json.is_object() {
+            return Err(Error::bad_field("context", "must be a JSON object"));
+        }
+        let context = Context::from_json_value(context_json.clone(), Some((self.schema(), action)))
+            .map_err(|e| Error::bad_field("context", e.to_string()))?;
+        let supplied_json = body.entities.unwrap_or_default();
+        let supplied = self.parse_supplied(&supplied_json)?;
+        Ok(CheckRequest {
+            principal,
+            principal_uid,
+            action: action.clone(),
+            resource,
+            account,
+            context,
+            context_json,
+            supplied,
+            supplied_json,
+            consistency: body.consistency,
+        })
+    }
+
+    /// The uid of a declared entity type; `default_type` applies to bare ids.
+    fn entity_uid(&self, reference: &EntityRef, default_type: Option<&EntityTypeName>, field: &str) -> Result<EntityUid> {
+        let (ty, id) = match reference {
+            EntityRef::Typed { ty, id } => {
+                let ty = EntityTypeName::from_str(ty).map_err(|e| Error::bad_field(format!("{field}.type"), e.to_string()))?;
+                (ty, id.clone())
+            }
+            EntityRef::Text(text) if text.contains("::") => {
+                let uid = EntityUid::from_str(text)
+                    .map_err(|e| Error::bad_field(field, format!("expected Type::\"id\": {e}")))?;
+                (uid.type_name().clone(), uid.id().unescaped().to_owned())
+            }
+            EntityRef::Text(id) => match default_type {
+                Some(ty) => (ty.clone(), id.clone()),
+                None => return Err(Error::bad_field(field, "expected {\"type\", \"id\"} or Type::\"id\"")),
+            },
+        };
+        if !self.declares(&ty) {
+            return Err(Error::bad_field(format!("{field}.type"), format!("entity type {ty} is not declared in the schema")));
+        }
+        parse_id(&id).map_err(|e| Error::bad_field(format!("{field}.id"), e))?;
+        Ok(EntityUid::from_type_name_and_id(ty, EntityId::new(id)))
+    }
+
+    fn resolve_account(&self, resource: &EntityUid, account: Option<String>) -> Result<Option<AccountId>> {
+        let ty = resource.type_name();
+        if ty == &self.types().account {
+            let id = resource.id().unescaped();
+            if account.as_deref().is_some_and(|a| a != id) {
+                return Err(Error::bad_field("account", "differs from the Account given as resource"));
+            }
+            return Ok(Some(AccountId::from_str(id).map_err(|e| Error::bad_field("resource.id", e))?));
+        }
+        if !self.is_account_scoped(ty) {
+            return Ok(None);
+        }
+        match account {
+            Some(id) => Ok(Some(AccountId::from_str(&id).map_err(|e| Error::bad_field("account", e))?)),
+            None => Err(Error::bad_field("account", format!("required: a {ty} belongs to an account"))),
+        }
+    }
+
+    fn parse_supplied(&self, values: &[Value]) -> Result<Vec<Entity>> {
+        if values.len() > MAX_SUPPLIED_ENTITIES {
+            return Err(Error::bad_field("entities", format!("at most {MAX_SUPPLIED_ENTITIES} entities")));
+        }
+        let store_owned = |uid: &EntityUid| STORE_OWNED_TYPES.contains(&uid.type_name().basename());
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, value)| {
+                let field = format!("entities[{i}]");
+                let entity = Entity::from_json_value(value.clone(), Some(self.schema()))
+                    .map_err(|e| Error::bad_field(&field, e.to_string()))?;
+                if store_owned(&entity.uid()) {
+                    return Err(Error::bad_field(&field, format!("{} entities come from Portier's store and cannot be supplied", entity.uid().type_name())));
+                }
+                let (uid, attrs, parents) = entity.into_inner();
+                if parents.iter().any(store_owned) {
+                    return Err(Error::bad_field(format!("{field}.parents"), "parents of a type Portier stores cannot be supplied; the resource's account comes from `account`"));
+                }
+                Entity::new(uid, attrs, parents).map_err(|e| Error::bad_field(&field, e.to_string()))
+            })
+            .collect()
+    }
+}

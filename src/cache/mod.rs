@@ -1,0 +1,99 @@
+//! The decision cache and the data revisions that keep it honest.
+//!
+//! A cached decision is keyed by the policy revision, the current data revisions of the
+//! principal and the account involved, and the whole request. A write bumps the revisions
+//! it touches after its commit, so the next check computes a new key and misses: an old
+//! decision is never looked up again, it only ages out. Revisions are read before the store,
+//! so a check racing a write can at worst cache under the old key, which nobody reads.
+
+mod memory;
+
+use sha2::{Digest, Sha256};
+
+pub use memory::MemoryCache;
+
+use crate::authz::{CheckRequest, Verdict};
+
+/// Something whose changes invalidate cached decisions.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Revisioned {
+    /// A user: status, memberships, grants.
+    User(String),
+    /// An account: status, owner, service assignments.
+    Account(String),
+}
+
+impl Revisioned {
+    fn key(&self) -> String {
+        match self {
+            Revisioned::User(id) => format!("u:{id}"),
+            Revisioned::Account(id) => format!("a:{id}"),
+        }
+    }
+}
+
+/// The cache Portier runs with.
+#[derive(Clone)]
+pub enum DecisionCache {
+    /// In-process, for a single instance.
+    Memory(MemoryCache),
+}
+
+/// A cache key: 256 bits over everything a decision depends on.
+pub type CacheKey = [u8; 32];
+
+impl DecisionCache {
+    /// The cache key for `request` under the current revisions, or `None` when the cache
+    /// cannot tell the revisions (then the check is evaluated and not cached).
+    pub async fn key_for(&self, policy_revision: &str, request: &CheckRequest) -> Option<CacheKey> {
+        let subjects = subjects(request);
+        let revisions = match self {
+            DecisionCache::Memory(cache) => cache.revisions(&subjects),
+        };
+        let mut hash = Sha256::new();
+        hash.update(policy_revision.as_bytes());
+        for rev in revisions {
+            hash.update(rev.to_le_bytes());
+        }
+        let canonical = serde_json::json!([
+            request.principal_uid.to_string(),
+            request.action.to_string(),
+            request.resource.to_string(),
+            request.account.as_ref().map(|a| a.as_str()),
+            request.context_json,
+            request.supplied_json,
+        ]);
+        hash.update(canonical.to_string().as_bytes());
+        Some(hash.finalize().into())
+    }
+
+    /// The cached verdict for `key`, if any.
+    pub async fn get(&self, key: &CacheKey) -> Option<Verdict> {
+        match self {
+            DecisionCache::Memory(cache) => cache.get(key).await,
+        }
+    }
+
+    /// Caches a verdict.
+    pub async fn put(&self, key: CacheKey, verdict: &Verdict) {
+        match self {
+            DecisionCache::Memory(cache) => cache.put(key, verdict).await,
+        }
+    }
+
+    /// Invalidates every decision that involves one of `changed`. Call after the commit.
+    pub async fn bump(&self, changed: &[Revisioned]) {
+        match self {
+            DecisionCache::Memory(cache) => cache.bump(changed),
+        }
+    }
+}
+
+/// What a request's decision depends on besides the policies: its principal and account.
+fn subjects(request: &CheckRequest) -> Vec<Revisioned> {
+    let mut subjects = vec![Revisioned::User(request.principal_uid.id().unescaped().to_owned())];
+    if let Some(account) = &request.account {
+        subjects.push(Revisioned::Account(account.as_str().to_owned()));
+    }
+    subjects
+}

@@ -1,0 +1,209 @@
+//! The check pipeline, shared by the HTTP routes, the management routes' own authorization
+//! and `portier check`: cache → store → entities → Cedar → cache.
+//!
+//! Fail closed: a store error is an error (503/500), never a decision; an unknown principal
+//! or account is a deny; a forbid that failed to evaluate turns an allow into a deny.
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use cedar_policy::{Context, EntityId, EntityTypeName, EntityUid, Request};
+use serde::Serialize;
+
+use crate::authz::{build_entities, CheckBody, CheckRequest, Consistency, PolicyBundle, Verdict};
+use crate::authz::request::Principal;
+use crate::cache::{DecisionCache, Revisioned};
+use crate::domain::{AccountId, Actor, ServiceId, UserId};
+use crate::error::{Error, Result};
+use crate::store::{CheckFacts, Store};
+
+/// A decision as the API returns it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Decision {
+    /// `allow` or `deny`.
+    pub decision: &'static str,
+    /// Ids of the deciding policies.
+    pub reasons: Vec<String>,
+    /// Policies that failed to evaluate.
+    pub errors: Vec<String>,
+    /// Unique per answer, for correlating with the decision log.
+    pub decision_id: String,
+    /// The policy set that decided.
+    pub policy_revision: String,
+    /// Whether the answer came from the cache.
+    pub cached: bool,
+}
+
+impl Decision {
+    fn new(verdict: Verdict, policy_revision: &str, cached: bool) -> Self {
+        Decision {
+            decision: if verdict.allow { "allow" } else { "deny" },
+            reasons: verdict.reasons,
+            errors: verdict.errors,
+            decision_id: uuid::Uuid::now_v7().to_string(),
+            policy_revision: policy_revision.to_owned(),
+            cached,
+        }
+    }
+
+    /// Whether the decision is allow.
+    pub fn is_allow(&self) -> bool {
+        self.decision == "allow"
+    }
+}
+
+/// Decides checks. Cheap to clone.
+#[derive(Clone)]
+pub struct Checker {
+    store: Store,
+    cache: DecisionCache,
+    policies: Arc<ArcSwap<PolicyBundle>>,
+}
+
+impl Checker {
+    /// A checker over a store, a cache and the current policy set.
+    pub fn new(store: Store, cache: DecisionCache, policies: Arc<ArcSwap<PolicyBundle>>) -> Self {
+        Checker { store, cache, policies }
+    }
+
+    /// The policy set in force now. Hold the returned `Arc` for a whole request, so a reload
+    /// in between never mixes two sets.
+    pub fn bundle(&self) -> Arc<PolicyBundle> {
+        self.policies.load_full()
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Parses and decides a portal's check.
+    pub async fn check(&self, body: CheckBody) -> Result<Decision> {
+        let bundle = self.bundle();
+        let request = bundle.parse_check(body)?;
+        self.decide(&bundle, &request).await
+    }
+
+    /// Decides a parsed check.
+    pub async fn decide(&self, bundle: &PolicyBundle, request: &CheckRequest) -> Result<Decision> {
+        let key = match request.consistency {
+            Consistency::Cached => self.cache.key_for(bundle.revision(), request).await,
+            Consistency::Fresh => None,
+        };
+        if let Some(key) = &key {
+            if let Some(verdict) = self.cache.get(key).await {
+                return Ok(Decision::new(verdict, bundle.revision(), true));
+            }
+        }
+        let facts = self.facts(request).await?;
+        let verdict = evaluate(bundle, request, &facts)?;
+        if let (Some(key), true) = (key, verdict.errors.is_empty()) {
+            self.cache.put(key, &verdict).await;
+        }
+        Ok(Decision::new(verdict, bundle.revision(), false))
+    }
+
+    /// Every action the schema applies to the request's resource type that is allowed,
+    /// evaluated over one read of the store. `request.action` is ignored.
+    pub async fn allowed_actions(&self, bundle: &PolicyBundle, request: &CheckRequest) -> Result<Vec<String>> {
+        let facts = self.facts(request).await?;
+        let mut allowed = Vec::new();
+        for action in bundle.actions_for_resource(request.resource.type_name()) {
+            let mut one = request.clone();
+            one.action = action.clone();
+            one.context = Context::from_json_value(request.context_json.clone(), Some((bundle.schema(), action)))
+                .map_err(|e| Error::bad_field("context", format!("for {}: {e}", action.id().unescaped())))?;
+            if evaluate(bundle, &one, &facts)?.allow {
+                allowed.push(action.id().unescaped().to_owned());
+            }
+        }
+        Ok(allowed)
+    }
+
+    /// Authorizes a management call: `actor` doing `action` on `target`. Never cached.
+    /// A deny is a `403` naming the deciding policies.
+    pub async fn authorize(&self, actor: &Actor, action: &str, target: Target<'_>) -> Result<()> {
+        let bundle = self.bundle();
+        let types = bundle.types();
+        let (resource, account) = match target {
+            Target::User(id) => (uid(&types.user, id.as_str()), None),
+            Target::Account(id) => (uid(&types.account, id.as_str()), Some(id)),
+            Target::Service(account, id) => (uid(&types.service, id.as_str()), Some(account)),
+        };
+        let (action_uid, _) = bundle
+            .action(action)
+            .ok_or_else(|| Error::Internal(anyhow::anyhow!("the schema lacks the action {action}")))?;
+        let (principal, principal_uid) = match actor {
+            Actor::User(id) => (Principal::User(id.clone()), uid(&bundle.types().user, id.as_str())),
+            Actor::Staff => (Principal::Staff, uid(&bundle.types().staff, "staff")),
+        };
+        let request = CheckRequest {
+            principal,
+            principal_uid,
+            action: action_uid.clone(),
+            resource,
+            account: account.cloned(),
+            context: Context::empty(),
+            context_json: serde_json::json!({}),
+            supplied: Vec::new(),
+            supplied_json: Vec::new(),
+            consistency: Consistency::Fresh,
+        };
+        let decision = self.decide(&bundle, &request).await?;
+        if decision.is_allow() {
+            Ok(())
+        } else {
+            Err(Error::forbidden(action, decision.reasons))
+        }
+    }
+
+    /// Makes every cached decision involving `changed` unreachable. Call after a commit.
+    pub async fn changed(&self, changed: &[Revisioned]) {
+        self.cache.bump(changed).await;
+    }
+
+    async fn facts(&self, request: &CheckRequest) -> Result<CheckFacts> {
+        let user = match &request.principal {
+            Principal::User(id) => Some(id),
+            Principal::Staff => None,
+            Principal::NotAUser => return Ok(CheckFacts::default()),
+        };
+        let service = (request.resource.type_name().basename() == "Service").then(|| request.resource.id().unescaped());
+        self.store.check_facts(user, request.account.as_ref(), service).await
+    }
+}
+
+/// What a management call acts on.
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    /// A user's own record.
+    User(&'a UserId),
+    /// An account (and user management within it).
+    Account(&'a AccountId),
+    /// A service of an account.
+    Service(&'a AccountId, &'a ServiceId),
+}
+
+/// The entity uid `Type::"id"`.
+pub fn uid(ty: &EntityTypeName, id: &str) -> EntityUid {
+    EntityUid::from_type_name_and_id(ty.clone(), EntityId::new(id))
+}
+
+/// Evaluates a request over facts; unknown principals and accounts are denied up front.
+fn evaluate(bundle: &PolicyBundle, request: &CheckRequest, facts: &CheckFacts) -> Result<Verdict> {
+    let unknown_user = !matches!(request.principal, Principal::Staff) && facts.user.is_none();
+    let unknown_account = request.account.is_some() && facts.account.is_none();
+    if unknown_user || unknown_account {
+        return Ok(Verdict::deny_unknown());
+    }
+    let entities = build_entities(bundle, request, facts)?;
+    let cedar_request = Request::new(
+        request.principal_uid.clone(),
+        request.action.clone(),
+        request.resource.clone(),
+        request.context.clone(),
+        Some(bundle.schema()),
+    )
+    .map_err(|e| Error::bad_field("request", e.to_string()))?;
+    Ok(bundle.evaluate(&cedar_request, &entities))
+}

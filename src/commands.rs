@@ -1,0 +1,97 @@
+//! The subcommands behind `main`: each takes its parsed arguments and does one job.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{bail, Context as _};
+use arc_swap::ArcSwap;
+use rand::RngCore;
+use tokio::net::TcpListener;
+
+use crate::authz::{self, policy_tests, CheckBody, EntityRef, PolicyBundle};
+use crate::cache::{DecisionCache, MemoryCache};
+use crate::check::Checker;
+use crate::config::{CheckArgs, DatabaseArgs, PolicyArgs, Secret, ServeArgs};
+use crate::http::{self, AppState, Tokens};
+use crate::store::Store;
+
+/// `portier serve`: load policies (refusing an invalid set), open the store, listen.
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let bundle = load_policies(&args.policy)?;
+    let store = Store::open(args.database.database_url.expose()).await.context("opening the database")?;
+    let generated = match (&args.admin_token, &args.check_token) {
+        (None, None) => {
+            if !args.bind.ip().is_loopback() {
+                bail!("no token configured: set PORTIER_ADMIN_TOKEN (and PORTIER_CHECK_TOKEN) before listening on {}", args.bind);
+            }
+            Some(Secret::new(random_token()))
+        }
+        _ => None,
+    };
+    let tokens = Tokens::new(args.admin_token.as_ref().or(generated.as_ref()), args.check_token.as_ref());
+    let cache = DecisionCache::Memory(MemoryCache::new(args.cache_capacity, args.cache_ttl()));
+    let revision = bundle.revision().to_owned();
+    let checker = Checker::new(store, cache, Arc::new(ArcSwap::from_pointee(bundle)));
+    let state = AppState { checker, tokens: Arc::new(tokens) };
+    let listener = TcpListener::bind(args.bind).await.with_context(|| format!("binding {}", args.bind))?;
+    tracing::info!(address = %listener.local_addr()?, policy_revision = %revision, "portier listening");
+    if let Some(token) = generated {
+        println!("No token configured; generated an admin token for this run (shown once, loopback only):\n{}", token.expose());
+    }
+    http::serve(listener, http::app(state), http::shutdown_signal()).await?;
+    Ok(())
+}
+
+/// `portier validate`: print `file:line:col: message` per problem; error when any.
+pub fn validate(args: &PolicyArgs) -> anyhow::Result<()> {
+    let bundle = load_policies(args)?;
+    println!("ok: {} policies valid against the schema (revision {})", bundle.policies().policies().count(), bundle.revision());
+    Ok(())
+}
+
+/// `portier test`: run the policy tests; `Ok(false)` when any case failed.
+pub fn test(args: &PolicyArgs) -> anyhow::Result<bool> {
+    let bundle = load_policies(args)?;
+    let tests_dir = args.policies.join("tests");
+    let summary = policy_tests::run(&bundle, &tests_dir, &mut std::io::stdout().lock())
+        .with_context(|| format!("reading {}", tests_dir.display()))?;
+    Ok(summary.failed == 0 && summary.passed > 0)
+}
+
+/// `portier check`: one decision against the database, printed as JSON.
+pub async fn check(args: CheckArgs) -> anyhow::Result<()> {
+    let bundle = load_policies(&args.policy)?;
+    let store = Store::open(args.database.database_url.expose()).await.context("opening the database")?;
+    let cache = DecisionCache::Memory(MemoryCache::new(1, std::time::Duration::from_secs(1)));
+    let checker = Checker::new(store, cache, Arc::new(ArcSwap::from_pointee(bundle)));
+    let body = CheckBody {
+        principal: EntityRef::Text(args.principal),
+        action: args.action,
+        resource: EntityRef::Text(args.resource),
+        account: args.account,
+        context: Some(serde_json::from_str(&args.context).context("--context must be a JSON object")?),
+        entities: None,
+        consistency: authz::Consistency::Fresh,
+    };
+    let decision = checker.check(body).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("{}", serde_json::to_string_pretty(&decision)?);
+    Ok(())
+}
+
+/// `portier migrate`: create the database if needed and apply migrations.
+pub async fn migrate(args: DatabaseArgs) -> anyhow::Result<()> {
+    Store::open(args.database_url.expose()).await.context("migrating the database")?;
+    println!("ok: database migrated");
+    Ok(())
+}
+
+fn load_policies(args: &PolicyArgs) -> anyhow::Result<PolicyBundle> {
+    authz::load(Path::new(&args.policies), Path::new(&args.schemas)).map_err(anyhow::Error::from)
+}
+
+/// 256 random bits, hex.
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}

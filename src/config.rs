@@ -1,0 +1,155 @@
+//! Configuration: the command line and its `PORTIER_*` / `DATABASE_URL` environment twins,
+//! parsed once by clap into typed structs. Secrets are [`Secret`], which never prints.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Portier: the authorization sidecar of a hosting client area.
+#[derive(Debug, Parser)]
+#[command(name = "portier", version, about)]
+pub struct Cli {
+    /// Log format: `text` for people, `json` for collectors.
+    #[arg(long, env = "PORTIER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the HTTP API.
+    Serve(ServeArgs),
+    /// Parse and strictly validate the policies against the schemas; exit non-zero on error.
+    Validate(PolicyArgs),
+    /// Run the policy tests in `<policies>/tests/*.json` (the `cedar run-tests` format).
+    Test(PolicyArgs),
+    /// Decide one check against the database, print the answer as JSON.
+    Check(CheckArgs),
+    /// Create the database if missing and apply the migrations.
+    Migrate(DatabaseArgs),
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Where the policies and schemas live.
+#[derive(Debug, Clone, Args)]
+pub struct PolicyArgs {
+    /// Folder of `*.cedar` policy files (default `policies`).
+    #[arg(long, env = "PORTIER_POLICIES", default_value = "policies")]
+    pub policies: PathBuf,
+    /// Folder of `*.cedarschema` files (default `schemas`).
+    #[arg(long, env = "PORTIER_SCHEMAS", default_value = "schemas")]
+    pub schemas: PathBuf,
+}
+
+/// Which database.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// `sqlite://FILE` (created when missing) or `postgres://…` (default `sqlite://portier.db`).
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://portier.db")]
+    pub database_url: Secret,
+}
+
+/// `portier serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (default `127.0.0.1:8180`).
+    #[arg(long, env = "PORTIER_BIND", default_value = "127.0.0.1:8180")]
+    pub bind: SocketAddr,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Token with the `admin` scope: every route, acting as hosting staff.
+    #[arg(long, env = "PORTIER_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<Secret>,
+    /// Token with the `check` scope: the check routes only.
+    #[arg(long, env = "PORTIER_CHECK_TOKEN", hide_env_values = true)]
+    pub check_token: Option<Secret>,
+    /// How long a cached decision may live at most, in seconds (default 300).
+    #[arg(long, env = "PORTIER_CACHE_TTL", default_value_t = 300)]
+    pub cache_ttl_secs: u64,
+    /// How many decisions the in-process cache holds at most (default 100 000).
+    #[arg(long, env = "PORTIER_CACHE_CAPACITY", default_value_t = 100_000)]
+    pub cache_capacity: u64,
+}
+
+impl ServeArgs {
+    /// The cache TTL as a duration.
+    pub fn cache_ttl(&self) -> Duration {
+        Duration::from_secs(self.cache_ttl_secs)
+    }
+}
+
+/// `portier check`: one decision from the command line.
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The user asking, e.g. `alice` or `User::"alice"`.
+    #[arg(long)]
+    pub principal: String,
+    /// The action, e.g. `payInvoice`.
+    #[arg(long)]
+    pub action: String,
+    /// The resource, e.g. `Invoice::"inv-9"`.
+    #[arg(long)]
+    pub resource: String,
+    /// The account the resource belongs to (implied when the resource is an Account).
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Context as a JSON object.
+    #[arg(long, default_value = "{}")]
+    pub context: String,
+}
+
+/// A secret string (token, database URL with password): prints as `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    /// The secret itself; call only where it is used, never to log.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = String;
+    fn from_str(raw: &str) -> Result<Self, String> {
+        if raw.is_empty() {
+            return Err("must not be empty".into());
+        }
+        Ok(Secret(raw.to_owned()))
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}

@@ -1,0 +1,109 @@
+//! The one error type. Every failure a caller can see is a variant here, and every variant
+//! renders as `{"error": {"code", "message", "field"?, "reasons"?}}` with its status code.
+//! Internal errors are logged once, here, and answered with a generic message.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+/// Result with Portier's error.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong, in terms a caller can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request is malformed; `field` names the offending part (`resource.type`, `grants[1]`).
+    #[error("{message}")]
+    BadRequest { field: Option<String>, message: String },
+    /// No or unknown bearer token.
+    #[error("missing or invalid bearer token")]
+    Unauthorized,
+    /// The caller is not allowed; `reasons` are the ids of the deciding Cedar policies.
+    #[error("{message}")]
+    Forbidden { message: String, reasons: Vec<String> },
+    /// The named thing does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The request clashes with what is stored (duplicate, the owner's membership, ...).
+    #[error("{0}")]
+    Conflict(String),
+    /// A dependency (the database) cannot answer now; retry later. Never turned into an allow.
+    #[error("{0}")]
+    Unavailable(String),
+    /// Anything else: logged, answered with a generic 500.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl Error {
+    /// A 400 naming `field`.
+    pub fn bad_field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::BadRequest { field: Some(field.into()), message: message.into() }
+    }
+
+    /// A 403 explained by the policies that decided.
+    pub fn forbidden(action: &str, reasons: Vec<String>) -> Self {
+        Error::Forbidden { message: format!("{action} is not allowed for this actor"), reasons }
+    }
+
+    /// Prefixes the field of a 400 with `prefix` (`checks[3]` + `action` → `checks[3].action`).
+    pub fn in_field(self, prefix: &str) -> Self {
+        match self {
+            Error::BadRequest { field, message } => Error::BadRequest {
+                field: Some(field.map_or_else(|| prefix.to_owned(), |f| format!("{prefix}.{f}"))),
+                message,
+            },
+            other => other,
+        }
+    }
+
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Error::BadRequest { .. } => (StatusCode::BAD_REQUEST, "invalid_request"),
+            Error::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Error::Forbidden { .. } => (StatusCode::FORBIDDEN, "forbidden"),
+            Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(err: sqlx::Error) -> Self {
+        use sqlx::Error as E;
+        match &err {
+            E::RowNotFound => Error::NotFound("row".into()),
+            E::Database(db) if db.is_unique_violation() => {
+                Error::Conflict("a record with the same key already exists".into())
+            }
+            E::Database(db) if db.is_foreign_key_violation() => {
+                Error::Conflict("the record is still referenced, or refers to a missing one".into())
+            }
+            E::PoolTimedOut | E::PoolClosed | E::Io(_) | E::Tls(_) | E::WorkerCrashed => {
+                tracing::warn!(error = %err, "database unavailable");
+                Error::Unavailable("the database is unavailable".into())
+            }
+            _ => Error::Internal(err.into()),
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let mut body = json!({ "code": code, "message": self.to_string() });
+        match &self {
+            Error::BadRequest { field: Some(field), .. } => body["field"] = json!(field),
+            Error::Forbidden { reasons, .. } => body["reasons"] = json!(reasons),
+            Error::Internal(err) => {
+                tracing::error!(error = ?err, "internal error");
+                body["message"] = json!("internal error");
+            }
+            _ => {}
+        }
+        (status, Json(json!({ "error": body }))).into_response()
+    }
+}

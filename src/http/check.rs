@@ -1,0 +1,121 @@
+//! The check routes: what portals call before each action.
+
+use std::time::Instant;
+
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::extract::JsonBody;
+use super::AppState;
+use crate::authz::{CheckBody, EntityRef};
+use crate::check::Decision;
+use crate::error::{Error, Result};
+
+/// Most checks in one batch.
+pub const MAX_BATCH: usize = 100;
+
+/// `POST /v1/check`: allow or deny, with the deciding policies. Unknown principals, accounts
+/// and resources are a deny; undeclared actions or types and malformed bodies a `400`.
+pub async fn check(State(state): State<AppState>, JsonBody(body): JsonBody<CheckBody>) -> Result<Json<Decision>> {
+    let started = Instant::now();
+    let summary = summary(&body);
+    let decision = state.checker.check(body).await?;
+    log_decision(&summary, &decision, started);
+    Ok(Json(decision))
+}
+
+/// `POST /v1/check/batch`: up to 100 checks, answered in order. A malformed item fails the
+/// whole batch with a `400` naming it (`checks[3].action`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchBody {
+    checks: Vec<CheckBody>,
+}
+
+/// Handler of `POST /v1/check/batch`.
+pub async fn batch(State(state): State<AppState>, JsonBody(body): JsonBody<BatchBody>) -> Result<Json<Value>> {
+    if body.checks.len() > MAX_BATCH {
+        return Err(Error::bad_field("checks", format!("at most {MAX_BATCH} checks per batch")));
+    }
+    let bundle = state.checker.bundle();
+    let requests = body
+        .checks
+        .into_iter()
+        .enumerate()
+        .map(|(i, check)| bundle.parse_check(check).map_err(|e| e.in_field(&format!("checks[{i}]"))))
+        .collect::<Result<Vec<_>>>()?;
+    let mut results = Vec::with_capacity(requests.len());
+    for request in &requests {
+        results.push(state.checker.decide(&bundle, request).await?);
+    }
+    Ok(Json(json!({ "results": results })))
+}
+
+/// Body of `POST /v1/allowed-actions`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllowedActionsBody {
+    principal: EntityRef,
+    resource: EntityRef,
+    #[serde(default)]
+    account: Option<String>,
+    #[serde(default)]
+    context: Option<Value>,
+}
+
+/// `POST /v1/allowed-actions`: every action the schema applies to the resource's type that
+/// the principal may do, for drawing the portal's menus in one call.
+pub async fn allowed_actions(State(state): State<AppState>, JsonBody(body): JsonBody<AllowedActionsBody>) -> Result<Json<Value>> {
+    let bundle = state.checker.bundle();
+    let resource_type = match &body.resource {
+        EntityRef::Typed { ty, .. } => ty.clone(),
+        EntityRef::Text(text) => text.split("::").next().unwrap_or_default().to_owned(),
+    };
+    let Some(first) = bundle.first_action_for(&resource_type) else {
+        return Err(Error::bad_field("resource.type", format!("no action applies to {resource_type:?}")));
+    };
+    let probe = CheckBody {
+        principal: body.principal,
+        action: first,
+        resource: body.resource,
+        account: body.account,
+        context: body.context,
+        entities: None,
+        consistency: Default::default(),
+    };
+    let request = bundle.parse_check(probe)?;
+    let actions = state.checker.allowed_actions(&bundle, &request).await?;
+    Ok(Json(json!({ "actions": actions, "policy_revision": bundle.revision() })))
+}
+
+struct Summary {
+    principal: String,
+    action: String,
+    resource: String,
+}
+
+fn summary(body: &CheckBody) -> Summary {
+    let show = |r: &EntityRef| match r {
+        EntityRef::Text(t) => t.clone(),
+        EntityRef::Typed { ty, id } => format!("{ty}::{id:?}"),
+    };
+    Summary { principal: show(&body.principal), action: body.action.clone(), resource: show(&body.resource) }
+}
+
+/// One event per check: the decision log.
+fn log_decision(summary: &Summary, decision: &Decision, started: Instant) {
+    tracing::info!(
+        target: "portier::decision",
+        decision_id = %decision.decision_id,
+        principal = %summary.principal,
+        action = %summary.action,
+        resource = %summary.resource,
+        decision = decision.decision,
+        reasons = ?decision.reasons,
+        cached = decision.cached,
+        latency_us = started.elapsed().as_micros() as u64,
+        policy_revision = %decision.policy_revision,
+    );
+}

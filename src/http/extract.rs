@@ -1,0 +1,76 @@
+//! Extractors that turn every malformed input into the JSON error naming the field:
+//! [`JsonBody`] for bodies (with the path of the bad field, e.g. `checks[3].action`),
+//! [`PathIds`] for ids in the URL, [`QueryParams`] for query strings.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use serde::de::DeserializeOwned;
+
+use crate::error::Error;
+
+/// A JSON body; errors name the offending field.
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = Error;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Error> {
+        let bytes = Bytes::from_request(request, state).await.map_err(|e: BytesRejection| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                Error::bad_field("body", format!("larger than {} bytes", super::MAX_BODY_BYTES))
+            } else {
+                Error::bad_field("body", e.body_text())
+            }
+        })?;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// Parses JSON, reporting the path of the first bad field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        let message = err.inner().to_string();
+        // serde reports a missing field at its parent; name the field itself.
+        let missing = message.strip_prefix("missing field `").and_then(|m| m.split('`').next());
+        let field = match (path.as_str(), missing) {
+            (".", Some(name)) => name.to_owned(),
+            (parent, Some(name)) => format!("{parent}.{name}"),
+            (".", None) => "body".to_owned(),
+            (path, None) => path.to_owned(),
+        };
+        Error::BadRequest { field: Some(field), message }
+    })
+}
+
+/// Ids from the URL path, parsed into domain types.
+pub struct PathIds<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for PathIds<T> {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(ids)| PathIds(ids))
+            .map_err(|e| Error::bad_field("path", e.body_text()))
+    }
+}
+
+/// Query string parameters.
+pub struct QueryParams<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(q)| QueryParams(q))
+            .map_err(|e| Error::bad_field("query", e.body_text()))
+    }
+}

@@ -1,0 +1,101 @@
+//! The HTTP API (axum): [`app`] builds the router over an [`AppState`], [`serve`] runs it on
+//! a bound listener until a shutdown signal. One file per resource; every handler reads as
+//! parse → authorize (through Cedar) → one store call → answer.
+
+mod accounts;
+mod auth;
+mod check;
+mod extract;
+mod members;
+mod ops;
+mod services;
+mod users;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post, put};
+use axum::{middleware, Router};
+use tokio::net::TcpListener;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+pub use auth::Tokens;
+
+use crate::check::Checker;
+use crate::error::Error;
+
+/// Largest request body accepted (a full batch of checks with entities fits).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The check pipeline (and through it the store, the cache and the policies).
+    pub checker: Checker,
+    /// Accepted bearer tokens.
+    pub tokens: Arc<Tokens>,
+}
+
+/// The router: check routes (check or admin token), management routes (admin token),
+/// and the unauthenticated health routes.
+pub fn app(state: AppState) -> Router {
+    let check_routes = Router::new()
+        .route("/v1/check", post(check::check))
+        .route("/v1/check/batch", post(check::batch))
+        .route("/v1/allowed-actions", post(check::allowed_actions));
+    let admin_routes = Router::new()
+        .route("/v1/users", post(users::create))
+        .route("/v1/users/{id}", get(users::show).patch(users::update).delete(users::remove))
+        .route("/v1/users/{id}/accounts", get(users::accounts))
+        .route("/v1/users/{id}/activate", post(users::activate))
+        .route("/v1/users/{id}/suspend", post(users::suspend))
+        .route("/v1/accounts", post(accounts::create))
+        .route("/v1/accounts/{id}", get(accounts::show).patch(accounts::update))
+        .route("/v1/accounts/{id}/members", get(members::list))
+        .route("/v1/accounts/{id}/members/{user}", put(members::put).delete(members::remove))
+        .route("/v1/accounts/{id}/services/{service}", get(services::show).put(services::put).delete(services::clear))
+        .route("/v1/accounts/{id}/audit", get(accounts::audit))
+        .route_layer(middleware::from_fn(auth::require_admin));
+    Router::new()
+        .merge(check_routes)
+        .merge(admin_routes)
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .fallback(|| async { Error::NotFound("route".into()) })
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then lets in-flight requests finish.
+pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,47 @@
+//! `/v1/accounts/{id}/services/{service}`: the members a service is assigned to. Assigning is
+//! user management, so owner-only (`assignService`).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::extract::{JsonBody, PathIds};
+use super::AppState;
+use crate::cache::Revisioned;
+use crate::check::Target;
+use crate::domain::{AccountId, Actor, ServiceId, UserId};
+use crate::error::Result;
+
+/// Body of `PUT /v1/accounts/{id}/services/{service}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssigneesBody {
+    /// Members to assign the service to (replaces the list).
+    assignees: Vec<UserId>,
+}
+
+/// `GET /v1/accounts/{id}/services/{service}` (`viewService`): the assignees.
+pub async fn show(State(state): State<AppState>, actor: Actor, PathIds((id, service)): PathIds<(AccountId, ServiceId)>) -> Result<Json<Value>> {
+    state.checker.authorize(&actor, "viewService", Target::Service(&id, &service)).await?;
+    let assignees = state.checker.store().assignees(&id, &service).await?;
+    Ok(Json(json!({ "service": service, "assignees": assignees })))
+}
+
+/// `PUT /v1/accounts/{id}/services/{service}` (`assignService`): replaces the assignees; each
+/// must be a member (`400` naming `assignees[i]`).
+pub async fn put(State(state): State<AppState>, actor: Actor, PathIds((id, service)): PathIds<(AccountId, ServiceId)>, JsonBody(body): JsonBody<AssigneesBody>) -> Result<Json<Value>> {
+    state.checker.authorize(&actor, "assignService", Target::Service(&id, &service)).await?;
+    let assignees = state.checker.store().set_assignees(&actor, &id, &service, &body.assignees).await?;
+    state.checker.changed(&[Revisioned::Account(id.to_string())]).await;
+    Ok(Json(json!({ "service": service, "assignees": assignees })))
+}
+
+/// `DELETE /v1/accounts/{id}/services/{service}` (`assignService`): unassigns everyone; `204`.
+pub async fn clear(State(state): State<AppState>, actor: Actor, PathIds((id, service)): PathIds<(AccountId, ServiceId)>) -> Result<StatusCode> {
+    state.checker.authorize(&actor, "assignService", Target::Service(&id, &service)).await?;
+    state.checker.store().set_assignees(&actor, &id, &service, &[]).await?;
+    state.checker.changed(&[Revisioned::Account(id.to_string())]).await;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,30 @@
+//! Portier: the authorization sidecar of a hosting client area.
+//!
+//! The portal asks "may user U do action A on resource R of account C?" and Portier answers
+//! allow or deny from Cedar policies kept as files (`policies/`, typed by `schemas/`) over the
+//! people, accounts, memberships, grants and service assignments it stores.
+//!
+//! # Layout
+//! - [`config`]: command line and environment (`PORTIER_*`), typed.
+//! - [`error`]: the one error type; it renders as the JSON error every route answers with.
+//! - [`domain`]: parsed ids, emails, roles, statuses; handlers only see these.
+//! - [`authz`]: loading and validating policies, building entities, evaluating, policy tests.
+//! - [`store`]: sqlx queries per table, transactions; SQLite embedded, PostgreSQL for replicas.
+//! - [`cache`]: the decision cache and the data revisions that keep it honest.
+//! - [`check`]: the check pipeline (cache → store → Cedar), shared by HTTP and the CLI.
+//! - [`http`]: the axum router, one file per resource, and `serve`.
+//! - [`commands`]: the subcommands `main` dispatches to.
+//! - [`telemetry`]: tracing setup.
+
+pub mod authz;
+pub mod cache;
+pub mod check;
+pub mod commands;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod store;
+pub mod telemetry;
+
+pub use error::{Error, Result};

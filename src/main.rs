@@ -1,0 +1,28 @@
+//! `portier`: parse the command line, set up logging, run the subcommand.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use portier::config::{Cli, Command};
+use portier::{commands, telemetry};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(cli.log_format);
+    let outcome = match cli.command {
+        Command::Serve(args) => commands::serve(args).await.map(|()| true),
+        Command::Validate(args) => commands::validate(&args).map(|()| true),
+        Command::Test(args) => commands::test(&args),
+        Command::Check(args) => commands::check(args).await.map(|()| true),
+        Command::Migrate(args) => commands::migrate(args).await.map(|()| true),
+    };
+    match outcome {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(err) => {
+            eprintln!("portier: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! Table `account`: billed customers, each with exactly one owner.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::audit::{record, Change};
+use super::{now_ms, Store};
+use crate::domain::{AccountId, AccountStatus, Actor, Role, UserId};
+use crate::error::{Error, Result};
+
+/// An account as stored and shown.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct AccountRecord {
+    /// The portal's id.
+    #[sqlx(rename = "account_id")]
+    pub id: String,
+    /// Customer name.
+    pub name: String,
+    /// `active` or `closed`.
+    pub status: String,
+    /// The owner's user id.
+    pub owner_id: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    /// Unix milliseconds.
+    pub updated_at: i64,
+}
+
+/// `POST /v1/accounts`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewAccount {
+    /// The portal's id for the customer.
+    pub id: AccountId,
+    /// Customer name.
+    pub name: String,
+    /// The owning user; becomes a member too.
+    pub owner: UserId,
+}
+
+/// `PATCH /v1/accounts/{id}`: only the fields present change.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountPatch {
+    /// New customer name.
+    pub name: Option<String>,
+    /// New status (staff only).
+    pub status: Option<AccountStatus>,
+}
+
+/// An account a user can switch to, with the user's role there.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct UserAccount {
+    /// The account's id.
+    pub account_id: String,
+    /// Customer name.
+    pub name: String,
+    /// `active` or `closed`.
+    pub status: String,
+    /// `owner`, `admin` or `member`.
+    pub role: String,
+}
+
+const ACCOUNT_COLUMNS: &str = "account_id, name, status, owner_id, created_at, updated_at";
+
+impl Store {
+    /// Creates an account and the owner's membership; `404` for an unknown owner, `409` for a taken id.
+    pub async fn create_account(&self, actor: &Actor, new: NewAccount) -> Result<AccountRecord> {
+        let now = now_ms();
+        let mut tx = self.begin_write().await?;
+        let owner: Option<(String,)> = sqlx::query_as("select user_id from app_user where user_id = $1")
+            .bind(new.owner.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if owner.is_none() {
+            return Err(Error::NotFound(format!("owner: user {}", new.owner)));
+        }
+        let account = sqlx::query_as::<_, AccountRecord>(&format!(
+            "insert into account (account_id, name, status, owner_id, created_at, updated_at) \
+             values ($1, $2, 'active', $3, $4, $4) returning {ACCOUNT_COLUMNS}"
+        ))
+        .bind(new.id.as_str())
+        .bind(new.name.trim())
+        .bind(new.owner.as_str())
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => Error::Conflict(format!("account {} already exists", new.id)),
+            _ => Error::from(e),
+        })?;
+        sqlx::query("insert into membership (account_id, user_id, role, grants, created_at, updated_at) values ($1, $2, $3, '[]', $4, $4)")
+            .bind(new.id.as_str())
+            .bind(new.owner.as_str())
+            .bind(Role::Admin.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        let change = Change { account: Some(new.id.as_str()), actor, action: "account.create", target: format!("account:{}", new.id), before: None, after: Some(json!(account)) };
+        record(&mut tx, change).await?;
+        tx.commit().await?;
+        Ok(account)
+    }
+
+    /// The account with this id, if any.
+    pub async fn account(&self, id: &AccountId) -> Result<Option<AccountRecord>> {
+        let account = sqlx::query_as::<_, AccountRecord>(&format!("select {ACCOUNT_COLUMNS} from account where account_id = $1"))
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(account)
+    }
+
+    /// Applies a patch; `404` for an unknown account.
+    pub async fn update_account(&self, actor: &Actor, id: &AccountId, patch: AccountPatch) -> Result<AccountRecord> {
+        let mut tx = self.begin_write().await?;
+        let before = sqlx::query_as::<_, AccountRecord>(&format!("select {ACCOUNT_COLUMNS} from account where account_id = $1"))
+            .bind(id.as_str())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("account {id}")))?;
+        let after = sqlx::query_as::<_, AccountRecord>(&format!(
+            "update account set name = $2, status = $3, updated_at = $4 where account_id = $1 returning {ACCOUNT_COLUMNS}"
+        ))
+        .bind(id.as_str())
+        .bind(patch.name.as_deref().map_or(before.name.as_str(), str::trim))
+        .bind(patch.status.map_or_else(|| before.status.clone(), |s| s.as_str().to_owned()))
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await?;
+        let change = Change { account: Some(id.as_str()), actor, action: "account.update", target: format!("account:{id}"), before: Some(json!(before)), after: Some(json!(after)) };
+        record(&mut tx, change).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// The accounts a user belongs to, with their role: what the portal offers to switch to.
+    pub async fn user_accounts(&self, user: &UserId) -> Result<Vec<UserAccount>> {
+        let rows = sqlx::query_as::<_, UserAccount>(
+            "select a.account_id, a.name, a.status, \
+                    case when a.owner_id = m.user_id then 'owner' else m.role end as role \
+             from membership m join account a on a.account_id = m.account_id \
+             where m.user_id = $1 order by a.name, a.account_id",
+        )
+        .bind(user.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows)
+    }
+}

@@ -1,0 +1,148 @@
+//! Table `membership`: a user's role and grants on one account.
+
+use serde::Serialize;
+use serde_json::json;
+
+use super::audit::{record, Change};
+use super::{grants_from_json, now_ms, Store, WriteTx};
+use crate::domain::{AccountId, Actor, Role, UserId};
+use crate::error::{Error, Result};
+
+/// A member of an account, as shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MemberRecord {
+    /// The member's user id.
+    pub user_id: String,
+    /// Login email.
+    pub email: String,
+    /// Name shown to others.
+    pub display_name: String,
+    /// The user's status.
+    pub status: String,
+    /// `owner`, `admin` or `member`.
+    pub role: String,
+    /// Grants held on this account (the owner and admins implicitly hold all).
+    pub grants: Vec<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct MemberRow {
+    user_id: String,
+    email: String,
+    display_name: String,
+    status: String,
+    role: String,
+    grants: String,
+}
+
+impl From<MemberRow> for MemberRecord {
+    fn from(row: MemberRow) -> Self {
+        MemberRecord {
+            user_id: row.user_id,
+            email: row.email,
+            display_name: row.display_name,
+            status: row.status,
+            role: row.role,
+            grants: grants_from_json(&row.grants),
+        }
+    }
+}
+
+const SELECT_MEMBER: &str = "select u.user_id, u.email, u.display_name, u.status, \
+        case when a.owner_id = m.user_id then 'owner' else m.role end as role, m.grants \
+     from membership m join app_user u on u.user_id = m.user_id join account a on a.account_id = m.account_id";
+
+impl Store {
+    /// The members of an account, owner included; `404` for an unknown account.
+    pub async fn members(&self, account: &AccountId) -> Result<Vec<MemberRecord>> {
+        self.account(account).await?.ok_or_else(|| Error::NotFound(format!("account {account}")))?;
+        let rows = sqlx::query_as::<_, MemberRow>(&format!("{SELECT_MEMBER} where m.account_id = $1 order by u.user_id"))
+            .bind(account.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(MemberRecord::from).collect())
+    }
+
+    /// Adds a member or replaces their role and grants. The owner's membership is not
+    /// editable (`409`); grants must already be checked against the schema.
+    pub async fn put_member(&self, actor: &Actor, account: &AccountId, user: &UserId, role: Role, grants: &[String]) -> Result<MemberRecord> {
+        let mut tx = self.begin_write().await?;
+        let before = member_in(&mut tx, account, user).await?;
+        refuse_owner(&before, user)?;
+        let known: Option<(String,)> = sqlx::query_as("select user_id from app_user where user_id = $1")
+            .bind(user.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if known.is_none() {
+            return Err(Error::NotFound(format!("user {user}")));
+        }
+        let mut grants = grants.to_vec();
+        grants.sort();
+        grants.dedup();
+        let now = now_ms();
+        sqlx::query(
+            "insert into membership (account_id, user_id, role, grants, created_at, updated_at) values ($1, $2, $3, $4, $5, $5) \
+             on conflict (account_id, user_id) do update set role = excluded.role, grants = excluded.grants, updated_at = excluded.updated_at",
+        )
+        .bind(account.as_str())
+        .bind(user.as_str())
+        .bind(role.as_str())
+        .bind(json!(grants).to_string())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let after = member_in(&mut tx, account, user).await?.ok_or_else(|| Error::Internal(anyhow::anyhow!("membership vanished")))?;
+        let action = if before.is_some() { "member.update" } else { "member.add" };
+        let change = Change { account: Some(account.as_str()), actor, action, target: format!("user:{user}"), before: before.map(|b| json!(b)), after: Some(json!(after)) };
+        record(&mut tx, change).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Removes a membership and its service assignments; `404` when not a member, `409` for the owner.
+    pub async fn remove_member(&self, actor: &Actor, account: &AccountId, user: &UserId) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let before = member_in(&mut tx, account, user).await?;
+        refuse_owner(&before, user)?;
+        let Some(before) = before else {
+            return Err(Error::NotFound(format!("member {user} of account {account}")));
+        };
+        sqlx::query("delete from service_assignment where account_id = $1 and user_id = $2")
+            .bind(account.as_str())
+            .bind(user.as_str())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("delete from membership where account_id = $1 and user_id = $2")
+            .bind(account.as_str())
+            .bind(user.as_str())
+            .execute(&mut *tx)
+            .await?;
+        let change = Change { account: Some(account.as_str()), actor, action: "member.remove", target: format!("user:{user}"), before: Some(json!(before)), after: None };
+        record(&mut tx, change).await?;
+        tx.commit().await
+    }
+}
+
+/// One member, read inside a write transaction; `404` when the account does not exist.
+async fn member_in(tx: &mut WriteTx, account: &AccountId, user: &UserId) -> Result<Option<MemberRecord>> {
+    let exists: Option<(String,)> = sqlx::query_as("select account_id from account where account_id = $1")
+        .bind(account.as_str())
+        .fetch_optional(&mut **tx)
+        .await?;
+    if exists.is_none() {
+        return Err(Error::NotFound(format!("account {account}")));
+    }
+    let row = sqlx::query_as::<_, MemberRow>(&format!("{SELECT_MEMBER} where m.account_id = $1 and m.user_id = $2"))
+        .bind(account.as_str())
+        .bind(user.as_str())
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(row.map(MemberRecord::from))
+}
+
+fn refuse_owner(member: &Option<MemberRecord>, user: &UserId) -> Result<()> {
+    if member.as_ref().is_some_and(|m| m.role == "owner") {
+        return Err(Error::Conflict(format!("{user} owns the account: the owner's membership cannot be changed or removed (transfer ownership first)")));
+    }
+    Ok(())
+}

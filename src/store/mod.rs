@@ -1,0 +1,145 @@
+//! Persistence through sqlx's `Any` driver, so one set of queries (`$1` placeholders, portable
+//! SQL) serves the embedded SQLite file and PostgreSQL. One file per table; each write that
+//! touches several rows is one transaction, and its audit row is written inside it.
+//!
+//! SQLite allows one writer at a time; writes take an in-process lock before `BEGIN` so two
+//! transactions never fight for the file lock (a replica setup uses PostgreSQL instead).
+
+mod accounts;
+mod audit;
+mod check;
+mod memberships;
+mod services;
+mod users;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, AnyConnectOptions};
+use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+pub use accounts::{AccountPatch, AccountRecord, NewAccount, UserAccount};
+pub use audit::AuditEvent;
+pub use check::{AccountFacts, CheckFacts, MembershipFacts, UserFacts};
+pub use memberships::MemberRecord;
+pub use users::{NewUser, UserPatch, UserRecord};
+
+use crate::error::{Error, Result};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Which database is behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded file; one process.
+    Sqlite,
+    /// Shared server; several replicas.
+    Postgres,
+}
+
+/// The store: a connection pool and, for SQLite, the writer lock.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    writer: Option<Arc<Mutex<()>>>,
+}
+
+impl Store {
+    /// Connects (creating a missing SQLite file) and applies the migrations.
+    pub async fn open(url: &str) -> anyhow::Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            anyhow::bail!("DATABASE_URL must start with sqlite: or postgres://");
+        };
+        let url = match backend {
+            Backend::Sqlite if !url.contains("mode=") && !url.contains(":memory:") => {
+                format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
+            }
+            _ => url.to_owned(),
+        };
+        let options: AnyConnectOptions = url.parse::<AnyConnectOptions>()?.disable_statement_logging();
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .acquire_timeout(Duration::from_secs(3))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute("pragma journal_mode = wal; pragma synchronous = normal; pragma foreign_keys = on; pragma busy_timeout = 5000;").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        match backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
+        }
+        let writer = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        Ok(Store { pool, backend, writer })
+    }
+
+    /// The database behind this store.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        let mut conn = self.pool.acquire().await?;
+        conn.ping().await?;
+        Ok(())
+    }
+
+    /// Starts a write transaction (holding the SQLite writer lock until it ends).
+    async fn begin_write(&self) -> Result<WriteTx> {
+        let guard = match &self.writer {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        };
+        Ok(WriteTx { tx: self.pool.begin().await?, _guard: guard })
+    }
+}
+
+/// A write transaction; commits explicitly, rolls back when dropped.
+struct WriteTx {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    _guard: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    async fn commit(self) -> Result<()> {
+        self.tx.commit().await.map_err(Error::from)
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
+}
+
+/// Now, in Unix milliseconds.
+fn now_ms() -> i64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Grants as stored: a JSON array of names.
+fn grants_from_json(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_default()
+}

@@ -1,0 +1,167 @@
+//! Table `app_user`: people who can log in.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::audit::{record, Change};
+use super::{now_ms, Store};
+use crate::domain::{Actor, Email, UserId, UserStatus};
+use crate::error::{Error, Result};
+
+/// A user as stored and shown.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct UserRecord {
+    /// The portal's id.
+    #[sqlx(rename = "user_id")]
+    pub id: String,
+    /// Login email.
+    pub email: String,
+    /// Name shown to others.
+    pub display_name: String,
+    /// Where mail goes, when not the login email.
+    pub notification_email: Option<String>,
+    /// `invited`, `active` or `suspended`.
+    pub status: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    /// Unix milliseconds.
+    pub updated_at: i64,
+}
+
+/// `POST /v1/users`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    /// The portal's id for the person.
+    pub id: UserId,
+    /// Login email, unique whatever its case.
+    pub email: Email,
+    /// Name shown to others.
+    pub display_name: String,
+    /// Where mail goes, when not the login email.
+    #[serde(default)]
+    pub notification_email: Option<Email>,
+    /// Defaults to `active`.
+    #[serde(default)]
+    pub status: Option<UserStatus>,
+}
+
+/// `PATCH /v1/users/{id}`: only the fields present change.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    /// New login email.
+    pub email: Option<Email>,
+    /// New display name.
+    pub display_name: Option<String>,
+    /// New notification email; `null` clears it.
+    #[serde(default, deserialize_with = "crate::domain::present")]
+    pub notification_email: Option<Option<Email>>,
+    /// New status (staff only).
+    pub status: Option<UserStatus>,
+}
+
+const USER_COLUMNS: &str = "user_id, email, display_name, notification_email, status, created_at, updated_at";
+
+impl Store {
+    /// Creates a user; `409` when the id or the email is taken.
+    pub async fn create_user(&self, actor: &Actor, new: NewUser) -> Result<UserRecord> {
+        let now = now_ms();
+        let status = new.status.unwrap_or(UserStatus::Active);
+        let mut tx = self.begin_write().await?;
+        let user = sqlx::query_as::<_, UserRecord>(&format!(
+            "insert into app_user (user_id, email, display_name, notification_email, status, created_at, updated_at) \
+             values ($1, $2, $3, $4, $5, $6, $6) returning {USER_COLUMNS}"
+        ))
+        .bind(new.id.as_str())
+        .bind(new.email.as_str())
+        .bind(new.display_name.trim())
+        .bind(new.notification_email.as_ref().map(Email::as_str))
+        .bind(status.as_str())
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(user_conflict)?;
+        let target = format!("user:{}", user.id);
+        record(&mut tx, Change { account: None, actor, action: "user.create", target, before: None, after: Some(json!(user)) }).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// The user with this id, if any.
+    pub async fn user(&self, id: &UserId) -> Result<Option<UserRecord>> {
+        let user = sqlx::query_as::<_, UserRecord>(&format!("select {USER_COLUMNS} from app_user where user_id = $1"))
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(user)
+    }
+
+    /// Applies a patch; `404` for an unknown user, `409` for a taken email.
+    pub async fn update_user(&self, actor: &Actor, id: &UserId, patch: UserPatch) -> Result<UserRecord> {
+        let mut tx = self.begin_write().await?;
+        let before = sqlx::query_as::<_, UserRecord>(&format!("select {USER_COLUMNS} from app_user where user_id = $1"))
+            .bind(id.as_str())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("user {id}")))?;
+        let notification_email = match &patch.notification_email {
+            Some(value) => value.as_ref().map(|e| e.as_str().to_owned()),
+            None => before.notification_email.clone(),
+        };
+        let after = sqlx::query_as::<_, UserRecord>(&format!(
+            "update app_user set email = $2, display_name = $3, notification_email = $4, status = $5, updated_at = $6 \
+             where user_id = $1 returning {USER_COLUMNS}"
+        ))
+        .bind(id.as_str())
+        .bind(patch.email.as_ref().map_or(before.email.as_str(), Email::as_str))
+        .bind(patch.display_name.as_deref().map_or(before.display_name.as_str(), str::trim))
+        .bind(notification_email)
+        .bind(patch.status.map_or_else(|| before.status.clone(), |s| s.as_str().to_owned()))
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(user_conflict)?;
+        let change = Change { account: None, actor, action: "user.update", target: format!("user:{id}"), before: Some(json!(before)), after: Some(json!(after)) };
+        record(&mut tx, change).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Deletes a user who belongs to no account; `409` while they still do.
+    pub async fn delete_user(&self, actor: &Actor, id: &UserId) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let accounts: Vec<(String,)> = sqlx::query_as("select account_id from membership where user_id = $1 order by account_id")
+            .bind(id.as_str())
+            .fetch_all(&mut *tx)
+            .await?;
+        if !accounts.is_empty() {
+            let names: Vec<String> = accounts.into_iter().map(|(a,)| a).collect();
+            return Err(Error::Conflict(format!("user {id} still belongs to: {}; remove those memberships first", names.join(", "))));
+        }
+        let before = sqlx::query_as::<_, UserRecord>(&format!("select {USER_COLUMNS} from app_user where user_id = $1"))
+            .bind(id.as_str())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("user {id}")))?;
+        sqlx::query("delete from app_user where user_id = $1").bind(id.as_str()).execute(&mut *tx).await?;
+        let change = Change { account: None, actor, action: "user.delete", target: format!("user:{id}"), before: Some(json!(before)), after: None };
+        record(&mut tx, change).await?;
+        tx.commit().await
+    }
+}
+
+/// Unique violations on users name the clashing field.
+fn user_conflict(err: sqlx::Error) -> Error {
+    match &err {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            let text = format!("{} {}", db.constraint().unwrap_or_default(), db.message());
+            if text.contains("email") {
+                Error::Conflict("email is already used by another user".into())
+            } else {
+                Error::Conflict("a user with this id already exists".into())
+            }
+        }
+        _ => Error::from(err),
+    }
+}
