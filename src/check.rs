@@ -111,8 +111,7 @@ impl Checker {
         for action in bundle.actions_for_resource(request.resource.type_name()) {
             let mut one = request.clone();
             one.action = action.clone();
-            one.context = Context::from_json_value(request.context_json.clone(), Some((bundle.schema(), action)))
-                .map_err(|e| Error::bad_field("context", format!("for {}: {e}", action.id().unescaped())))?;
+            one.context = bundle.parse_context(&request.context_json, action, &request.resource)?;
             if evaluate(bundle, &one, &facts)?.allow {
                 allowed.push(action.id().unescaped().to_owned());
             }
@@ -189,11 +188,15 @@ pub fn uid(ty: &EntityTypeName, id: &str) -> EntityUid {
     EntityUid::from_type_name_and_id(ty.clone(), EntityId::new(id))
 }
 
-/// Evaluates a request over facts; unknown principals and accounts are denied up front.
+/// Evaluates a request over facts. A user who is unknown, or asks about an unknown account,
+/// is denied up front; staff is always evaluated (it creates accounts that do not exist yet).
 fn evaluate(bundle: &PolicyBundle, request: &CheckRequest, facts: &CheckFacts) -> Result<Verdict> {
-    let unknown_user = !matches!(request.principal, Principal::Staff) && facts.user.is_none();
-    let unknown_account = request.account.is_some() && facts.account.is_none();
-    if unknown_user || unknown_account {
+    let unknown = match request.principal {
+        Principal::Staff => false,
+        Principal::User(_) => facts.user.is_none() || (request.account.is_some() && facts.account.is_none()),
+        Principal::NotAUser => true,
+    };
+    if unknown {
         return Ok(Verdict::deny_unknown());
     }
     let entities = build_entities(bundle, request, facts)?;

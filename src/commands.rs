@@ -31,8 +31,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let tokens = Tokens::new(args.admin_token.as_ref().or(generated.as_ref()), args.check_token.as_ref());
     let cache = DecisionCache::Memory(MemoryCache::new(args.cache_capacity, args.cache_ttl()));
     let revision = bundle.revision().to_owned();
-    let checker = Checker::new(store, cache, Arc::new(ArcSwap::from_pointee(bundle)));
-    let state = AppState { checker, tokens: Arc::new(tokens) };
+    let state = AppState::new(store, bundle, cache, tokens);
     let listener = TcpListener::bind(args.bind).await.with_context(|| format!("binding {}", args.bind))?;
     tracing::info!(address = %listener.local_addr()?, policy_revision = %revision, "portier listening");
     if let Some(token) = generated {

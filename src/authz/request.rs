@@ -4,7 +4,7 @@
 
 use std::str::FromStr;
 
-use cedar_policy::{Context, Entity, EntityId, EntityTypeName, EntityUid};
+use cedar_policy::{Context, Entity, EntityId, EntityTypeName, EntityUid, Request};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -125,8 +125,7 @@ impl PolicyBundle {
         if !context_json.is_object() {
             return Err(Error::bad_field("context", "must be a JSON object"));
         }
-        let context = Context::from_json_value(context_json.clone(), Some((self.schema(), action)))
-            .map_err(|e| Error::bad_field("context", e.to_string()))?;
+        let context = self.parse_context(&context_json, action, &resource)?;
         let supplied_json = body.entities.unwrap_or_default();
         let supplied = self.parse_supplied(&supplied_json)?;
         Ok(CheckRequest {
@@ -141,6 +140,16 @@ impl PolicyBundle {
             supplied_json,
             consistency: body.consistency,
         })
+    }
+
+    /// Context typed against the action's context type. Cedar checks the types only when a
+    /// request is built, so build one here (as a user) to report a bad context as such.
+    pub fn parse_context(&self, json: &Value, action: &EntityUid, resource: &EntityUid) -> Result<Context> {
+        let invalid = |e: String| Error::bad_field("context", e);
+        let context = Context::from_json_value(json.clone(), Some((self.schema(), action))).map_err(|e| invalid(e.to_string()))?;
+        let probe = EntityUid::from_type_name_and_id(self.types().user.clone(), EntityId::new("context-probe"));
+        Request::new(probe, action.clone(), resource.clone(), context.clone(), Some(self.schema())).map_err(|e| invalid(e.to_string()))?;
+        Ok(context)
     }
 
     /// The uid of a declared entity type; `default_type` applies to bare ids.

@@ -23,8 +23,13 @@ use tower_http::trace::TraceLayer;
 
 pub use auth::Tokens;
 
+use arc_swap::ArcSwap;
+
+use crate::authz::PolicyBundle;
+use crate::cache::DecisionCache;
 use crate::check::Checker;
 use crate::error::Error;
+use crate::store::Store;
 
 /// Largest request body accepted (a full batch of checks with entities fits).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -36,6 +41,14 @@ pub struct AppState {
     pub checker: Checker,
     /// Accepted bearer tokens.
     pub tokens: Arc<Tokens>,
+}
+
+impl AppState {
+    /// Wires a store, a validated policy set, a cache and the tokens together.
+    pub fn new(store: Store, bundle: PolicyBundle, cache: DecisionCache, tokens: Tokens) -> Self {
+        let policies = Arc::new(ArcSwap::from_pointee(bundle));
+        AppState { checker: Checker::new(store, cache, policies), tokens: Arc::new(tokens) }
+    }
 }
 
 /// The router: check routes (check or admin token), management routes (admin token),

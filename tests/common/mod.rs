@@ -1,0 +1,169 @@
+//! `TestApp`: a real Portier server on 127.0.0.1 (random port) over a fresh SQLite file,
+//! with the repository's policies, driven over HTTP with typed helpers.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use portier::authz;
+use portier::cache::{DecisionCache, MemoryCache};
+use portier::config::Secret;
+use portier::http::{self, AppState, Tokens};
+use portier::store::Store;
+use reqwest::Method;
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+pub const CHECK_TOKEN: &str = "test-check-token";
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db_path: PathBuf,
+    _dir: tempfile::TempDir,
+    _shutdown: oneshot::Sender<()>,
+}
+
+/// A response: status and JSON body (`Null` when empty).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Reply {
+    /// The `field` of a JSON error.
+    pub fn field(&self) -> &str {
+        self.body["error"]["field"].as_str().unwrap_or_default()
+    }
+}
+
+pub fn repo_path(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+fn init_logs() {
+    if std::env::var_os("TEST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt().with_env_filter("debug").try_init();
+    }
+}
+
+impl TestApp {
+    /// Starts a server with the repository's policies and schemas.
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(&repo_path("policies"), &repo_path("schemas")).await
+    }
+
+    /// Starts a server with the given policy and schema folders.
+    pub async fn spawn_with(policies: &Path, schemas: &Path) -> TestApp {
+        init_logs();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db_path = dir.path().join("portier.db");
+        let store = Store::open(&format!("sqlite://{}", db_path.display())).await.expect("store");
+        let bundle = authz::load(policies, schemas).expect("policies load");
+        let cache = DecisionCache::Memory(MemoryCache::new(10_000, std::time::Duration::from_secs(300)));
+        let tokens = Tokens::new(Some(&Secret::new(ADMIN_TOKEN)), Some(&Secret::new(CHECK_TOKEN)));
+        let state = AppState::new(store, bundle, cache, tokens);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = oneshot::channel();
+        tokio::spawn(http::serve(listener, http::app(state), async {
+            let _ = rx.await;
+        }));
+        TestApp { base, client: reqwest::Client::new(), db_path, _dir: dir, _shutdown: tx }
+    }
+
+    /// Sends a request with a token, an optional actor and an optional JSON body.
+    pub async fn send(&self, method: Method, path: &str, token: Option<&str>, actor: Option<&str>, body: Option<Value>) -> Reply {
+        let mut request = self.client.request(method, format!("{}{}", self.base, path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(actor) = actor {
+            request = request.header("X-Portier-Actor", actor);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        Reply { status, body }
+    }
+
+    /// Staff (admin token, no actor).
+    pub async fn staff(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
+        self.send(method, path, Some(ADMIN_TOKEN), None, body).await
+    }
+
+    /// A user acting through the portal (admin token + actor header).
+    pub async fn acting(&self, actor: &str, method: Method, path: &str, body: Option<Value>) -> Reply {
+        self.send(method, path, Some(ADMIN_TOKEN), Some(actor), body).await
+    }
+
+    /// Creates an active user `id` with email `id@example.com`.
+    pub async fn user(&self, id: &str) {
+        let body = json!({"id": id, "email": format!("{id}@example.com"), "display_name": id});
+        let reply = self.staff(Method::POST, "/v1/users", Some(body)).await;
+        assert_eq!(reply.status, 201, "create user {id}: {:?}", reply.body);
+    }
+
+    /// Creates account `id` owned by `owner` (who must exist).
+    pub async fn account(&self, id: &str, owner: &str) {
+        let body = json!({"id": id, "name": format!("Account {id}"), "owner": owner});
+        let reply = self.staff(Method::POST, "/v1/accounts", Some(body)).await;
+        assert_eq!(reply.status, 201, "create account {id}: {:?}", reply.body);
+    }
+
+    /// Makes `user` a member of `account` with `role` and `grants` (as staff).
+    pub async fn member(&self, account: &str, user: &str, role: &str, grants: &[&str]) {
+        let reply = self.staff(Method::PUT, &format!("/v1/accounts/{account}/members/{user}"), Some(json!({"role": role, "grants": grants}))).await;
+        assert_eq!(reply.status, 200, "put member {user}: {:?}", reply.body);
+    }
+
+    /// `POST /v1/check` with the check token.
+    pub async fn check_body(&self, body: Value) -> Reply {
+        self.send(Method::POST, "/v1/check", Some(CHECK_TOKEN), None, Some(body)).await
+    }
+
+    /// The decision for `principal` doing `action` on `Type::"id"` of `account`.
+    pub async fn check(&self, principal: &str, action: &str, resource: (&str, &str), account: &str) -> Value {
+        let body = json!({"principal": principal, "action": action, "resource": {"type": resource.0, "id": resource.1}, "account": account});
+        let reply = self.check_body(body).await;
+        assert_eq!(reply.status, 200, "check: {:?}", reply.body);
+        reply.body
+    }
+
+    /// Whether the check allows.
+    pub async fn allows(&self, principal: &str, action: &str, resource: (&str, &str), account: &str) -> bool {
+        let decision = self.check(principal, action, resource, account).await;
+        match decision["decision"].as_str() {
+            Some("allow") => true,
+            Some("deny") => false,
+            other => panic!("not a decision: {other:?} in {decision}"),
+        }
+    }
+
+    /// Rows in a table, read straight from the SQLite file (for "nothing was written").
+    pub async fn count(&self, table: &str) -> i64 {
+        let url = format!("sqlite://{}", self.db_path.display());
+        let pool = sqlx::SqlitePool::connect(&url).await.expect("sqlite");
+        let count: i64 = sqlx::query_scalar(&format!("select count(*) from {table}")).fetch_one(&pool).await.expect("count");
+        pool.close().await;
+        count
+    }
+}
+
+/// The standard client area: owner `olivia` of `acct-1`, admin `adam`, billing-only `bill`,
+/// plain member `mia`, and `otto` who owns `acct-2`.
+pub async fn client_area(app: &TestApp) {
+    for user in ["olivia", "adam", "bill", "mia", "otto"] {
+        app.user(user).await;
+    }
+    app.account("acct-1", "olivia").await;
+    app.account("acct-2", "otto").await;
+    app.member("acct-1", "adam", "admin", &[]).await;
+    app.member("acct-1", "bill", "member", &["billing"]).await;
+    app.member("acct-1", "mia", "member", &[]).await;
+}
