@@ -37,10 +37,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
         let message = err.inner().to_string();
         // serde reports a missing field at its parent; name the field itself.
         let missing = message.strip_prefix("missing field `").and_then(|m| m.split('`').next());
+        // `?` is where a syntax error leaves the path: the body as a whole.
         let field = match (path.as_str(), missing) {
-            (".", Some(name)) => name.to_owned(),
+            ("." | "?", Some(name)) => name.to_owned(),
             (parent, Some(name)) => format!("{parent}.{name}"),
-            (".", None) => "body".to_owned(),
+            ("." | "?", None) => "body".to_owned(),
             (path, None) => path.to_owned(),
         };
         Error::BadRequest { field: Some(field), message }
