@@ -10,8 +10,8 @@ use arc_swap::ArcSwap;
 use cedar_policy::{Context, EntityId, EntityTypeName, EntityUid, Request};
 use serde::Serialize;
 
-use crate::authz::{build_entities, CheckBody, CheckRequest, Consistency, PolicyBundle, Verdict};
 use crate::authz::request::Principal;
+use crate::authz::{build_entities, CheckBody, CheckRequest, Consistency, PolicyBundle, Verdict};
 use crate::cache::{DecisionCache, Revisioned};
 use crate::domain::{AccountId, Actor, ServiceId, UserId};
 use crate::error::{Error, Result};
@@ -63,7 +63,11 @@ pub struct Checker {
 impl Checker {
     /// A checker over a store, a cache and the current policy set.
     pub fn new(store: Store, cache: DecisionCache, policies: Arc<ArcSwap<PolicyBundle>>) -> Self {
-        Checker { store, cache, policies }
+        Checker {
+            store,
+            cache,
+            policies,
+        }
     }
 
     /// The policy set in force now. Hold the returned `Arc` for a whole request, so a reload
@@ -105,7 +109,11 @@ impl Checker {
 
     /// Every action the schema applies to the request's resource type that is allowed,
     /// evaluated over one read of the store. `request.action` is ignored.
-    pub async fn allowed_actions(&self, bundle: &PolicyBundle, request: &CheckRequest) -> Result<Vec<String>> {
+    pub async fn allowed_actions(
+        &self,
+        bundle: &PolicyBundle,
+        request: &CheckRequest,
+    ) -> Result<Vec<String>> {
         let facts = self.facts(request).await?;
         let mut allowed = Vec::new();
         for action in bundle.actions_for_resource(request.resource.type_name()) {
@@ -129,11 +137,14 @@ impl Checker {
             Target::Account(id) => (uid(&types.account, id.as_str()), Some(id)),
             Target::Service(account, id) => (uid(&types.service, id.as_str()), Some(account)),
         };
-        let (action_uid, _) = bundle
-            .action(action)
-            .ok_or_else(|| Error::Internal(anyhow::anyhow!("the schema lacks the action {action}")))?;
+        let (action_uid, _) = bundle.action(action).ok_or_else(|| {
+            Error::Internal(anyhow::anyhow!("the schema lacks the action {action}"))
+        })?;
         let (principal, principal_uid) = match actor {
-            Actor::User(id) => (Principal::User(id.clone()), uid(&bundle.types().user, id.as_str())),
+            Actor::User(id) => (
+                Principal::User(id.clone()),
+                uid(&bundle.types().user, id.as_str()),
+            ),
             Actor::Staff => (Principal::Staff, uid(&bundle.types().staff, "staff")),
         };
         let request = CheckRequest {
@@ -167,8 +178,11 @@ impl Checker {
             Principal::Staff => None,
             Principal::NotAUser => return Ok(CheckFacts::default()),
         };
-        let service = (request.resource.type_name().basename() == "Service").then(|| request.resource.id().unescaped());
-        self.store.check_facts(user, request.account.as_ref(), service).await
+        let service = (request.resource.type_name().basename() == "Service")
+            .then(|| request.resource.id().unescaped());
+        self.store
+            .check_facts(user, request.account.as_ref(), service)
+            .await
     }
 }
 
@@ -193,7 +207,9 @@ pub fn uid(ty: &EntityTypeName, id: &str) -> EntityUid {
 fn evaluate(bundle: &PolicyBundle, request: &CheckRequest, facts: &CheckFacts) -> Result<Verdict> {
     let unknown = match request.principal {
         Principal::Staff => false,
-        Principal::User(_) => facts.user.is_none() || (request.account.is_some() && facts.account.is_none()),
+        Principal::User(_) => {
+            facts.user.is_none() || (request.account.is_some() && facts.account.is_none())
+        }
         Principal::NotAUser => true,
     };
     if unknown {

@@ -18,7 +18,9 @@ use crate::store::Store;
 /// `portier serve`: load policies (refusing an invalid set), open the store, listen.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let bundle = load_policies(&args.policy)?;
-    let store = Store::open(args.database.database_url.expose()).await.context("opening the database")?;
+    let store = Store::open(args.database.database_url.expose())
+        .await
+        .context("opening the database")?;
     let generated = match (&args.admin_token, &args.check_token) {
         (None, None) => {
             if !args.bind.ip().is_loopback() {
@@ -28,11 +30,16 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
         _ => None,
     };
-    let tokens = Tokens::new(args.admin_token.as_ref().or(generated.as_ref()), args.check_token.as_ref());
+    let tokens = Tokens::new(
+        args.admin_token.as_ref().or(generated.as_ref()),
+        args.check_token.as_ref(),
+    );
     let cache = DecisionCache::Memory(MemoryCache::new(args.cache_capacity, args.cache_ttl()));
     let revision = bundle.revision().to_owned();
     let state = AppState::new(store, bundle, cache, tokens);
-    let listener = TcpListener::bind(args.bind).await.with_context(|| format!("binding {}", args.bind))?;
+    let listener = TcpListener::bind(args.bind)
+        .await
+        .with_context(|| format!("binding {}", args.bind))?;
     tracing::info!(address = %listener.local_addr()?, policy_revision = %revision, "portier listening");
     if let Some(token) = generated {
         println!("No token configured; generated an admin token for this run (shown once, loopback only):\n{}", token.expose());
@@ -44,7 +51,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 /// `portier validate`: print `file:line:col: message` per problem; error when any.
 pub fn validate(args: &PolicyArgs) -> anyhow::Result<()> {
     let bundle = load_policies(args)?;
-    println!("ok: {} policies valid against the schema (revision {})", bundle.policies().policies().count(), bundle.revision());
+    println!(
+        "ok: {} policies valid against the schema (revision {})",
+        bundle.policies().policies().count(),
+        bundle.revision()
+    );
     Ok(())
 }
 
@@ -60,7 +71,9 @@ pub fn test(args: &PolicyArgs) -> anyhow::Result<bool> {
 /// `portier check`: one decision against the database, printed as JSON.
 pub async fn check(args: CheckArgs) -> anyhow::Result<()> {
     let bundle = load_policies(&args.policy)?;
-    let store = Store::open(args.database.database_url.expose()).await.context("opening the database")?;
+    let store = Store::open(args.database.database_url.expose())
+        .await
+        .context("opening the database")?;
     let cache = DecisionCache::Memory(MemoryCache::new(1, std::time::Duration::from_secs(1)));
     let checker = Checker::new(store, cache, Arc::new(ArcSwap::from_pointee(bundle)));
     let body = CheckBody {
@@ -68,18 +81,25 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<()> {
         action: args.action,
         resource: EntityRef::Text(args.resource),
         account: args.account,
-        context: Some(serde_json::from_str(&args.context).context("--context must be a JSON object")?),
+        context: Some(
+            serde_json::from_str(&args.context).context("--context must be a JSON object")?,
+        ),
         entities: None,
         consistency: authz::Consistency::Fresh,
     };
-    let decision = checker.check(body).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let decision = checker
+        .check(body)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("{}", serde_json::to_string_pretty(&decision)?);
     Ok(())
 }
 
 /// `portier migrate`: create the database if needed and apply migrations.
 pub async fn migrate(args: DatabaseArgs) -> anyhow::Result<()> {
-    Store::open(args.database_url.expose()).await.context("migrating the database")?;
+    Store::open(args.database_url.expose())
+        .await
+        .context("migrating the database")?;
     println!("ok: database migrated");
     Ok(())
 }

@@ -14,8 +14,13 @@ pub fn parse_id(raw: &str) -> Result<String, String> {
     if raw.is_empty() || raw.len() > MAX_ID_LEN {
         return Err(format!("must be 1 to {MAX_ID_LEN} characters"));
     }
-    if raw.chars().any(|c| c.is_control() || c.is_whitespace() || c == '"' || c == '\\') {
-        return Err("must not contain whitespace, quotes, backslashes or control characters".into());
+    if raw
+        .chars()
+        .any(|c| c.is_control() || c.is_whitespace() || c == '"' || c == '\\')
+    {
+        return Err(
+            "must not contain whitespace, quotes, backslashes or control characters".into(),
+        );
     }
     Ok(raw.to_owned())
 }
@@ -211,8 +216,21 @@ mod tests {
 
     #[test]
     fn emails_need_local_part_and_dotted_domain() {
-        assert_eq!(Email::try_from(" Bo@Example.com ".to_string()).unwrap().as_str(), "Bo@Example.com");
-        for bad in ["", "bob", "@example.com", "bob@", "bob@example", "a@b@c.d", "bo b@x.io"] {
+        assert_eq!(
+            Email::try_from(" Bo@Example.com ".to_string())
+                .unwrap()
+                .as_str(),
+            "Bo@Example.com"
+        );
+        for bad in [
+            "",
+            "bob",
+            "@example.com",
+            "bob@",
+            "bob@example",
+            "a@b@c.d",
+            "bo b@x.io",
+        ] {
             assert!(Email::try_from(bad.to_string()).is_err(), "{bad} accepted");
         }
     }

@@ -15,13 +15,19 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// The request is malformed; `field` names the offending part (`resource.type`, `grants[1]`).
     #[error("{message}")]
-    BadRequest { field: Option<String>, message: String },
+    BadRequest {
+        field: Option<String>,
+        message: String,
+    },
     /// No or unknown bearer token.
     #[error("missing or invalid bearer token")]
     Unauthorized,
     /// The caller is not allowed; `reasons` are the ids of the deciding Cedar policies.
     #[error("{message}")]
-    Forbidden { message: String, reasons: Vec<String> },
+    Forbidden {
+        message: String,
+        reasons: Vec<String>,
+    },
     /// The named thing does not exist.
     #[error("{0} not found")]
     NotFound(String),
@@ -39,12 +45,18 @@ pub enum Error {
 impl Error {
     /// A 400 naming `field`.
     pub fn bad_field(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::BadRequest { field: Some(field.into()), message: message.into() }
+        Error::BadRequest {
+            field: Some(field.into()),
+            message: message.into(),
+        }
     }
 
     /// A 403 explained by the policies that decided.
     pub fn forbidden(action: &str, reasons: Vec<String>) -> Self {
-        Error::Forbidden { message: format!("{action} is not allowed for this actor"), reasons }
+        Error::Forbidden {
+            message: format!("{action} is not allowed for this actor"),
+            reasons,
+        }
     }
 
     /// Prefixes the field of a 400 with `prefix` (`checks[3]` + `action` → `checks[3].action`).
@@ -96,7 +108,9 @@ impl IntoResponse for Error {
         let (status, code) = self.status_and_code();
         let mut body = json!({ "code": code, "message": self.to_string() });
         match &self {
-            Error::BadRequest { field: Some(field), .. } => body["field"] = json!(field),
+            Error::BadRequest {
+                field: Some(field), ..
+            } => body["field"] = json!(field),
             Error::Forbidden { reasons, .. } => body["reasons"] = json!(reasons),
             Error::Internal(err) => {
                 tracing::error!(error = ?err, "internal error");

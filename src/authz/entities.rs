@@ -14,36 +14,59 @@ use crate::store::CheckFacts;
 /// Builds the entities Cedar needs for `request`, from `facts` and the caller's entities.
 /// Caller entities never replace a User, Account or Service (parsing refused those); a
 /// caller-supplied resource keeps its attributes but gets the account from the request.
-pub fn build_entities(bundle: &PolicyBundle, request: &CheckRequest, facts: &CheckFacts) -> Result<Entities> {
+pub fn build_entities(
+    bundle: &PolicyBundle,
+    request: &CheckRequest,
+    facts: &CheckFacts,
+) -> Result<Entities> {
     let types = bundle.types();
-    let account_uid = request
-        .account
-        .as_ref()
-        .map(|id| EntityUid::from_type_name_and_id(types.account.clone(), EntityId::new(id.as_str())));
+    let account_uid = request.account.as_ref().map(|id| {
+        EntityUid::from_type_name_and_id(types.account.clone(), EntityId::new(id.as_str()))
+    });
     let mut entities = Vec::with_capacity(3 + request.supplied.len());
 
     if let (Some(uid), Some(account)) = (&account_uid, &facts.account) {
         let attrs = [
-            ("accountId".to_owned(), Expr::new_string(uid.id().unescaped().to_owned())),
+            (
+                "accountId".to_owned(),
+                Expr::new_string(uid.id().unescaped().to_owned()),
+            ),
             ("active".to_owned(), Expr::new_bool(account.active)),
         ];
         entities.push(entity(uid.clone(), attrs, None, [])?);
     }
 
     if let (Principal::User(_), Some(user)) = (&request.principal, &facts.user) {
-        let set_of_account = |yes: bool| Expr::new_set(account_uid.iter().filter(|_| yes).cloned().map(Expr::new_entity_uid));
+        let set_of_account = |yes: bool| {
+            Expr::new_set(
+                account_uid
+                    .iter()
+                    .filter(|_| yes)
+                    .cloned()
+                    .map(Expr::new_entity_uid),
+            )
+        };
         let membership = user.membership.as_ref();
         let attrs = [
             ("active".to_owned(), Expr::new_bool(user.active)),
-            ("ownerOf".to_owned(), set_of_account(membership.is_some_and(|m| m.owner))),
-            ("adminOf".to_owned(), set_of_account(membership.is_some_and(|m| m.admin))),
+            (
+                "ownerOf".to_owned(),
+                set_of_account(membership.is_some_and(|m| m.owner)),
+            ),
+            (
+                "adminOf".to_owned(),
+                set_of_account(membership.is_some_and(|m| m.admin)),
+            ),
         ];
         let tags = match (&account_uid, membership) {
             (Some(account), Some(m)) => {
                 // A grant the schema no longer declares is ignored rather than failing every check.
                 let declared = m.grants.iter().filter(|g| bundle.grants().contains(*g));
                 let grants = declared.map(|g| {
-                    Expr::new_entity_uid(EntityUid::from_type_name_and_id(types.grant.clone(), EntityId::new(g)))
+                    Expr::new_entity_uid(EntityUid::from_type_name_and_id(
+                        types.grant.clone(),
+                        EntityId::new(g),
+                    ))
                 });
                 vec![(account.id().unescaped().to_owned(), Expr::new_set(grants))]
             }
@@ -53,28 +76,53 @@ pub fn build_entities(bundle: &PolicyBundle, request: &CheckRequest, facts: &Che
     }
 
     let resource_type = request.resource.type_name();
-    let supplied_resource = request.supplied.iter().find(|e| e.uid() == request.resource);
-    if let Some(account) = account_uid.as_ref().filter(|_| resource_type != &types.account) {
+    let supplied_resource = request
+        .supplied
+        .iter()
+        .find(|e| e.uid() == request.resource);
+    if let Some(account) = account_uid
+        .as_ref()
+        .filter(|_| resource_type != &types.account)
+    {
         let mut attrs: HashMap<String, Expr> = supplied_resource
             .map(|e| e.clone().into_inner().1)
             .unwrap_or_default();
-        attrs.insert("accountId".into(), Expr::new_string(account.id().unescaped().to_owned()));
+        attrs.insert(
+            "accountId".into(),
+            Expr::new_string(account.id().unescaped().to_owned()),
+        );
         attrs.insert("account".into(), Expr::new_entity_uid(account.clone()));
         if resource_type == &types.service {
             let assignees = facts.assignees.iter().map(|u| {
-                Expr::new_entity_uid(EntityUid::from_type_name_and_id(types.user.clone(), EntityId::new(u)))
+                Expr::new_entity_uid(EntityUid::from_type_name_and_id(
+                    types.user.clone(),
+                    EntityId::new(u),
+                ))
             });
             attrs.insert("assignees".into(), Expr::new_set(assignees));
         }
-        entities.push(entity(request.resource.clone(), attrs, Some(account.clone()), [])?);
+        entities.push(entity(
+            request.resource.clone(),
+            attrs,
+            Some(account.clone()),
+            [],
+        )?);
     } else if let Some(resource) = supplied_resource {
         entities.push(resource.clone());
     }
-    entities.extend(request.supplied.iter().filter(|e| e.uid() != request.resource).cloned());
+    entities.extend(
+        request
+            .supplied
+            .iter()
+            .filter(|e| e.uid() != request.resource)
+            .cloned(),
+    );
 
     Entities::from_entities(entities, Some(bundle.schema())).map_err(|e| {
         if request.supplied.is_empty() {
-            Error::Internal(anyhow::anyhow!("entities built for a check do not fit the schema: {e}"))
+            Error::Internal(anyhow::anyhow!(
+                "entities built for a check do not fit the schema: {e}"
+            ))
         } else {
             Error::bad_field("entities", e.to_string())
         }

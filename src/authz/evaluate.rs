@@ -18,7 +18,11 @@ pub struct Verdict {
 impl Verdict {
     /// A deny decided before Cedar runs (unknown principal or account): no policy involved.
     pub fn deny_unknown() -> Self {
-        Verdict { allow: false, reasons: Vec::new(), errors: Vec::new() }
+        Verdict {
+            allow: false,
+            reasons: Vec::new(),
+            errors: Vec::new(),
+        }
     }
 }
 
@@ -40,10 +44,18 @@ impl PolicyBundle {
             .collect();
         if response.decision() == Decision::Allow && !failed_forbids.is_empty() {
             failed_forbids.sort();
-            return Verdict { allow: false, reasons: failed_forbids, errors };
+            return Verdict {
+                allow: false,
+                reasons: failed_forbids,
+                errors,
+            };
         }
         let mut reasons: Vec<String> = diagnostics.reason().map(ToString::to_string).collect();
         reasons.sort();
-        Verdict { allow: response.decision() == Decision::Allow, reasons, errors }
+        Verdict {
+            allow: response.decision() == Decision::Allow,
+            reasons,
+            errors,
+        }
     }
 }

@@ -23,7 +23,9 @@ pub struct LoadError {
 
 impl LoadError {
     fn one(problem: String) -> Self {
-        LoadError { problems: vec![problem] }
+        LoadError {
+            problems: vec![problem],
+        }
     }
 }
 
@@ -54,7 +56,10 @@ fn read_files(dir: &Path, ext: &str) -> Result<Vec<SourceFile>, LoadError> {
         .collect();
     paths.sort();
     if paths.is_empty() {
-        return Err(LoadError::one(format!("{}: no *.{ext} files", dir.display())));
+        return Err(LoadError::one(format!(
+            "{}: no *.{ext} files",
+            dir.display()
+        )));
     }
     paths
         .into_iter()
@@ -106,7 +111,9 @@ fn grant_values(fragment: &SchemaFragment) -> Vec<String> {
 }
 
 /// Parses each file, renames every policy to its `@id` and remembers which file it came from.
-fn parse_policies(files: &[SourceFile]) -> Result<(PolicySet, HashMap<PolicyId, usize>), LoadError> {
+fn parse_policies(
+    files: &[SourceFile],
+) -> Result<(PolicySet, HashMap<PolicyId, usize>), LoadError> {
     let mut set = PolicySet::new();
     let mut origin = HashMap::new();
     let mut problems = Vec::new();
@@ -121,13 +128,20 @@ fn parse_policies(files: &[SourceFile]) -> Result<(PolicySet, HashMap<PolicyId, 
         for policy in parsed.policies() {
             let line = policy.source_loc_line(&file.text);
             let Some(id) = policy.annotation("id") else {
-                problems.push(format!("{}:{line}: policy has no @id(\"...\") annotation", file.path.display()));
+                problems.push(format!(
+                    "{}:{line}: policy has no @id(\"...\") annotation",
+                    file.path.display()
+                ));
                 continue;
             };
             let id = PolicyId::new(id);
             if let Some(&other) = origin.get(&id) {
                 let first: &SourceFile = &files[other];
-                problems.push(format!("{}:{line}: @id(\"{id}\") is also used in {}", file.path.display(), first.path.display()));
+                problems.push(format!(
+                    "{}:{line}: @id(\"{id}\") is also used in {}",
+                    file.path.display(),
+                    first.path.display()
+                ));
                 continue;
             }
             if let Err(e) = set.add(policy.new_id(id.clone())) {
@@ -155,9 +169,15 @@ fn validate(
         Some(&i) => locate(diag, &files[i]),
         None => format!("policy {id}: {}", message(diag)),
     };
-    let mut problems: Vec<String> =
-        result.validation_errors().map(|e| place(e.policy_id(), e)).collect();
-    problems.extend(result.validation_warnings().map(|w| place(w.policy_id(), w)));
+    let mut problems: Vec<String> = result
+        .validation_errors()
+        .map(|e| place(e.policy_id(), e))
+        .collect();
+    problems.extend(
+        result
+            .validation_warnings()
+            .map(|w| place(w.policy_id(), w)),
+    );
     if problems.is_empty() {
         Ok(())
     } else {
@@ -169,7 +189,11 @@ fn validate(
 fn revision<'a>(files: impl Iterator<Item = &'a SourceFile>) -> String {
     let mut hash = Sha256::new();
     for file in files {
-        let name = file.path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+        let name = file
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
         hash.update(name.as_bytes());
         hash.update([0]);
         hash.update(file.text.as_bytes());
@@ -180,7 +204,10 @@ fn revision<'a>(files: impl Iterator<Item = &'a SourceFile>) -> String {
 
 /// `file:line:col: message`, from the first labelled span of a diagnostic.
 fn locate(diag: &dyn Diagnostic, file: &SourceFile) -> String {
-    let offset = diag.labels().and_then(|mut labels| labels.next()).map(|l| l.offset());
+    let offset = diag
+        .labels()
+        .and_then(|mut labels| labels.next())
+        .map(|l| l.offset());
     let (line, col) = offset.map_or((1, 1), |o| line_col(&file.text, o));
     format!("{}:{line}:{col}: {}", file.path.display(), message(diag))
 }
@@ -195,7 +222,10 @@ fn message(diag: &dyn Diagnostic) -> String {
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let col = before.rfind('\n').map_or(before.len(), |nl| before.len() - nl - 1) + 1;
+    let col = before
+        .rfind('\n')
+        .map_or(before.len(), |nl| before.len() - nl - 1)
+        + 1;
     (line, col)
 }
 

@@ -69,7 +69,9 @@ impl PolicyBundle {
             if declared.contains(&ty) {
                 Ok(ty)
             } else {
-                Err(format!("schemas: Portier needs the entity type `{name}` to be declared"))
+                Err(format!(
+                    "schemas: Portier needs the entity type `{name}` to be declared"
+                ))
             }
         };
         let types = CoreTypes {
@@ -87,7 +89,10 @@ impl PolicyBundle {
                 .or_insert_with(|| (env.action().clone(), HashSet::new()));
             entry.1.insert(env.resource().clone());
             if env.principal() == &types.user {
-                actions_by_resource.entry(env.resource().clone()).or_default().push(env.action().clone());
+                actions_by_resource
+                    .entry(env.resource().clone())
+                    .or_default()
+                    .push(env.action().clone());
             }
         }
         for list in actions_by_resource.values_mut() {
@@ -98,12 +103,28 @@ impl PolicyBundle {
             .iter()
             .filter(|ty| {
                 **ty == &types.account
-                    || schema.ancestors(ty).is_some_and(|mut a| a.any(|p| p == &types.account))
+                    || schema
+                        .ancestors(ty)
+                        .is_some_and(|mut a| a.any(|p| p == &types.account))
             })
             .map(|ty| (*ty).clone())
             .collect();
-        let forbids = policies.policies().filter(|p| p.effect() == Effect::Forbid).map(|p| p.id().clone()).collect();
-        Ok(PolicyBundle { schema, policies, revision, grants, types, actions, actions_by_resource, account_scoped, forbids })
+        let forbids = policies
+            .policies()
+            .filter(|p| p.effect() == Effect::Forbid)
+            .map(|p| p.id().clone())
+            .collect();
+        Ok(PolicyBundle {
+            schema,
+            policies,
+            revision,
+            grants,
+            types,
+            actions,
+            actions_by_resource,
+            account_scoped,
+            forbids,
+        })
     }
 
     /// The content hash of the files this bundle was loaded from.
@@ -135,11 +156,14 @@ impl PolicyBundle {
     pub fn check_grants(&self, grants: &[String]) -> Result<(), (usize, String)> {
         match grants.iter().position(|g| !self.grants.contains(g)) {
             None => Ok(()),
-            Some(i) => Err((i, format!(
-                "unknown grant {:?}; the schema declares: {}",
-                grants[i],
-                self.grants.iter().cloned().collect::<Vec<_>>().join(", ")
-            ))),
+            Some(i) => Err((
+                i,
+                format!(
+                    "unknown grant {:?}; the schema declares: {}",
+                    grants[i],
+                    self.grants.iter().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            )),
         }
     }
 
@@ -156,7 +180,9 @@ impl PolicyBundle {
     /// The first action (by name) that applies to the named resource type, if any.
     pub fn first_action_for(&self, name: &str) -> Option<String> {
         let ty = EntityTypeName::from_str(name).ok()?;
-        self.actions_for_resource(&ty).first().map(|a| a.id().unescaped().to_owned())
+        self.actions_for_resource(&ty)
+            .first()
+            .map(|a| a.id().unescaped().to_owned())
     }
 
     /// Whether entities of this type belong to an account (so a check needs the account).

@@ -45,7 +45,11 @@ pub struct Summary {
 
 /// Runs every `*.json` file of `tests_dir` against `bundle`, printing a line per failing case
 /// to `out` and the summary `N passed, N failed` last.
-pub fn run(bundle: &PolicyBundle, tests_dir: &Path, out: &mut impl std::io::Write) -> std::io::Result<Summary> {
+pub fn run(
+    bundle: &PolicyBundle,
+    tests_dir: &Path,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<Summary> {
     let mut summary = Summary::default();
     let mut files: Vec<PathBuf> = std::fs::read_dir(tests_dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -82,43 +86,80 @@ fn read_cases(file: &Path) -> Result<Vec<TestCase>, String> {
 
 fn run_case(bundle: &PolicyBundle, file: &Path, case: &TestCase) -> Result<(), String> {
     let schema = bundle.schema();
-    let uid = |field: &str, text: &str| EntityUid::from_str(text).map_err(|e| format!("request.{field}: {e}"));
+    let uid = |field: &str, text: &str| {
+        EntityUid::from_str(text).map_err(|e| format!("request.{field}: {e}"))
+    };
     let action = uid("action", &case.request.action)?;
     let context_json = match &case.request.context {
         Value::Null => Value::Object(Default::default()),
         other => other.clone(),
     };
-    let context = Context::from_json_value(context_json, Some((schema, &action))).map_err(|e| format!("request.context: {e}"))?;
-    let request = Request::new(uid("principal", &case.request.principal)?, action, uid("resource", &case.request.resource)?, context, Some(schema))
-        .map_err(|e| format!("request: {e}"))?;
+    let context = Context::from_json_value(context_json, Some((schema, &action)))
+        .map_err(|e| format!("request.context: {e}"))?;
+    let request = Request::new(
+        uid("principal", &case.request.principal)?,
+        action,
+        uid("resource", &case.request.resource)?,
+        context,
+        Some(schema),
+    )
+    .map_err(|e| format!("request: {e}"))?;
     let entities_json = match &case.entities {
         Value::String(path) => {
             let path = file.parent().unwrap_or(Path::new(".")).join(path);
-            let text = std::fs::read_to_string(&path).map_err(|e| format!("entities {}: {e}", path.display()))?;
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("entities {}: {e}", path.display()))?;
             serde_json::from_str(&text).map_err(|e| format!("entities {}: {e}", path.display()))?
         }
         inline => inline.clone(),
     };
-    let entities = Entities::from_json_value(entities_json, Some(schema)).map_err(|e| format!("entities: {e}"))?;
+    let entities = Entities::from_json_value(entities_json, Some(schema))
+        .map_err(|e| format!("entities: {e}"))?;
 
     let response = Authorizer::new().is_authorized(&request, bundle.policies(), &entities);
     let expected = match case.decision.as_str() {
         "allow" => Decision::Allow,
         "deny" => Decision::Deny,
-        other => return Err(format!("decision must be \"allow\" or \"deny\", not {other:?}")),
+        other => {
+            return Err(format!(
+                "decision must be \"allow\" or \"deny\", not {other:?}"
+            ))
+        }
     };
     let mut problems = Vec::new();
     if response.decision() != expected {
-        problems.push(format!("expected {}, got {:?}", case.decision, response.decision()));
+        problems.push(format!(
+            "expected {}, got {:?}",
+            case.decision,
+            response.decision()
+        ));
     }
-    let reasons: BTreeSet<String> = response.diagnostics().reason().map(ToString::to_string).collect();
-    let missing: Vec<&String> = case.reason.iter().filter(|r| !reasons.contains(*r)).collect();
+    let reasons: BTreeSet<String> = response
+        .diagnostics()
+        .reason()
+        .map(ToString::to_string)
+        .collect();
+    let missing: Vec<&String> = case
+        .reason
+        .iter()
+        .filter(|r| !reasons.contains(*r))
+        .collect();
     if !missing.is_empty() {
-        problems.push(format!("missing reason(s) {missing:?}; Cedar gave {reasons:?}"));
+        problems.push(format!(
+            "missing reason(s) {missing:?}; Cedar gave {reasons:?}"
+        ));
     }
-    let errors: Vec<String> = response.diagnostics().errors().map(ToString::to_string).collect();
+    let errors: Vec<String> = response
+        .diagnostics()
+        .errors()
+        .map(ToString::to_string)
+        .collect();
     if errors.len() != case.num_errors {
-        problems.push(format!("expected {} error(s), got {}: {errors:?}", case.num_errors, errors.len()));
+        problems.push(format!(
+            "expected {} error(s), got {}: {errors:?}",
+            case.num_errors,
+            errors.len()
+        ));
     }
     if problems.is_empty() {
         Ok(())

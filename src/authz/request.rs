@@ -106,22 +106,44 @@ impl PolicyBundle {
     /// Resolves a portal's check. Only `User` principals are evaluated: any other type is
     /// parsed but denied, and `Staff` can never be claimed from outside.
     pub fn parse_check(&self, body: CheckBody) -> Result<CheckRequest> {
-        let principal_uid = self.entity_uid(&body.principal, Some(&self.types().user), "principal")?;
+        let principal_uid =
+            self.entity_uid(&body.principal, Some(&self.types().user), "principal")?;
         let principal = if principal_uid.type_name() == &self.types().user {
-            Principal::User(UserId::from_str(principal_uid.id().unescaped()).map_err(|e| Error::bad_field("principal.id", e))?)
+            Principal::User(
+                UserId::from_str(principal_uid.id().unescaped())
+                    .map_err(|e| Error::bad_field("principal.id", e))?,
+            )
         } else {
             Principal::NotAUser
         };
-        let action_id = body.action.strip_prefix("Action::\"").and_then(|a| a.strip_suffix('"')).unwrap_or(&body.action);
+        let action_id = body
+            .action
+            .strip_prefix("Action::\"")
+            .and_then(|a| a.strip_suffix('"'))
+            .unwrap_or(&body.action);
         let Some((action, resource_types)) = self.action(action_id) else {
-            return Err(Error::bad_field("action", format!("unknown action {:?}: the schema declares no such requestable action", body.action)));
+            return Err(Error::bad_field(
+                "action",
+                format!(
+                    "unknown action {:?}: the schema declares no such requestable action",
+                    body.action
+                ),
+            ));
         };
         let resource = self.entity_uid(&body.resource, None, "resource")?;
         if !resource_types.contains(resource.type_name()) {
-            return Err(Error::bad_field("resource", format!("action {action_id} does not apply to resource type {}", resource.type_name())));
+            return Err(Error::bad_field(
+                "resource",
+                format!(
+                    "action {action_id} does not apply to resource type {}",
+                    resource.type_name()
+                ),
+            ));
         }
         let account = self.resolve_account(&resource, body.account)?;
-        let context_json = body.context.unwrap_or_else(|| Value::Object(Default::default()));
+        let context_json = body
+            .context
+            .unwrap_or_else(|| Value::Object(Default::default()));
         if !context_json.is_object() {
             return Err(Error::bad_field("context", "must be a JSON object"));
         }
@@ -144,19 +166,41 @@ impl PolicyBundle {
 
     /// Context typed against the action's context type. Cedar checks the types only when a
     /// request is built, so build one here (as a user) to report a bad context as such.
-    pub fn parse_context(&self, json: &Value, action: &EntityUid, resource: &EntityUid) -> Result<Context> {
+    pub fn parse_context(
+        &self,
+        json: &Value,
+        action: &EntityUid,
+        resource: &EntityUid,
+    ) -> Result<Context> {
         let invalid = |e: String| Error::bad_field("context", e);
-        let context = Context::from_json_value(json.clone(), Some((self.schema(), action))).map_err(|e| invalid(e.to_string()))?;
-        let probe = EntityUid::from_type_name_and_id(self.types().user.clone(), EntityId::new("context-probe"));
-        Request::new(probe, action.clone(), resource.clone(), context.clone(), Some(self.schema())).map_err(|e| invalid(e.to_string()))?;
+        let context = Context::from_json_value(json.clone(), Some((self.schema(), action)))
+            .map_err(|e| invalid(e.to_string()))?;
+        let probe = EntityUid::from_type_name_and_id(
+            self.types().user.clone(),
+            EntityId::new("context-probe"),
+        );
+        Request::new(
+            probe,
+            action.clone(),
+            resource.clone(),
+            context.clone(),
+            Some(self.schema()),
+        )
+        .map_err(|e| invalid(e.to_string()))?;
         Ok(context)
     }
 
     /// The uid of a declared entity type; `default_type` applies to bare ids.
-    fn entity_uid(&self, reference: &EntityRef, default_type: Option<&EntityTypeName>, field: &str) -> Result<EntityUid> {
+    fn entity_uid(
+        &self,
+        reference: &EntityRef,
+        default_type: Option<&EntityTypeName>,
+        field: &str,
+    ) -> Result<EntityUid> {
         let (ty, id) = match reference {
             EntityRef::Typed { ty, id } => {
-                let ty = EntityTypeName::from_str(ty).map_err(|e| Error::bad_field(format!("{field}.type"), e.to_string()))?;
+                let ty = EntityTypeName::from_str(ty)
+                    .map_err(|e| Error::bad_field(format!("{field}.type"), e.to_string()))?;
                 (ty, id.clone())
             }
             EntityRef::Text(text) if text.contains("::") => {
@@ -166,37 +210,62 @@ impl PolicyBundle {
             }
             EntityRef::Text(id) => match default_type {
                 Some(ty) => (ty.clone(), id.clone()),
-                None => return Err(Error::bad_field(field, "expected {\"type\", \"id\"} or Type::\"id\"")),
+                None => {
+                    return Err(Error::bad_field(
+                        field,
+                        "expected {\"type\", \"id\"} or Type::\"id\"",
+                    ))
+                }
             },
         };
         if !self.declares(&ty) {
-            return Err(Error::bad_field(format!("{field}.type"), format!("entity type {ty} is not declared in the schema")));
+            return Err(Error::bad_field(
+                format!("{field}.type"),
+                format!("entity type {ty} is not declared in the schema"),
+            ));
         }
         parse_id(&id).map_err(|e| Error::bad_field(format!("{field}.id"), e))?;
         Ok(EntityUid::from_type_name_and_id(ty, EntityId::new(id)))
     }
 
-    fn resolve_account(&self, resource: &EntityUid, account: Option<String>) -> Result<Option<AccountId>> {
+    fn resolve_account(
+        &self,
+        resource: &EntityUid,
+        account: Option<String>,
+    ) -> Result<Option<AccountId>> {
         let ty = resource.type_name();
         if ty == &self.types().account {
             let id = resource.id().unescaped();
             if account.as_deref().is_some_and(|a| a != id) {
-                return Err(Error::bad_field("account", "differs from the Account given as resource"));
+                return Err(Error::bad_field(
+                    "account",
+                    "differs from the Account given as resource",
+                ));
             }
-            return Ok(Some(AccountId::from_str(id).map_err(|e| Error::bad_field("resource.id", e))?));
+            return Ok(Some(
+                AccountId::from_str(id).map_err(|e| Error::bad_field("resource.id", e))?,
+            ));
         }
         if !self.is_account_scoped(ty) {
             return Ok(None);
         }
         match account {
-            Some(id) => Ok(Some(AccountId::from_str(&id).map_err(|e| Error::bad_field("account", e))?)),
-            None => Err(Error::bad_field("account", format!("required: a {ty} belongs to an account"))),
+            Some(id) => Ok(Some(
+                AccountId::from_str(&id).map_err(|e| Error::bad_field("account", e))?,
+            )),
+            None => Err(Error::bad_field(
+                "account",
+                format!("required: a {ty} belongs to an account"),
+            )),
         }
     }
 
     fn parse_supplied(&self, values: &[Value]) -> Result<Vec<Entity>> {
         if values.len() > MAX_SUPPLIED_ENTITIES {
-            return Err(Error::bad_field("entities", format!("at most {MAX_SUPPLIED_ENTITIES} entities")));
+            return Err(Error::bad_field(
+                "entities",
+                format!("at most {MAX_SUPPLIED_ENTITIES} entities"),
+            ));
         }
         let store_owned = |uid: &EntityUid| STORE_OWNED_TYPES.contains(&uid.type_name().basename());
         values

@@ -22,15 +22,24 @@ impl MemoryCache {
     /// A cache of at most `capacity` decisions, each living at most `ttl`.
     pub fn new(capacity: u64, ttl: Duration) -> Self {
         MemoryCache {
-            decisions: moka::future::Cache::builder().max_capacity(capacity).time_to_live(ttl).build(),
+            decisions: moka::future::Cache::builder()
+                .max_capacity(capacity)
+                .time_to_live(ttl)
+                .build(),
             revisions: Arc::default(),
             clock: Arc::new(AtomicU64::new(0)),
         }
     }
 
     pub(super) fn revisions(&self, subjects: &[Revisioned]) -> Vec<u64> {
-        let map = self.revisions.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-        subjects.iter().map(|s| map.get(&s.key()).copied().unwrap_or(0)).collect()
+        let map = self
+            .revisions
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        subjects
+            .iter()
+            .map(|s| map.get(&s.key()).copied().unwrap_or(0))
+            .collect()
     }
 
     pub(super) async fn get(&self, key: &CacheKey) -> Option<Verdict> {
@@ -42,7 +51,10 @@ impl MemoryCache {
     }
 
     pub(super) fn bump(&self, changed: &[Revisioned]) {
-        let mut map = self.revisions.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut map = self
+            .revisions
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         for subject in changed {
             let next = self.clock.fetch_add(1, Ordering::Relaxed) + 1;
             map.insert(subject.key(), next);

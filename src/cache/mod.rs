@@ -91,7 +91,9 @@ impl DecisionCache {
 
 /// What a request's decision depends on besides the policies: its principal and account.
 fn subjects(request: &CheckRequest) -> Vec<Revisioned> {
-    let mut subjects = vec![Revisioned::User(request.principal_uid.id().unescaped().to_owned())];
+    let mut subjects = vec![Revisioned::User(
+        request.principal_uid.id().unescaped().to_owned(),
+    )];
     if let Some(account) = &request.account {
         subjects.push(Revisioned::Account(account.as_str().to_owned()));
     }

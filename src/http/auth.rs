@@ -51,7 +51,10 @@ impl Tokens {
         let mut found = None;
         for (known, scope) in &self.entries {
             // Fold every byte so the time taken does not depend on where a mismatch is.
-            let diff = known.iter().zip(presented.iter()).fold(0u8, |acc, (a, b)| acc | (a ^ b));
+            let diff = known
+                .iter()
+                .zip(presented.iter())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b));
             if diff == 0 {
                 found = Some(*scope);
             }
@@ -65,14 +68,20 @@ fn digest(token: &str) -> [u8; 32] {
 }
 
 /// Middleware: a valid bearer token, or `401`. Records the token's scope for later layers.
-pub async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Result<Response, Error> {
+pub async fn authenticate(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Result<Response, Error> {
     let token = request
         .headers()
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
-    let scope = token.and_then(|t| state.tokens.scope_of(t)).ok_or(Error::Unauthorized)?;
+    let scope = token
+        .and_then(|t| state.tokens.scope_of(t))
+        .ok_or(Error::Unauthorized)?;
     request.extensions_mut().insert(scope);
     Ok(next.run(request).await)
 }
@@ -81,7 +90,10 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
 pub async fn require_admin(request: Request, next: Next) -> Result<Response, Error> {
     match request.extensions().get::<Scope>() {
         Some(Scope::Admin) => Ok(next.run(request).await),
-        _ => Err(Error::Forbidden { message: "this route needs an admin token".into(), reasons: Vec::new() }),
+        _ => Err(Error::Forbidden {
+            message: "this route needs an admin token".into(),
+            reasons: Vec::new(),
+        }),
     }
 }
 
@@ -93,8 +105,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Actor {
         match parts.headers.get(ACTOR_HEADER) {
             None => Ok(Actor::Staff),
             Some(value) => {
-                let text = value.to_str().map_err(|_| Error::bad_field("X-Portier-Actor", "must be text"))?;
-                let id: UserId = text.parse().map_err(|e| Error::bad_field("X-Portier-Actor", e))?;
+                let text = value
+                    .to_str()
+                    .map_err(|_| Error::bad_field("X-Portier-Actor", "must be text"))?;
+                let id: UserId = text
+                    .parse()
+                    .map_err(|e| Error::bad_field("X-Portier-Actor", e))?;
                 Ok(Actor::User(id))
             }
         }

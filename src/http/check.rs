@@ -18,7 +18,10 @@ pub const MAX_BATCH: usize = 100;
 
 /// `POST /v1/check`: allow or deny, with the deciding policies. Unknown principals, accounts
 /// and resources are a deny; undeclared actions or types and malformed bodies a `400`.
-pub async fn check(State(state): State<AppState>, JsonBody(body): JsonBody<CheckBody>) -> Result<Json<Decision>> {
+pub async fn check(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<CheckBody>,
+) -> Result<Json<Decision>> {
     let started = Instant::now();
     let summary = summary(&body);
     let decision = state.checker.check(body).await?;
@@ -35,16 +38,26 @@ pub struct BatchBody {
 }
 
 /// Handler of `POST /v1/check/batch`.
-pub async fn batch(State(state): State<AppState>, JsonBody(body): JsonBody<BatchBody>) -> Result<Json<Value>> {
+pub async fn batch(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<BatchBody>,
+) -> Result<Json<Value>> {
     if body.checks.len() > MAX_BATCH {
-        return Err(Error::bad_field("checks", format!("at most {MAX_BATCH} checks per batch")));
+        return Err(Error::bad_field(
+            "checks",
+            format!("at most {MAX_BATCH} checks per batch"),
+        ));
     }
     let bundle = state.checker.bundle();
     let requests = body
         .checks
         .into_iter()
         .enumerate()
-        .map(|(i, check)| bundle.parse_check(check).map_err(|e| e.in_field(&format!("checks[{i}]"))))
+        .map(|(i, check)| {
+            bundle
+                .parse_check(check)
+                .map_err(|e| e.in_field(&format!("checks[{i}]")))
+        })
         .collect::<Result<Vec<_>>>()?;
     let mut results = Vec::with_capacity(requests.len());
     for request in &requests {
@@ -67,14 +80,20 @@ pub struct AllowedActionsBody {
 
 /// `POST /v1/allowed-actions`: every action the schema applies to the resource's type that
 /// the principal may do, for drawing the portal's menus in one call.
-pub async fn allowed_actions(State(state): State<AppState>, JsonBody(body): JsonBody<AllowedActionsBody>) -> Result<Json<Value>> {
+pub async fn allowed_actions(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<AllowedActionsBody>,
+) -> Result<Json<Value>> {
     let bundle = state.checker.bundle();
     let resource_type = match &body.resource {
         EntityRef::Typed { ty, .. } => ty.clone(),
         EntityRef::Text(text) => text.split("::").next().unwrap_or_default().to_owned(),
     };
     let Some(first) = bundle.first_action_for(&resource_type) else {
-        return Err(Error::bad_field("resource.type", format!("no action applies to {resource_type:?}")));
+        return Err(Error::bad_field(
+            "resource.type",
+            format!("no action applies to {resource_type:?}"),
+        ));
     };
     let probe = CheckBody {
         principal: body.principal,
@@ -87,7 +106,9 @@ pub async fn allowed_actions(State(state): State<AppState>, JsonBody(body): Json
     };
     let request = bundle.parse_check(probe)?;
     let actions = state.checker.allowed_actions(&bundle, &request).await?;
-    Ok(Json(json!({ "actions": actions, "policy_revision": bundle.revision() })))
+    Ok(Json(
+        json!({ "actions": actions, "policy_revision": bundle.revision() }),
+    ))
 }
 
 struct Summary {
@@ -101,7 +122,11 @@ fn summary(body: &CheckBody) -> Summary {
         EntityRef::Text(t) => t.clone(),
         EntityRef::Typed { ty, id } => format!("{ty}::{id:?}"),
     };
-    Summary { principal: show(&body.principal), action: body.action.clone(), resource: show(&body.resource) }
+    Summary {
+        principal: show(&body.principal),
+        action: body.action.clone(),
+        resource: show(&body.resource),
+    }
 }
 
 /// One event per check: the decision log.

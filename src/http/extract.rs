@@ -18,13 +18,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = Error;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Error> {
-        let bytes = Bytes::from_request(request, state).await.map_err(|e: BytesRejection| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                Error::bad_field("body", format!("larger than {} bytes", super::MAX_BODY_BYTES))
-            } else {
-                Error::bad_field("body", e.body_text())
-            }
-        })?;
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|e: BytesRejection| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    Error::bad_field(
+                        "body",
+                        format!("larger than {} bytes", super::MAX_BODY_BYTES),
+                    )
+                } else {
+                    Error::bad_field("body", e.body_text())
+                }
+            })?;
         parse_json(&bytes).map(JsonBody)
     }
 }
@@ -36,7 +41,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
         let path = err.path().to_string();
         let message = err.inner().to_string();
         // serde reports a missing field at its parent; name the field itself.
-        let missing = message.strip_prefix("missing field `").and_then(|m| m.split('`').next());
+        let missing = message
+            .strip_prefix("missing field `")
+            .and_then(|m| m.split('`').next());
         // `?` is where a syntax error leaves the path: the body as a whole.
         let field = match (path.as_str(), missing) {
             ("." | "?", Some(name)) => name.to_owned(),
@@ -44,7 +51,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
             ("." | "?", None) => "body".to_owned(),
             (path, None) => path.to_owned(),
         };
-        Error::BadRequest { field: Some(field), message }
+        Error::BadRequest {
+            field: Some(field),
+            message,
+        }
     })
 }
 

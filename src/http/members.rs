@@ -27,27 +27,73 @@ pub struct MemberBody {
 }
 
 /// `GET /v1/accounts/{id}/members` (`viewMembers`).
-pub async fn list(State(state): State<AppState>, actor: Actor, PathIds(id): PathIds<AccountId>) -> Result<Json<Value>> {
-    state.checker.authorize(&actor, "viewMembers", Target::Account(&id)).await?;
+pub async fn list(
+    State(state): State<AppState>,
+    actor: Actor,
+    PathIds(id): PathIds<AccountId>,
+) -> Result<Json<Value>> {
+    state
+        .checker
+        .authorize(&actor, "viewMembers", Target::Account(&id))
+        .await?;
     let members = state.checker.store().members(&id).await?;
     Ok(Json(json!({ "members": members })))
 }
 
 /// `PUT /v1/accounts/{id}/members/{user}` (`changeGrants`): adds or changes a member.
 /// `400` for a grant the schema does not declare, `404` unknown account or user, `409` the owner.
-pub async fn put(State(state): State<AppState>, actor: Actor, PathIds((id, user)): PathIds<(AccountId, UserId)>, JsonBody(body): JsonBody<MemberBody>) -> Result<Json<MemberRecord>> {
-    state.checker.bundle().check_grants(&body.grants).map_err(|(i, message)| Error::bad_field(format!("grants[{i}]"), message))?;
-    state.checker.authorize(&actor, "changeGrants", Target::Account(&id)).await?;
-    let member = state.checker.store().put_member(&actor, &id, &user, body.role, &body.grants).await?;
-    state.checker.changed(&[Revisioned::User(user.to_string()), Revisioned::Account(id.to_string())]).await;
+pub async fn put(
+    State(state): State<AppState>,
+    actor: Actor,
+    PathIds((id, user)): PathIds<(AccountId, UserId)>,
+    JsonBody(body): JsonBody<MemberBody>,
+) -> Result<Json<MemberRecord>> {
+    state
+        .checker
+        .bundle()
+        .check_grants(&body.grants)
+        .map_err(|(i, message)| Error::bad_field(format!("grants[{i}]"), message))?;
+    state
+        .checker
+        .authorize(&actor, "changeGrants", Target::Account(&id))
+        .await?;
+    let member = state
+        .checker
+        .store()
+        .put_member(&actor, &id, &user, body.role, &body.grants)
+        .await?;
+    state
+        .checker
+        .changed(&[
+            Revisioned::User(user.to_string()),
+            Revisioned::Account(id.to_string()),
+        ])
+        .await;
     Ok(Json(member))
 }
 
 /// `DELETE /v1/accounts/{id}/members/{user}` (`removeMember`): `204`; the member is denied at
 /// once. `404` when not a member, `409` for the owner.
-pub async fn remove(State(state): State<AppState>, actor: Actor, PathIds((id, user)): PathIds<(AccountId, UserId)>) -> Result<StatusCode> {
-    state.checker.authorize(&actor, "removeMember", Target::Account(&id)).await?;
-    state.checker.store().remove_member(&actor, &id, &user).await?;
-    state.checker.changed(&[Revisioned::User(user.to_string()), Revisioned::Account(id.to_string())]).await;
+pub async fn remove(
+    State(state): State<AppState>,
+    actor: Actor,
+    PathIds((id, user)): PathIds<(AccountId, UserId)>,
+) -> Result<StatusCode> {
+    state
+        .checker
+        .authorize(&actor, "removeMember", Target::Account(&id))
+        .await?;
+    state
+        .checker
+        .store()
+        .remove_member(&actor, &id, &user)
+        .await?;
+    state
+        .checker
+        .changed(&[
+            Revisioned::User(user.to_string()),
+            Revisioned::Account(id.to_string()),
+        ])
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -47,7 +47,10 @@ impl AppState {
     /// Wires a store, a validated policy set, a cache and the tokens together.
     pub fn new(store: Store, bundle: PolicyBundle, cache: DecisionCache, tokens: Tokens) -> Self {
         let policies = Arc::new(ArcSwap::from_pointee(bundle));
-        AppState { checker: Checker::new(store, cache, policies), tokens: Arc::new(tokens) }
+        AppState {
+            checker: Checker::new(store, cache, policies),
+            tokens: Arc::new(tokens),
+        }
     }
 }
 
@@ -60,21 +63,38 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/allowed-actions", post(check::allowed_actions));
     let admin_routes = Router::new()
         .route("/v1/users", post(users::create))
-        .route("/v1/users/{id}", get(users::show).patch(users::update).delete(users::remove))
+        .route(
+            "/v1/users/{id}",
+            get(users::show).patch(users::update).delete(users::remove),
+        )
         .route("/v1/users/{id}/accounts", get(users::accounts))
         .route("/v1/users/{id}/activate", post(users::activate))
         .route("/v1/users/{id}/suspend", post(users::suspend))
         .route("/v1/accounts", post(accounts::create))
-        .route("/v1/accounts/{id}", get(accounts::show).patch(accounts::update))
+        .route(
+            "/v1/accounts/{id}",
+            get(accounts::show).patch(accounts::update),
+        )
         .route("/v1/accounts/{id}/members", get(members::list))
-        .route("/v1/accounts/{id}/members/{user}", put(members::put).delete(members::remove))
-        .route("/v1/accounts/{id}/services/{service}", get(services::show).put(services::put).delete(services::clear))
+        .route(
+            "/v1/accounts/{id}/members/{user}",
+            put(members::put).delete(members::remove),
+        )
+        .route(
+            "/v1/accounts/{id}/services/{service}",
+            get(services::show)
+                .put(services::put)
+                .delete(services::clear),
+        )
         .route("/v1/accounts/{id}/audit", get(accounts::audit))
         .route_layer(middleware::from_fn(auth::require_admin));
     Router::new()
         .merge(check_routes)
         .merge(admin_routes)
-        .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .fallback(|| async { Error::NotFound("route".into()) })
@@ -86,8 +106,14 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then lets in-flight requests finish.
-pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// Completes on Ctrl-C or SIGTERM.

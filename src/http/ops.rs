@@ -22,5 +22,12 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
         "database": if ready { "ok" } else { "unavailable" },
         "policy_revision": bundle.revision(),
     });
-    (if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, Json(body))
+    (
+        if ready {
+            StatusCode::OK
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        },
+        Json(body),
+    )
 }

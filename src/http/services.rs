@@ -23,25 +23,61 @@ pub struct AssigneesBody {
 }
 
 /// `GET /v1/accounts/{id}/services/{service}` (`viewService`): the assignees.
-pub async fn show(State(state): State<AppState>, actor: Actor, PathIds((id, service)): PathIds<(AccountId, ServiceId)>) -> Result<Json<Value>> {
-    state.checker.authorize(&actor, "viewService", Target::Service(&id, &service)).await?;
+pub async fn show(
+    State(state): State<AppState>,
+    actor: Actor,
+    PathIds((id, service)): PathIds<(AccountId, ServiceId)>,
+) -> Result<Json<Value>> {
+    state
+        .checker
+        .authorize(&actor, "viewService", Target::Service(&id, &service))
+        .await?;
     let assignees = state.checker.store().assignees(&id, &service).await?;
     Ok(Json(json!({ "service": service, "assignees": assignees })))
 }
 
 /// `PUT /v1/accounts/{id}/services/{service}` (`assignService`): replaces the assignees; each
 /// must be a member (`400` naming `assignees[i]`).
-pub async fn put(State(state): State<AppState>, actor: Actor, PathIds((id, service)): PathIds<(AccountId, ServiceId)>, JsonBody(body): JsonBody<AssigneesBody>) -> Result<Json<Value>> {
-    state.checker.authorize(&actor, "assignService", Target::Service(&id, &service)).await?;
-    let assignees = state.checker.store().set_assignees(&actor, &id, &service, &body.assignees).await?;
-    state.checker.changed(&[Revisioned::Account(id.to_string())]).await;
+pub async fn put(
+    State(state): State<AppState>,
+    actor: Actor,
+    PathIds((id, service)): PathIds<(AccountId, ServiceId)>,
+    JsonBody(body): JsonBody<AssigneesBody>,
+) -> Result<Json<Value>> {
+    state
+        .checker
+        .authorize(&actor, "assignService", Target::Service(&id, &service))
+        .await?;
+    let assignees = state
+        .checker
+        .store()
+        .set_assignees(&actor, &id, &service, &body.assignees)
+        .await?;
+    state
+        .checker
+        .changed(&[Revisioned::Account(id.to_string())])
+        .await;
     Ok(Json(json!({ "service": service, "assignees": assignees })))
 }
 
 /// `DELETE /v1/accounts/{id}/services/{service}` (`assignService`): unassigns everyone; `204`.
-pub async fn clear(State(state): State<AppState>, actor: Actor, PathIds((id, service)): PathIds<(AccountId, ServiceId)>) -> Result<StatusCode> {
-    state.checker.authorize(&actor, "assignService", Target::Service(&id, &service)).await?;
-    state.checker.store().set_assignees(&actor, &id, &service, &[]).await?;
-    state.checker.changed(&[Revisioned::Account(id.to_string())]).await;
+pub async fn clear(
+    State(state): State<AppState>,
+    actor: Actor,
+    PathIds((id, service)): PathIds<(AccountId, ServiceId)>,
+) -> Result<StatusCode> {
+    state
+        .checker
+        .authorize(&actor, "assignService", Target::Service(&id, &service))
+        .await?;
+    state
+        .checker
+        .store()
+        .set_assignees(&actor, &id, &service, &[])
+        .await?;
+    state
+        .checker
+        .changed(&[Revisioned::Account(id.to_string())])
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }

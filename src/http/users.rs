@@ -15,60 +15,143 @@ use crate::error::{Error, Result};
 use crate::store::{NewUser, UserPatch, UserRecord};
 
 /// `POST /v1/users` (`createUser`): `201` with the user; `409` when the id or email is taken.
-pub async fn create(State(state): State<AppState>, actor: Actor, JsonBody(new): JsonBody<NewUser>) -> Result<(StatusCode, Json<UserRecord>)> {
-    state.checker.authorize(&actor, "createUser", Target::User(&new.id)).await?;
+pub async fn create(
+    State(state): State<AppState>,
+    actor: Actor,
+    JsonBody(new): JsonBody<NewUser>,
+) -> Result<(StatusCode, Json<UserRecord>)> {
+    state
+        .checker
+        .authorize(&actor, "createUser", Target::User(&new.id))
+        .await?;
     let user = state.checker.store().create_user(&actor, new).await?;
-    state.checker.changed(&[Revisioned::User(user.id.clone())]).await;
+    state
+        .checker
+        .changed(&[Revisioned::User(user.id.clone())])
+        .await;
     Ok((StatusCode::CREATED, Json(user)))
 }
 
 /// `GET /v1/users/{id}` (`viewUser`): `404` when unknown.
-pub async fn show(State(state): State<AppState>, actor: Actor, PathIds(id): PathIds<UserId>) -> Result<Json<UserRecord>> {
-    state.checker.authorize(&actor, "viewUser", Target::User(&id)).await?;
-    let user = state.checker.store().user(&id).await?.ok_or_else(|| Error::NotFound(format!("user {id}")))?;
+pub async fn show(
+    State(state): State<AppState>,
+    actor: Actor,
+    PathIds(id): PathIds<UserId>,
+) -> Result<Json<UserRecord>> {
+    state
+        .checker
+        .authorize(&actor, "viewUser", Target::User(&id))
+        .await?;
+    let user = state
+        .checker
+        .store()
+        .user(&id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("user {id}")))?;
     Ok(Json(user))
 }
 
 /// `PATCH /v1/users/{id}` (`editUser`; `changeUserStatus` too when `status` is present).
-pub async fn update(State(state): State<AppState>, actor: Actor, PathIds(id): PathIds<UserId>, JsonBody(patch): JsonBody<UserPatch>) -> Result<Json<UserRecord>> {
-    state.checker.authorize(&actor, "editUser", Target::User(&id)).await?;
+pub async fn update(
+    State(state): State<AppState>,
+    actor: Actor,
+    PathIds(id): PathIds<UserId>,
+    JsonBody(patch): JsonBody<UserPatch>,
+) -> Result<Json<UserRecord>> {
+    state
+        .checker
+        .authorize(&actor, "editUser", Target::User(&id))
+        .await?;
     if patch.status.is_some() {
-        state.checker.authorize(&actor, "changeUserStatus", Target::User(&id)).await?;
+        state
+            .checker
+            .authorize(&actor, "changeUserStatus", Target::User(&id))
+            .await?;
     }
-    let user = state.checker.store().update_user(&actor, &id, patch).await?;
-    state.checker.changed(&[Revisioned::User(id.to_string())]).await;
+    let user = state
+        .checker
+        .store()
+        .update_user(&actor, &id, patch)
+        .await?;
+    state
+        .checker
+        .changed(&[Revisioned::User(id.to_string())])
+        .await;
     Ok(Json(user))
 }
 
 /// `POST /v1/users/{id}/activate` (`changeUserStatus`).
-pub async fn activate(state: State<AppState>, actor: Actor, id: PathIds<UserId>) -> Result<Json<UserRecord>> {
+pub async fn activate(
+    state: State<AppState>,
+    actor: Actor,
+    id: PathIds<UserId>,
+) -> Result<Json<UserRecord>> {
     set_status(state, actor, id, UserStatus::Active).await
 }
 
 /// `POST /v1/users/{id}/suspend` (`changeUserStatus`): the user is denied everything at once.
-pub async fn suspend(state: State<AppState>, actor: Actor, id: PathIds<UserId>) -> Result<Json<UserRecord>> {
+pub async fn suspend(
+    state: State<AppState>,
+    actor: Actor,
+    id: PathIds<UserId>,
+) -> Result<Json<UserRecord>> {
     set_status(state, actor, id, UserStatus::Suspended).await
 }
 
-async fn set_status(State(state): State<AppState>, actor: Actor, PathIds(id): PathIds<UserId>, status: UserStatus) -> Result<Json<UserRecord>> {
-    state.checker.authorize(&actor, "changeUserStatus", Target::User(&id)).await?;
-    let patch = UserPatch { status: Some(status), ..UserPatch::default() };
-    let user = state.checker.store().update_user(&actor, &id, patch).await?;
-    state.checker.changed(&[Revisioned::User(id.to_string())]).await;
+async fn set_status(
+    State(state): State<AppState>,
+    actor: Actor,
+    PathIds(id): PathIds<UserId>,
+    status: UserStatus,
+) -> Result<Json<UserRecord>> {
+    state
+        .checker
+        .authorize(&actor, "changeUserStatus", Target::User(&id))
+        .await?;
+    let patch = UserPatch {
+        status: Some(status),
+        ..UserPatch::default()
+    };
+    let user = state
+        .checker
+        .store()
+        .update_user(&actor, &id, patch)
+        .await?;
+    state
+        .checker
+        .changed(&[Revisioned::User(id.to_string())])
+        .await;
     Ok(Json(user))
 }
 
 /// `DELETE /v1/users/{id}` (`deleteUser`): `204`; `409` while the user belongs to an account.
-pub async fn remove(State(state): State<AppState>, actor: Actor, PathIds(id): PathIds<UserId>) -> Result<StatusCode> {
-    state.checker.authorize(&actor, "deleteUser", Target::User(&id)).await?;
+pub async fn remove(
+    State(state): State<AppState>,
+    actor: Actor,
+    PathIds(id): PathIds<UserId>,
+) -> Result<StatusCode> {
+    state
+        .checker
+        .authorize(&actor, "deleteUser", Target::User(&id))
+        .await?;
     state.checker.store().delete_user(&actor, &id).await?;
-    state.checker.changed(&[Revisioned::User(id.to_string())]).await;
+    state
+        .checker
+        .changed(&[Revisioned::User(id.to_string())])
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /v1/users/{id}/accounts` (`listUserAccounts`): the accounts to switch between, with role.
-pub async fn accounts(State(state): State<AppState>, actor: Actor, PathIds(id): PathIds<UserId>) -> Result<Json<Value>> {
-    state.checker.authorize(&actor, "listUserAccounts", Target::User(&id)).await?;
+pub async fn accounts(
+    State(state): State<AppState>,
+    actor: Actor,
+    PathIds(id): PathIds<UserId>,
+) -> Result<Json<Value>> {
+    state
+        .checker
+        .authorize(&actor, "listUserAccounts", Target::User(&id))
+        .await?;
     let accounts = state.checker.store().user_accounts(&id).await?;
     Ok(Json(json!({ "accounts": accounts })))
 }

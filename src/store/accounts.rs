@@ -68,10 +68,11 @@ impl Store {
     pub async fn create_account(&self, actor: &Actor, new: NewAccount) -> Result<AccountRecord> {
         let now = now_ms();
         let mut tx = self.begin_write().await?;
-        let owner: Option<(String,)> = sqlx::query_as("select user_id from app_user where user_id = $1")
-            .bind(new.owner.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
+        let owner: Option<(String,)> =
+            sqlx::query_as("select user_id from app_user where user_id = $1")
+                .bind(new.owner.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
         if owner.is_none() {
             return Err(Error::NotFound(format!("owner: user {}", new.owner)));
         }
@@ -86,7 +87,9 @@ impl Store {
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| match &e {
-            sqlx::Error::Database(db) if db.is_unique_violation() => Error::Conflict(format!("account {} already exists", new.id)),
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                Error::Conflict(format!("account {} already exists", new.id))
+            }
             _ => Error::from(e),
         })?;
         sqlx::query("insert into membership (account_id, user_id, role, grants, created_at, updated_at) values ($1, $2, $3, '[]', $4, $4)")
@@ -96,7 +99,14 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        let change = Change { account: Some(new.id.as_str()), actor, action: "account.create", target: format!("account:{}", new.id), before: None, after: Some(json!(account)) };
+        let change = Change {
+            account: Some(new.id.as_str()),
+            actor,
+            action: "account.create",
+            target: format!("account:{}", new.id),
+            before: None,
+            after: Some(json!(account)),
+        };
         record(&mut tx, change).await?;
         tx.commit().await?;
         Ok(account)
@@ -104,21 +114,30 @@ impl Store {
 
     /// The account with this id, if any.
     pub async fn account(&self, id: &AccountId) -> Result<Option<AccountRecord>> {
-        let account = sqlx::query_as::<_, AccountRecord>(&format!("select {ACCOUNT_COLUMNS} from account where account_id = $1"))
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
+        let account = sqlx::query_as::<_, AccountRecord>(&format!(
+            "select {ACCOUNT_COLUMNS} from account where account_id = $1"
+        ))
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(account)
     }
 
     /// Applies a patch; `404` for an unknown account.
-    pub async fn update_account(&self, actor: &Actor, id: &AccountId, patch: AccountPatch) -> Result<AccountRecord> {
+    pub async fn update_account(
+        &self,
+        actor: &Actor,
+        id: &AccountId,
+        patch: AccountPatch,
+    ) -> Result<AccountRecord> {
         let mut tx = self.begin_write().await?;
-        let before = sqlx::query_as::<_, AccountRecord>(&format!("select {ACCOUNT_COLUMNS} from account where account_id = $1"))
-            .bind(id.as_str())
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("account {id}")))?;
+        let before = sqlx::query_as::<_, AccountRecord>(&format!(
+            "select {ACCOUNT_COLUMNS} from account where account_id = $1"
+        ))
+        .bind(id.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("account {id}")))?;
         let after = sqlx::query_as::<_, AccountRecord>(&format!(
             "update account set name = $2, status = $3, updated_at = $4 where account_id = $1 returning {ACCOUNT_COLUMNS}"
         ))
@@ -128,7 +147,14 @@ impl Store {
         .bind(now_ms())
         .fetch_one(&mut *tx)
         .await?;
-        let change = Change { account: Some(id.as_str()), actor, action: "account.update", target: format!("account:{id}"), before: Some(json!(before)), after: Some(json!(after)) };
+        let change = Change {
+            account: Some(id.as_str()),
+            actor,
+            action: "account.update",
+            target: format!("account:{id}"),
+            before: Some(json!(before)),
+            after: Some(json!(after)),
+        };
         record(&mut tx, change).await?;
         tx.commit().await?;
         Ok(after)

@@ -36,7 +36,11 @@ pub struct AuditEvent {
 impl AuditEvent {
     /// The event as the API shows it, with before/after as JSON values.
     pub fn to_json(&self) -> Value {
-        let parse = |text: &Option<String>| text.as_deref().and_then(|t| serde_json::from_str(t).ok()).unwrap_or(Value::Null);
+        let parse = |text: &Option<String>| {
+            text.as_deref()
+                .and_then(|t| serde_json::from_str(t).ok())
+                .unwrap_or(Value::Null)
+        };
         let mut value = serde_json::to_value(self).unwrap_or(Value::Null);
         value["before"] = parse(&self.before_json);
         value["after"] = parse(&self.after_json);
@@ -74,7 +78,12 @@ pub(super) async fn record(conn: &mut AnyConnection, change: Change<'_>) -> Resu
 
 impl Store {
     /// An account's audit trail, newest first, `limit` rows older than `before` (an event id).
-    pub async fn audit_events(&self, account: &str, before: Option<i64>, limit: i64) -> Result<Vec<AuditEvent>> {
+    pub async fn audit_events(
+        &self,
+        account: &str,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<AuditEvent>> {
         let rows = sqlx::query_as::<_, AuditEvent>(
             "select audit_event_id, account_id, actor, action, target, before_json, after_json, created_at \
              from audit_event where account_id = $1 and audit_event_id < $2 \

@@ -54,7 +54,12 @@ struct FactsRow {
 
 impl Store {
     /// Reads the facts for a check of `user` on `account` (and `service`'s assignees).
-    pub async fn check_facts(&self, user: Option<&UserId>, account: Option<&AccountId>, service: Option<&str>) -> Result<CheckFacts> {
+    pub async fn check_facts(
+        &self,
+        user: Option<&UserId>,
+        account: Option<&AccountId>,
+        service: Option<&str>,
+    ) -> Result<CheckFacts> {
         let row = sqlx::query_as::<_, FactsRow>(
             "select u.status as user_status, a.status as account_status, a.owner_id, m.role, m.grants \
              from (select cast($1 as text) as user_id, cast($2 as text) as account_id) q \
@@ -81,11 +86,20 @@ impl Store {
         let membership = row.role.map(|role| MembershipFacts {
             owner,
             admin: !owner && role == Role::Admin.as_str(),
-            grants: row.grants.as_deref().map(grants_from_json).unwrap_or_default(),
+            grants: row
+                .grants
+                .as_deref()
+                .map(grants_from_json)
+                .unwrap_or_default(),
         });
         Ok(CheckFacts {
-            user: row.user_status.map(|status| UserFacts { active: status == "active", membership }),
-            account: row.account_status.map(|status| AccountFacts { active: status == "active" }),
+            user: row.user_status.map(|status| UserFacts {
+                active: status == "active",
+                membership,
+            }),
+            account: row.account_status.map(|status| AccountFacts {
+                active: status == "active",
+            }),
             assignees,
         })
     }

@@ -55,24 +55,36 @@ const SELECT_MEMBER: &str = "select u.user_id, u.email, u.display_name, u.status
 impl Store {
     /// The members of an account, owner included; `404` for an unknown account.
     pub async fn members(&self, account: &AccountId) -> Result<Vec<MemberRecord>> {
-        self.account(account).await?.ok_or_else(|| Error::NotFound(format!("account {account}")))?;
-        let rows = sqlx::query_as::<_, MemberRow>(&format!("{SELECT_MEMBER} where m.account_id = $1 order by u.user_id"))
-            .bind(account.as_str())
-            .fetch_all(&self.pool)
-            .await?;
+        self.account(account)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("account {account}")))?;
+        let rows = sqlx::query_as::<_, MemberRow>(&format!(
+            "{SELECT_MEMBER} where m.account_id = $1 order by u.user_id"
+        ))
+        .bind(account.as_str())
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows.into_iter().map(MemberRecord::from).collect())
     }
 
     /// Adds a member or replaces their role and grants. The owner's membership is not
     /// editable (`409`); grants must already be checked against the schema.
-    pub async fn put_member(&self, actor: &Actor, account: &AccountId, user: &UserId, role: Role, grants: &[String]) -> Result<MemberRecord> {
+    pub async fn put_member(
+        &self,
+        actor: &Actor,
+        account: &AccountId,
+        user: &UserId,
+        role: Role,
+        grants: &[String],
+    ) -> Result<MemberRecord> {
         let mut tx = self.begin_write().await?;
         let before = member_in(&mut tx, account, user).await?;
         refuse_owner(&before, user)?;
-        let known: Option<(String,)> = sqlx::query_as("select user_id from app_user where user_id = $1")
-            .bind(user.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
+        let known: Option<(String,)> =
+            sqlx::query_as("select user_id from app_user where user_id = $1")
+                .bind(user.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
         if known.is_none() {
             return Err(Error::NotFound(format!("user {user}")));
         }
@@ -91,21 +103,41 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        let after = member_in(&mut tx, account, user).await?.ok_or_else(|| Error::Internal(anyhow::anyhow!("membership vanished")))?;
-        let action = if before.is_some() { "member.update" } else { "member.add" };
-        let change = Change { account: Some(account.as_str()), actor, action, target: format!("user:{user}"), before: before.map(|b| json!(b)), after: Some(json!(after)) };
+        let after = member_in(&mut tx, account, user)
+            .await?
+            .ok_or_else(|| Error::Internal(anyhow::anyhow!("membership vanished")))?;
+        let action = if before.is_some() {
+            "member.update"
+        } else {
+            "member.add"
+        };
+        let change = Change {
+            account: Some(account.as_str()),
+            actor,
+            action,
+            target: format!("user:{user}"),
+            before: before.map(|b| json!(b)),
+            after: Some(json!(after)),
+        };
         record(&mut tx, change).await?;
         tx.commit().await?;
         Ok(after)
     }
 
     /// Removes a membership and its service assignments; `404` when not a member, `409` for the owner.
-    pub async fn remove_member(&self, actor: &Actor, account: &AccountId, user: &UserId) -> Result<()> {
+    pub async fn remove_member(
+        &self,
+        actor: &Actor,
+        account: &AccountId,
+        user: &UserId,
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let before = member_in(&mut tx, account, user).await?;
         refuse_owner(&before, user)?;
         let Some(before) = before else {
-            return Err(Error::NotFound(format!("member {user} of account {account}")));
+            return Err(Error::NotFound(format!(
+                "member {user} of account {account}"
+            )));
         };
         sqlx::query("delete from service_assignment where account_id = $1 and user_id = $2")
             .bind(account.as_str())
@@ -117,26 +149,40 @@ impl Store {
             .bind(user.as_str())
             .execute(&mut *tx)
             .await?;
-        let change = Change { account: Some(account.as_str()), actor, action: "member.remove", target: format!("user:{user}"), before: Some(json!(before)), after: None };
+        let change = Change {
+            account: Some(account.as_str()),
+            actor,
+            action: "member.remove",
+            target: format!("user:{user}"),
+            before: Some(json!(before)),
+            after: None,
+        };
         record(&mut tx, change).await?;
         tx.commit().await
     }
 }
 
 /// One member, read inside a write transaction; `404` when the account does not exist.
-async fn member_in(tx: &mut WriteTx, account: &AccountId, user: &UserId) -> Result<Option<MemberRecord>> {
-    let exists: Option<(String,)> = sqlx::query_as("select account_id from account where account_id = $1")
-        .bind(account.as_str())
-        .fetch_optional(&mut **tx)
-        .await?;
+async fn member_in(
+    tx: &mut WriteTx,
+    account: &AccountId,
+    user: &UserId,
+) -> Result<Option<MemberRecord>> {
+    let exists: Option<(String,)> =
+        sqlx::query_as("select account_id from account where account_id = $1")
+            .bind(account.as_str())
+            .fetch_optional(&mut **tx)
+            .await?;
     if exists.is_none() {
         return Err(Error::NotFound(format!("account {account}")));
     }
-    let row = sqlx::query_as::<_, MemberRow>(&format!("{SELECT_MEMBER} where m.account_id = $1 and m.user_id = $2"))
-        .bind(account.as_str())
-        .bind(user.as_str())
-        .fetch_optional(&mut **tx)
-        .await?;
+    let row = sqlx::query_as::<_, MemberRow>(&format!(
+        "{SELECT_MEMBER} where m.account_id = $1 and m.user_id = $2"
+    ))
+    .bind(account.as_str())
+    .bind(user.as_str())
+    .fetch_optional(&mut **tx)
+    .await?;
     Ok(row.map(MemberRecord::from))
 }
 

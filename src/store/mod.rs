@@ -15,7 +15,7 @@ mod users;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::any::{AnyPoolOptions, AnyConnectOptions};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
@@ -64,7 +64,9 @@ impl Store {
             }
             _ => url.to_owned(),
         };
-        let options: AnyConnectOptions = url.parse::<AnyConnectOptions>()?.disable_statement_logging();
+        let options: AnyConnectOptions = url
+            .parse::<AnyConnectOptions>()?
+            .disable_statement_logging();
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
             .acquire_timeout(Duration::from_secs(3))
@@ -83,7 +85,11 @@ impl Store {
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
         }
         let writer = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
-        Ok(Store { pool, backend, writer })
+        Ok(Store {
+            pool,
+            backend,
+            writer,
+        })
     }
 
     /// The database behind this store.
@@ -104,7 +110,10 @@ impl Store {
             Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
         };
-        Ok(WriteTx { tx: self.pool.begin().await?, _guard: guard })
+        Ok(WriteTx {
+            tx: self.pool.begin().await?,
+            _guard: guard,
+        })
     }
 }
 
@@ -135,7 +144,9 @@ impl std::ops::DerefMut for WriteTx {
 
 /// Now, in Unix milliseconds.
 fn now_ms() -> i64 {
-    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
 }
 

@@ -10,17 +10,30 @@ use crate::error::{Error, Result};
 impl Store {
     /// Replaces the assignees of a service. Each must be a member of the account: the error
     /// names the first who is not (`assignees[i]`).
-    pub async fn set_assignees(&self, actor: &Actor, account: &AccountId, service: &ServiceId, assignees: &[UserId]) -> Result<Vec<String>> {
+    pub async fn set_assignees(
+        &self,
+        actor: &Actor,
+        account: &AccountId,
+        service: &ServiceId,
+        assignees: &[UserId],
+    ) -> Result<Vec<String>> {
         let mut tx = self.begin_write().await?;
-        let members: Vec<(String,)> = sqlx::query_as("select user_id from membership where account_id = $1")
-            .bind(account.as_str())
-            .fetch_all(&mut *tx)
-            .await?;
+        let members: Vec<(String,)> =
+            sqlx::query_as("select user_id from membership where account_id = $1")
+                .bind(account.as_str())
+                .fetch_all(&mut *tx)
+                .await?;
         if members.is_empty() {
             return Err(Error::NotFound(format!("account {account}")));
         }
-        if let Some(i) = assignees.iter().position(|a| !members.iter().any(|(m,)| m == a.as_str())) {
-            return Err(Error::bad_field(format!("assignees[{i}]"), format!("{} is not a member of account {account}", assignees[i])));
+        if let Some(i) = assignees
+            .iter()
+            .position(|a| !members.iter().any(|(m,)| m == a.as_str()))
+        {
+            return Err(Error::bad_field(
+                format!("assignees[{i}]"),
+                format!("{} is not a member of account {account}", assignees[i]),
+            ));
         }
         let before = assignees_in(&mut tx, account, service).await?;
         sqlx::query("delete from service_assignment where account_id = $1 and service_id = $2")
@@ -41,7 +54,14 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        let change = Change { account: Some(account.as_str()), actor, action: "service.assign", target: format!("service:{service}"), before: Some(json!(before)), after: Some(json!(after)) };
+        let change = Change {
+            account: Some(account.as_str()),
+            actor,
+            action: "service.assign",
+            target: format!("service:{service}"),
+            before: Some(json!(before)),
+            after: Some(json!(after)),
+        };
         record(&mut tx, change).await?;
         tx.commit().await?;
         Ok(after)
@@ -58,7 +78,11 @@ impl Store {
     }
 }
 
-async fn assignees_in(tx: &mut super::WriteTx, account: &AccountId, service: &ServiceId) -> Result<Vec<String>> {
+async fn assignees_in(
+    tx: &mut super::WriteTx,
+    account: &AccountId,
+    service: &ServiceId,
+) -> Result<Vec<String>> {
     let rows: Vec<(String,)> = sqlx::query_as("select user_id from service_assignment where account_id = $1 and service_id = $2 order by user_id")
         .bind(account.as_str())
         .bind(service.as_str())
@@ -66,4 +90,3 @@ async fn assignees_in(tx: &mut super::WriteTx, account: &AccountId, service: &Se
         .await?;
     Ok(rows.into_iter().map(|(u,)| u).collect())
 }
-

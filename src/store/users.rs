@@ -61,7 +61,8 @@ pub struct UserPatch {
     pub status: Option<UserStatus>,
 }
 
-const USER_COLUMNS: &str = "user_id, email, display_name, notification_email, status, created_at, updated_at";
+const USER_COLUMNS: &str =
+    "user_id, email, display_name, notification_email, status, created_at, updated_at";
 
 impl Store {
     /// Creates a user; `409` when the id or the email is taken.
@@ -83,28 +84,48 @@ impl Store {
         .await
         .map_err(user_conflict)?;
         let target = format!("user:{}", user.id);
-        record(&mut tx, Change { account: None, actor, action: "user.create", target, before: None, after: Some(json!(user)) }).await?;
+        record(
+            &mut tx,
+            Change {
+                account: None,
+                actor,
+                action: "user.create",
+                target,
+                before: None,
+                after: Some(json!(user)),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(user)
     }
 
     /// The user with this id, if any.
     pub async fn user(&self, id: &UserId) -> Result<Option<UserRecord>> {
-        let user = sqlx::query_as::<_, UserRecord>(&format!("select {USER_COLUMNS} from app_user where user_id = $1"))
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
+        let user = sqlx::query_as::<_, UserRecord>(&format!(
+            "select {USER_COLUMNS} from app_user where user_id = $1"
+        ))
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(user)
     }
 
     /// Applies a patch; `404` for an unknown user, `409` for a taken email.
-    pub async fn update_user(&self, actor: &Actor, id: &UserId, patch: UserPatch) -> Result<UserRecord> {
+    pub async fn update_user(
+        &self,
+        actor: &Actor,
+        id: &UserId,
+        patch: UserPatch,
+    ) -> Result<UserRecord> {
         let mut tx = self.begin_write().await?;
-        let before = sqlx::query_as::<_, UserRecord>(&format!("select {USER_COLUMNS} from app_user where user_id = $1"))
-            .bind(id.as_str())
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("user {id}")))?;
+        let before = sqlx::query_as::<_, UserRecord>(&format!(
+            "select {USER_COLUMNS} from app_user where user_id = $1"
+        ))
+        .bind(id.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("user {id}")))?;
         let notification_email = match &patch.notification_email {
             Some(value) => value.as_ref().map(|e| e.as_str().to_owned()),
             None => before.notification_email.clone(),
@@ -122,7 +143,14 @@ impl Store {
         .fetch_one(&mut *tx)
         .await
         .map_err(user_conflict)?;
-        let change = Change { account: None, actor, action: "user.update", target: format!("user:{id}"), before: Some(json!(before)), after: Some(json!(after)) };
+        let change = Change {
+            account: None,
+            actor,
+            action: "user.update",
+            target: format!("user:{id}"),
+            before: Some(json!(before)),
+            after: Some(json!(after)),
+        };
         record(&mut tx, change).await?;
         tx.commit().await?;
         Ok(after)
@@ -131,21 +159,38 @@ impl Store {
     /// Deletes a user who belongs to no account; `409` while they still do.
     pub async fn delete_user(&self, actor: &Actor, id: &UserId) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        let accounts: Vec<(String,)> = sqlx::query_as("select account_id from membership where user_id = $1 order by account_id")
-            .bind(id.as_str())
-            .fetch_all(&mut *tx)
-            .await?;
+        let accounts: Vec<(String,)> = sqlx::query_as(
+            "select account_id from membership where user_id = $1 order by account_id",
+        )
+        .bind(id.as_str())
+        .fetch_all(&mut *tx)
+        .await?;
         if !accounts.is_empty() {
             let names: Vec<String> = accounts.into_iter().map(|(a,)| a).collect();
-            return Err(Error::Conflict(format!("user {id} still belongs to: {}; remove those memberships first", names.join(", "))));
+            return Err(Error::Conflict(format!(
+                "user {id} still belongs to: {}; remove those memberships first",
+                names.join(", ")
+            )));
         }
-        let before = sqlx::query_as::<_, UserRecord>(&format!("select {USER_COLUMNS} from app_user where user_id = $1"))
+        let before = sqlx::query_as::<_, UserRecord>(&format!(
+            "select {USER_COLUMNS} from app_user where user_id = $1"
+        ))
+        .bind(id.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("user {id}")))?;
+        sqlx::query("delete from app_user where user_id = $1")
             .bind(id.as_str())
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("user {id}")))?;
-        sqlx::query("delete from app_user where user_id = $1").bind(id.as_str()).execute(&mut *tx).await?;
-        let change = Change { account: None, actor, action: "user.delete", target: format!("user:{id}"), before: Some(json!(before)), after: None };
+            .execute(&mut *tx)
+            .await?;
+        let change = Change {
+            account: None,
+            actor,
+            action: "user.delete",
+            target: format!("user:{id}"),
+            before: Some(json!(before)),
+            after: None,
+        };
         record(&mut tx, change).await?;
         tx.commit().await
     }

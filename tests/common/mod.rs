@@ -44,7 +44,9 @@ pub fn repo_path(relative: &str) -> PathBuf {
 
 fn init_logs() {
     if std::env::var_os("TEST_LOG").is_some() {
-        let _ = tracing_subscriber::fmt().with_env_filter("debug").try_init();
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("debug")
+            .try_init();
     }
 }
 
@@ -59,23 +61,48 @@ impl TestApp {
         init_logs();
         let dir = tempfile::tempdir().expect("tempdir");
         let db_path = dir.path().join("portier.db");
-        let store = Store::open(&format!("sqlite://{}", db_path.display())).await.expect("store");
+        let store = Store::open(&format!("sqlite://{}", db_path.display()))
+            .await
+            .expect("store");
         let bundle = authz::load(policies, schemas).expect("policies load");
-        let cache = DecisionCache::Memory(MemoryCache::new(10_000, std::time::Duration::from_secs(300)));
-        let tokens = Tokens::new(Some(&Secret::new(ADMIN_TOKEN)), Some(&Secret::new(CHECK_TOKEN)));
+        let cache = DecisionCache::Memory(MemoryCache::new(
+            10_000,
+            std::time::Duration::from_secs(300),
+        ));
+        let tokens = Tokens::new(
+            Some(&Secret::new(ADMIN_TOKEN)),
+            Some(&Secret::new(CHECK_TOKEN)),
+        );
         let state = AppState::new(store, bundle, cache, tokens);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel();
         tokio::spawn(http::serve(listener, http::app(state), async {
             let _ = rx.await;
         }));
-        TestApp { base, client: reqwest::Client::new(), db_path, _dir: dir, _shutdown: tx }
+        TestApp {
+            base,
+            client: reqwest::Client::new(),
+            db_path,
+            _dir: dir,
+            _shutdown: tx,
+        }
     }
 
     /// Sends a request with a token, an optional actor and an optional JSON body.
-    pub async fn send(&self, method: Method, path: &str, token: Option<&str>, actor: Option<&str>, body: Option<Value>) -> Reply {
-        let mut request = self.client.request(method, format!("{}{}", self.base, path));
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        actor: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut request = self
+            .client
+            .request(method, format!("{}{}", self.base, path));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -88,7 +115,11 @@ impl TestApp {
         let response = request.send().await.expect("request");
         let status = response.status().as_u16();
         let text = response.text().await.expect("body");
-        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
         Reply { status, body }
     }
 
@@ -98,8 +129,15 @@ impl TestApp {
     }
 
     /// A user acting through the portal (admin token + actor header).
-    pub async fn acting(&self, actor: &str, method: Method, path: &str, body: Option<Value>) -> Reply {
-        self.send(method, path, Some(ADMIN_TOKEN), Some(actor), body).await
+    pub async fn acting(
+        &self,
+        actor: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Reply {
+        self.send(method, path, Some(ADMIN_TOKEN), Some(actor), body)
+            .await
     }
 
     /// Creates an active user `id` with email `id@example.com`.
@@ -118,17 +156,36 @@ impl TestApp {
 
     /// Makes `user` a member of `account` with `role` and `grants` (as staff).
     pub async fn member(&self, account: &str, user: &str, role: &str, grants: &[&str]) {
-        let reply = self.staff(Method::PUT, &format!("/v1/accounts/{account}/members/{user}"), Some(json!({"role": role, "grants": grants}))).await;
+        let reply = self
+            .staff(
+                Method::PUT,
+                &format!("/v1/accounts/{account}/members/{user}"),
+                Some(json!({"role": role, "grants": grants})),
+            )
+            .await;
         assert_eq!(reply.status, 200, "put member {user}: {:?}", reply.body);
     }
 
     /// `POST /v1/check` with the check token.
     pub async fn check_body(&self, body: Value) -> Reply {
-        self.send(Method::POST, "/v1/check", Some(CHECK_TOKEN), None, Some(body)).await
+        self.send(
+            Method::POST,
+            "/v1/check",
+            Some(CHECK_TOKEN),
+            None,
+            Some(body),
+        )
+        .await
     }
 
     /// The decision for `principal` doing `action` on `Type::"id"` of `account`.
-    pub async fn check(&self, principal: &str, action: &str, resource: (&str, &str), account: &str) -> Value {
+    pub async fn check(
+        &self,
+        principal: &str,
+        action: &str,
+        resource: (&str, &str),
+        account: &str,
+    ) -> Value {
         let body = json!({"principal": principal, "action": action, "resource": {"type": resource.0, "id": resource.1}, "account": account});
         let reply = self.check_body(body).await;
         assert_eq!(reply.status, 200, "check: {:?}", reply.body);
@@ -136,7 +193,13 @@ impl TestApp {
     }
 
     /// Whether the check allows.
-    pub async fn allows(&self, principal: &str, action: &str, resource: (&str, &str), account: &str) -> bool {
+    pub async fn allows(
+        &self,
+        principal: &str,
+        action: &str,
+        resource: (&str, &str),
+        account: &str,
+    ) -> bool {
         let decision = self.check(principal, action, resource, account).await;
         match decision["decision"].as_str() {
             Some("allow") => true,
@@ -149,7 +212,10 @@ impl TestApp {
     pub async fn count(&self, table: &str) -> i64 {
         let url = format!("sqlite://{}", self.db_path.display());
         let pool = sqlx::SqlitePool::connect(&url).await.expect("sqlite");
-        let count: i64 = sqlx::query_scalar(&format!("select count(*) from {table}")).fetch_one(&pool).await.expect("count");
+        let count: i64 = sqlx::query_scalar(&format!("select count(*) from {table}"))
+            .fetch_one(&pool)
+            .await
+            .expect("count");
         pool.close().await;
         count
     }

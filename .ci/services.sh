@@ -1,0 +1,57 @@
+# Starts the local PostgreSQL and Redis the test suite uses, installing them from Debian's
+# packages when missing. Sourced by .ci/test; idempotent.
+#
+# Exports PORTIER_TEST_POSTGRES (a server URL; tests create one database per test) and
+# PORTIER_TEST_REDIS.
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_install() {
+  if [ -z "${APT_UPDATED:-}" ]; then
+    as_root apt-get update -qq
+    APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
+}
+
+wait_for() {
+  local what=$1; shift
+  for _ in $(seq 1 60); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.5
+  done
+  echo "error: $what did not come up" >&2
+  return 1
+}
+
+ensure_redis() {
+  if command -v redis-cli >/dev/null && redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; then
+    return 0
+  fi
+  command -v redis-server >/dev/null || apt_install redis-server
+  mkdir -p /var/lib/redis /var/log/redis 2>/dev/null || true
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+    --dir /tmp --logfile /tmp/portier-redis.log
+  wait_for redis redis-cli -h 127.0.0.1 -p 6379 ping
+}
+
+ensure_postgres() {
+  if ! command -v pg_ctlcluster >/dev/null; then
+    apt_install postgresql
+  fi
+  if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+    local version
+    version=$(ls /etc/postgresql | sort -V | tail -n 1)
+    as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start
+    wait_for postgresql pg_isready -h 127.0.0.1 -p 5432 -q
+  fi
+  # A fresh install asks for a password over TCP: give the postgres role the one the URL carries.
+  if ! psql "postgres://postgres:postgres@127.0.0.1:5432/postgres" -qAtc 'select 1' >/dev/null 2>&1; then
+    as_root su postgres -c "psql -qc \"alter role postgres password 'postgres'\"" >/dev/null
+  fi
+}
+
+ensure_redis
+ensure_postgres
+export PORTIER_TEST_POSTGRES="${PORTIER_TEST_POSTGRES:-postgres://postgres:postgres@127.0.0.1:5432}"
+export PORTIER_TEST_REDIS="${PORTIER_TEST_REDIS:-redis://127.0.0.1:6379}"
