@@ -19,9 +19,85 @@ pub const CHECK_TOKEN: &str = "test-check-token";
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
-    pub db_path: PathBuf,
-    _dir: tempfile::TempDir,
+    pub database: TestDatabase,
     _shutdown: oneshot::Sender<()>,
+}
+
+/// A fresh database for one test: a SQLite file in a temporary folder, or, when
+/// `PORTIER_TEST_DATABASE=postgres`, a new database on `PORTIER_TEST_POSTGRES`, dropped after.
+pub struct TestDatabase {
+    pub url: String,
+    postgres: Option<(String, String)>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestDatabase {
+    pub async fn create() -> TestDatabase {
+        let dir = tempfile::tempdir().expect("tempdir");
+        if std::env::var("PORTIER_TEST_DATABASE").as_deref() != Ok("postgres") {
+            let url = format!("sqlite://{}", dir.path().join("portier.db").display());
+            return TestDatabase {
+                url,
+                postgres: None,
+                _dir: dir,
+            };
+        }
+        let server = std::env::var("PORTIER_TEST_POSTGRES")
+            .unwrap_or_else(|_| "postgres://postgres:postgres@127.0.0.1:5432".into());
+        let name = format!("portier_test_{}", uuid_like());
+        let admin = sqlx::PgPool::connect(&format!("{server}/postgres"))
+            .await
+            .expect("postgres server");
+        sqlx::query(&format!("create database {name}"))
+            .execute(&admin)
+            .await
+            .expect("create database");
+        admin.close().await;
+        TestDatabase {
+            url: format!("{server}/{name}"),
+            postgres: Some((server, name)),
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some((server, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop runs outside async; a short-lived runtime on its own thread does the cleanup.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async {
+                if let Ok(admin) = sqlx::PgPool::connect(&format!("{server}/postgres")).await {
+                    let _ = sqlx::query(&format!("drop database if exists {name} with (force)"))
+                        .execute(&admin)
+                        .await;
+                    admin.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static SEQ: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "{}_{}_{}",
+        std::process::id(),
+        nanos,
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// A response: status and JSON body (`Null` when empty).
@@ -59,11 +135,8 @@ impl TestApp {
     /// Starts a server with the given policy and schema folders.
     pub async fn spawn_with(policies: &Path, schemas: &Path) -> TestApp {
         init_logs();
-        let dir = tempfile::tempdir().expect("tempdir");
-        let db_path = dir.path().join("portier.db");
-        let store = Store::open(&format!("sqlite://{}", db_path.display()))
-            .await
-            .expect("store");
+        let database = TestDatabase::create().await;
+        let store = Store::open(&database.url).await.expect("store");
         let bundle = authz::load(policies, schemas).expect("policies load");
         let cache = DecisionCache::Memory(MemoryCache::new(
             10_000,
@@ -85,8 +158,7 @@ impl TestApp {
         TestApp {
             base,
             client: reqwest::Client::new(),
-            db_path,
-            _dir: dir,
+            database,
             _shutdown: tx,
         }
     }
@@ -208,10 +280,12 @@ impl TestApp {
         }
     }
 
-    /// Rows in a table, read straight from the SQLite file (for "nothing was written").
+    /// Rows in a table, read straight from the database (for "nothing was written").
     pub async fn count(&self, table: &str) -> i64 {
-        let url = format!("sqlite://{}", self.db_path.display());
-        let pool = sqlx::SqlitePool::connect(&url).await.expect("sqlite");
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&self.database.url)
+            .await
+            .expect("database");
         let count: i64 = sqlx::query_scalar(&format!("select count(*) from {table}"))
             .fetch_one(&pool)
             .await
