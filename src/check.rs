@@ -81,6 +81,11 @@ impl Checker {
         &self.store
     }
 
+    /// The decision cache.
+    pub fn cache(&self) -> &DecisionCache {
+        &self.cache
+    }
+
     /// Parses and decides a portal's check.
     pub async fn check(&self, body: CheckBody) -> Result<Decision> {
         let bundle = self.bundle();

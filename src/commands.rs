@@ -9,7 +9,7 @@ use rand::RngCore;
 use tokio::net::TcpListener;
 
 use crate::authz::{self, policy_tests, CheckBody, EntityRef, PolicyBundle};
-use crate::cache::{DecisionCache, MemoryCache};
+use crate::cache::{DecisionCache, MemoryCache, RedisCache};
 use crate::check::Checker;
 use crate::config::{CheckArgs, DatabaseArgs, PolicyArgs, Secret, ServeArgs};
 use crate::http::{self, AppState, Tokens};
@@ -34,7 +34,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         args.admin_token.as_ref().or(generated.as_ref()),
         args.check_token.as_ref(),
     );
-    let cache = DecisionCache::Memory(MemoryCache::new(args.cache_capacity, args.cache_ttl()));
+    let cache = match &args.redis_url {
+        Some(url) => {
+            let timeout = std::time::Duration::from_millis(args.redis_timeout_ms);
+            DecisionCache::Redis(RedisCache::new(url.expose(), &args.redis_prefix, args.cache_ttl(), timeout)?)
+        }
+        None => DecisionCache::Memory(MemoryCache::new(args.cache_capacity, args.cache_ttl())),
+    };
     let revision = bundle.revision().to_owned();
     let state = AppState::new(store, bundle, cache, tokens);
     let listener = TcpListener::bind(args.bind)

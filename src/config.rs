@@ -60,6 +60,16 @@ pub struct DatabaseArgs {
     /// `sqlite://FILE` (created when missing) or `postgres://…` (default `sqlite://portier.db`).
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://portier.db")]
     pub database_url: Secret,
+    /// Longest wait for a database connection, in milliseconds, before answering 503 (default 3000).
+    #[arg(long, env = "PORTIER_DATABASE_TIMEOUT_MS", default_value_t = 3000)]
+    pub database_timeout_ms: u64,
+}
+
+impl DatabaseArgs {
+    /// The connection wait as a duration.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.database_timeout_ms)
+    }
 }
 
 /// `portier serve`.
@@ -78,9 +88,19 @@ pub struct ServeArgs {
     /// Token with the `check` scope: the check routes only.
     #[arg(long, env = "PORTIER_CHECK_TOKEN", hide_env_values = true)]
     pub check_token: Option<Secret>,
-    /// How long a cached decision may live at most, in seconds (default 300).
-    #[arg(long, env = "PORTIER_CACHE_TTL", default_value_t = 300)]
+    /// How long a cached decision may live at most, in seconds: the backstop should an
+    /// invalidation be lost (default 60).
+    #[arg(long, env = "PORTIER_CACHE_TTL", default_value_t = 60)]
     pub cache_ttl_secs: u64,
+    /// Redis for the shared decision cache, e.g. `redis://127.0.0.1:6379`; in-process cache when absent.
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<Secret>,
+    /// Prefix of every Redis key, so several deployments can share a Redis (default `portier:`).
+    #[arg(long, env = "PORTIER_REDIS_PREFIX", default_value = "portier:")]
+    pub redis_prefix: String,
+    /// Longest wait for one Redis call, in milliseconds, before checking without cache (default 100).
+    #[arg(long, env = "PORTIER_REDIS_TIMEOUT_MS", default_value_t = 100)]
+    pub redis_timeout_ms: u64,
     /// How many decisions the in-process cache holds at most (default 100 000).
     #[arg(long, env = "PORTIER_CACHE_CAPACITY", default_value_t = 100_000)]
     pub cache_capacity: u64,

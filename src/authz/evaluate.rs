@@ -1,11 +1,13 @@
 //! Evaluating one request against the bundle: Cedar's answer, plus Portier's fail-closed rule.
 
+use serde::{Deserialize, Serialize};
+
 use cedar_policy::{AuthorizationError, Authorizer, Decision, Entities, Request};
 
 use super::PolicyBundle;
 
 /// The outcome of one evaluation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Verdict {
     /// Whether the action is allowed.
     pub allow: bool,

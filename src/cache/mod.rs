@@ -7,9 +7,11 @@
 //! so a check racing a write can at worst cache under the old key, which nobody reads.
 
 mod memory;
+mod redis;
 
 use sha2::{Digest, Sha256};
 
+pub use self::redis::RedisCache;
 pub use memory::MemoryCache;
 
 use crate::authz::{CheckRequest, Verdict};
@@ -24,7 +26,7 @@ pub enum Revisioned {
 }
 
 impl Revisioned {
-    fn key(&self) -> String {
+    pub(crate) fn key(&self) -> String {
         match self {
             Revisioned::User(id) => format!("u:{id}"),
             Revisioned::Account(id) => format!("a:{id}"),
@@ -37,6 +39,8 @@ impl Revisioned {
 pub enum DecisionCache {
     /// In-process, for a single instance.
     Memory(MemoryCache),
+    /// Shared by replicas.
+    Redis(RedisCache),
 }
 
 /// A cache key: 256 bits over everything a decision depends on.
@@ -49,6 +53,7 @@ impl DecisionCache {
         let subjects = subjects(request);
         let revisions = match self {
             DecisionCache::Memory(cache) => cache.revisions(&subjects),
+            DecisionCache::Redis(cache) => cache.revisions(&subjects).await?,
         };
         let mut hash = Sha256::new();
         hash.update(policy_revision.as_bytes());
@@ -71,6 +76,7 @@ impl DecisionCache {
     pub async fn get(&self, key: &CacheKey) -> Option<Verdict> {
         match self {
             DecisionCache::Memory(cache) => cache.get(key).await,
+            DecisionCache::Redis(cache) => cache.get(key).await,
         }
     }
 
@@ -78,6 +84,7 @@ impl DecisionCache {
     pub async fn put(&self, key: CacheKey, verdict: &Verdict) {
         match self {
             DecisionCache::Memory(cache) => cache.put(key, verdict).await,
+            DecisionCache::Redis(cache) => cache.put(key, verdict).await,
         }
     }
 
@@ -85,6 +92,16 @@ impl DecisionCache {
     pub async fn bump(&self, changed: &[Revisioned]) {
         match self {
             DecisionCache::Memory(cache) => cache.bump(changed),
+            DecisionCache::Redis(cache) => cache.bump(changed).await,
+        }
+    }
+
+    /// For readiness: `memory`, or whether Redis answers (`ok` / `unavailable`).
+    pub async fn status(&self) -> &'static str {
+        match self {
+            DecisionCache::Memory(_) => "memory",
+            DecisionCache::Redis(cache) if cache.ping().await => "ok",
+            DecisionCache::Redis(_) => "unavailable",
         }
     }
 }

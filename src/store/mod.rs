@@ -50,6 +50,12 @@ pub struct Store {
 impl Store {
     /// Connects (creating a missing SQLite file) and applies the migrations.
     pub async fn open(url: &str) -> anyhow::Result<Store> {
+        Store::open_with(url, Duration::from_secs(3)).await
+    }
+
+    /// Like [`Store::open`], waiting at most `acquire_timeout` for a connection on each call;
+    /// past it the call fails with `503`.
+    pub async fn open_with(url: &str, acquire_timeout: Duration) -> anyhow::Result<Store> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -69,7 +75,7 @@ impl Store {
             .disable_statement_logging();
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
-            .acquire_timeout(Duration::from_secs(3))
+            .acquire_timeout(acquire_timeout)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {

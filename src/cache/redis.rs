@@ -1,0 +1,165 @@
+//! The Redis decision cache, shared by every replica that points at the same Redis and prefix.
+//!
+//! Keys: `{prefix}rev:u:{user}` / `{prefix}rev:a:{account}` are revision counters (`INCR`,
+//! no TTL: evicting one would bring old keys back, so Redis must not evict keys without a
+//! TTL, e.g. `maxmemory-policy volatile-lru`); `{prefix}d:{hash}` holds a verdict with a TTL.
+//!
+//! Every call has a timeout; a failing Redis means "no cache" (checks are evaluated against
+//! the store), never an error. A bump that cannot be recorded is retried in the background,
+//! and until it lands this replica does not read the cache at all, so it never serves a
+//! decision older than its own writes. Other replicas are bounded by the decision TTL.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::AsyncCommands;
+
+use super::{CacheKey, Revisioned};
+use crate::authz::Verdict;
+
+/// Attempts for a bump inside the writing request, before handing it to the background.
+const BUMP_ATTEMPTS: u32 = 3;
+
+/// A decision cache in Redis.
+#[derive(Clone)]
+pub struct RedisCache {
+    connection: ConnectionManager,
+    prefix: Arc<str>,
+    ttl: Duration,
+    timeout: Duration,
+    /// Bumps not yet recorded in Redis.
+    pending: Arc<Mutex<HashSet<Revisioned>>>,
+    retrying: Arc<AtomicBool>,
+}
+
+impl RedisCache {
+    /// A cache on `url` (connected lazily, so Portier starts while Redis is down).
+    pub fn new(url: &str, prefix: &str, ttl: Duration, timeout: Duration) -> anyhow::Result<Self> {
+        let client = redis::Client::open(url)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(timeout))
+            .set_response_timeout(Some(timeout))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_millis(500));
+        let connection = ConnectionManager::new_lazy_with_config(client, config)?;
+        Ok(RedisCache {
+            connection,
+            prefix: prefix.into(),
+            ttl,
+            timeout,
+            pending: Arc::default(),
+            retrying: Arc::default(),
+        })
+    }
+
+    /// Whether Redis answers a `PING` now.
+    pub async fn ping(&self) -> bool {
+        let mut connection = self.connection.clone();
+        self.bounded(async move { redis::cmd("PING").query_async::<String>(&mut connection).await }).await.is_some()
+    }
+
+    pub(super) async fn revisions(&self, subjects: &[Revisioned]) -> Option<Vec<u64>> {
+        if !self.flush_pending().await {
+            return None;
+        }
+        let keys: Vec<String> = subjects.iter().map(|s| self.revision_key(s)).collect();
+        let mut connection = self.connection.clone();
+        let values: Vec<Option<u64>> = self.bounded(async move { connection.mget(keys).await }).await?;
+        Some(values.into_iter().map(Option::unwrap_or_default).collect())
+    }
+
+    pub(super) async fn get(&self, key: &CacheKey) -> Option<Verdict> {
+        let mut connection = self.connection.clone();
+        let name = self.decision_key(key);
+        let text: Option<String> = self.bounded(async move { connection.get(name).await }).await?;
+        serde_json::from_str(&text?).ok()
+    }
+
+    pub(super) async fn put(&self, key: CacheKey, verdict: &Verdict) {
+        let Ok(text) = serde_json::to_string(verdict) else { return };
+        let mut connection = self.connection.clone();
+        let name = self.decision_key(&key);
+        let ttl = self.ttl.as_secs().max(1);
+        let _: Option<()> = self.bounded(async move { connection.set_ex(name, text, ttl).await }).await;
+    }
+
+    pub(super) async fn bump(&self, changed: &[Revisioned]) {
+        for attempt in 0..BUMP_ATTEMPTS {
+            if self.incr_all(changed).await {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
+        }
+        tracing::error!(?changed, "could not record a write in Redis; retrying in the background, cache reads off here until then");
+        self.lock_pending().extend(changed.iter().cloned());
+        self.spawn_retry();
+    }
+
+    /// Records pending bumps; `true` when none is left.
+    async fn flush_pending(&self) -> bool {
+        let pending: Vec<Revisioned> = self.lock_pending().iter().cloned().collect();
+        if pending.is_empty() {
+            return true;
+        }
+        if !self.incr_all(&pending).await {
+            return false;
+        }
+        let mut left = self.lock_pending();
+        for done in &pending {
+            left.remove(done);
+        }
+        left.is_empty()
+    }
+
+    fn spawn_retry(&self) {
+        if self.retrying.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let cache = self.clone();
+        tokio::spawn(async move {
+            while !cache.flush_pending().await {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            cache.retrying.store(false, Ordering::Release);
+            tracing::info!("pending cache invalidations recorded in Redis");
+        });
+    }
+
+    async fn incr_all(&self, subjects: &[Revisioned]) -> bool {
+        let mut pipe = redis::pipe();
+        for subject in subjects {
+            pipe.incr(self.revision_key(subject), 1).ignore();
+        }
+        let mut connection = self.connection.clone();
+        self.bounded(async move { pipe.query_async::<()>(&mut connection).await }).await.is_some()
+    }
+
+    async fn bounded<T>(&self, call: impl std::future::Future<Output = redis::RedisResult<T>>) -> Option<T> {
+        match tokio::time::timeout(self.timeout, call).await {
+            Ok(Ok(value)) => Some(value),
+            Ok(Err(err)) => {
+                tracing::debug!(error = %err, "redis call failed");
+                None
+            }
+            Err(_) => {
+                tracing::debug!("redis call timed out");
+                None
+            }
+        }
+    }
+
+    fn lock_pending(&self) -> std::sync::MutexGuard<'_, HashSet<Revisioned>> {
+        self.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn revision_key(&self, subject: &Revisioned) -> String {
+        format!("{}rev:{}", self.prefix, subject.key())
+    }
+
+    fn decision_key(&self, key: &CacheKey) -> String {
+        format!("{}d:{}", self.prefix, hex::encode(key))
+    }
+}
