@@ -37,7 +37,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let cache = match &args.redis_url {
         Some(url) => {
             let timeout = std::time::Duration::from_millis(args.redis_timeout_ms);
-            DecisionCache::Redis(RedisCache::new(url.expose(), &args.redis_prefix, args.cache_ttl(), timeout)?)
+            DecisionCache::Redis(RedisCache::new(
+                url.expose(),
+                &args.redis_prefix,
+                args.cache_ttl(),
+                timeout,
+            )?)
         }
         None => DecisionCache::Memory(MemoryCache::new(args.cache_capacity, args.cache_ttl())),
     };

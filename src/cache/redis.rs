@@ -58,7 +58,13 @@ impl RedisCache {
     /// Whether Redis answers a `PING` now.
     pub async fn ping(&self) -> bool {
         let mut connection = self.connection.clone();
-        self.bounded(async move { redis::cmd("PING").query_async::<String>(&mut connection).await }).await.is_some()
+        self.bounded(async move {
+            redis::cmd("PING")
+                .query_async::<String>(&mut connection)
+                .await
+        })
+        .await
+        .is_some()
     }
 
     pub(super) async fn revisions(&self, subjects: &[Revisioned]) -> Option<Vec<u64>> {
@@ -67,23 +73,31 @@ impl RedisCache {
         }
         let keys: Vec<String> = subjects.iter().map(|s| self.revision_key(s)).collect();
         let mut connection = self.connection.clone();
-        let values: Vec<Option<u64>> = self.bounded(async move { connection.mget(keys).await }).await?;
+        let values: Vec<Option<u64>> = self
+            .bounded(async move { connection.mget(keys).await })
+            .await?;
         Some(values.into_iter().map(Option::unwrap_or_default).collect())
     }
 
     pub(super) async fn get(&self, key: &CacheKey) -> Option<Verdict> {
         let mut connection = self.connection.clone();
         let name = self.decision_key(key);
-        let text: Option<String> = self.bounded(async move { connection.get(name).await }).await?;
+        let text: Option<String> = self
+            .bounded(async move { connection.get(name).await })
+            .await?;
         serde_json::from_str(&text?).ok()
     }
 
     pub(super) async fn put(&self, key: CacheKey, verdict: &Verdict) {
-        let Ok(text) = serde_json::to_string(verdict) else { return };
+        let Ok(text) = serde_json::to_string(verdict) else {
+            return;
+        };
         let mut connection = self.connection.clone();
         let name = self.decision_key(&key);
         let ttl = self.ttl.as_secs().max(1);
-        let _: Option<()> = self.bounded(async move { connection.set_ex(name, text, ttl).await }).await;
+        let _: Option<()> = self
+            .bounded(async move { connection.set_ex(name, text, ttl).await })
+            .await;
     }
 
     pub(super) async fn bump(&self, changed: &[Revisioned]) {
@@ -134,10 +148,15 @@ impl RedisCache {
             pipe.incr(self.revision_key(subject), 1).ignore();
         }
         let mut connection = self.connection.clone();
-        self.bounded(async move { pipe.query_async::<()>(&mut connection).await }).await.is_some()
+        self.bounded(async move { pipe.query_async::<()>(&mut connection).await })
+            .await
+            .is_some()
     }
 
-    async fn bounded<T>(&self, call: impl std::future::Future<Output = redis::RedisResult<T>>) -> Option<T> {
+    async fn bounded<T>(
+        &self,
+        call: impl std::future::Future<Output = redis::RedisResult<T>>,
+    ) -> Option<T> {
         match tokio::time::timeout(self.timeout, call).await {
             Ok(Ok(value)) => Some(value),
             Ok(Err(err)) => {
@@ -152,7 +171,9 @@ impl RedisCache {
     }
 
     fn lock_pending(&self) -> std::sync::MutexGuard<'_, HashSet<Revisioned>> {
-        self.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.pending
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn revision_key(&self, subject: &Revisioned) -> String {

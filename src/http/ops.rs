@@ -15,7 +15,8 @@ pub async fn healthz() -> Json<Value> {
 /// `GET /readyz`: `200` when the database answers and policies are loaded, else `503`.
 /// The cache is reported but does not decide readiness: without it checks are slower, not wrong.
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    let (database, cache) = tokio::join!(state.checker.store().ping(), state.checker.cache().status());
+    let (database, cache) =
+        tokio::join!(state.checker.store().ping(), state.checker.cache().status());
     let bundle = state.checker.bundle();
     let ready = database.is_ok();
     let body = json!({

@@ -2,10 +2,12 @@
 //! with the repository's policies, driven over HTTP with typed helpers.
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use std::path::{Path, PathBuf};
 
 use portier::authz;
-use portier::cache::{DecisionCache, MemoryCache};
+use portier::cache::{DecisionCache, MemoryCache, RedisCache};
 use portier::config::Secret;
 use portier::http::{self, AppState, Tokens};
 use portier::store::Store;
@@ -19,7 +21,8 @@ pub const CHECK_TOKEN: &str = "test-check-token";
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
-    pub database: TestDatabase,
+    pub database_url: String,
+    database: Option<TestDatabase>,
     _shutdown: oneshot::Sender<()>,
 }
 
@@ -32,16 +35,23 @@ pub struct TestDatabase {
 }
 
 impl TestDatabase {
+    /// The backend `PORTIER_TEST_DATABASE` names (SQLite unless `postgres`).
     pub async fn create() -> TestDatabase {
-        let dir = tempfile::tempdir().expect("tempdir");
-        if std::env::var("PORTIER_TEST_DATABASE").as_deref() != Ok("postgres") {
-            let url = format!("sqlite://{}", dir.path().join("portier.db").display());
-            return TestDatabase {
-                url,
-                postgres: None,
-                _dir: dir,
-            };
+        if std::env::var("PORTIER_TEST_DATABASE").as_deref() == Ok("postgres") {
+            return TestDatabase::postgres().await;
         }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("portier.db").display());
+        TestDatabase {
+            url,
+            postgres: None,
+            _dir: dir,
+        }
+    }
+
+    /// A fresh PostgreSQL database, whatever `PORTIER_TEST_DATABASE` says; dropped after.
+    pub async fn postgres() -> TestDatabase {
+        let dir = tempfile::tempdir().expect("tempdir");
         let server = std::env::var("PORTIER_TEST_POSTGRES")
             .unwrap_or_else(|_| "postgres://postgres:postgres@127.0.0.1:5432".into());
         let name = format!("portier_test_{}", uuid_like());
@@ -85,7 +95,7 @@ impl Drop for TestDatabase {
     }
 }
 
-fn uuid_like() -> String {
+pub fn uuid_like() -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static SEQ: AtomicU32 = AtomicU32::new(0);
     let nanos = std::time::SystemTime::now()
@@ -126,22 +136,70 @@ fn init_logs() {
     }
 }
 
+/// How to start a server: which database, which cache, which policies.
+pub struct Options {
+    pub database_url: String,
+    /// `(url, key prefix)` for a Redis cache; in-process cache when `None`.
+    pub redis: Option<(String, String)>,
+    pub policies: PathBuf,
+    pub schemas: PathBuf,
+    pub database_timeout: std::time::Duration,
+}
+
+impl Options {
+    pub fn new(database_url: &str) -> Options {
+        Options {
+            database_url: database_url.to_owned(),
+            redis: None,
+            policies: repo_path("policies"),
+            schemas: repo_path("schemas"),
+            database_timeout: std::time::Duration::from_secs(3),
+        }
+    }
+}
+
+/// The Redis the suite uses, and a key prefix no other test shares.
+pub fn test_redis() -> (String, String) {
+    let url =
+        std::env::var("PORTIER_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    (url, format!("portier-test:{}:", uuid_like()))
+}
+
 impl TestApp {
-    /// Starts a server with the repository's policies and schemas.
+    /// Starts a server with the repository's policies over a fresh database.
     pub async fn spawn() -> TestApp {
-        Self::spawn_with(&repo_path("policies"), &repo_path("schemas")).await
+        let database = TestDatabase::create().await;
+        let mut app = TestApp::start(&Options::new(&database.url)).await;
+        app.database = Some(database);
+        app
     }
 
-    /// Starts a server with the given policy and schema folders.
+    /// Starts a server with the given policy and schema folders over a fresh database.
     pub async fn spawn_with(policies: &Path, schemas: &Path) -> TestApp {
-        init_logs();
         let database = TestDatabase::create().await;
-        let store = Store::open(&database.url).await.expect("store");
-        let bundle = authz::load(policies, schemas).expect("policies load");
-        let cache = DecisionCache::Memory(MemoryCache::new(
-            10_000,
-            std::time::Duration::from_secs(300),
-        ));
+        let mut options = Options::new(&database.url);
+        options.policies = policies.to_owned();
+        options.schemas = schemas.to_owned();
+        let mut app = TestApp::start(&options).await;
+        app.database = Some(database);
+        app
+    }
+
+    /// Starts a server as `options` say (the database must exist; it is migrated).
+    pub async fn start(options: &Options) -> TestApp {
+        init_logs();
+        let store = Store::open_with(&options.database_url, options.database_timeout)
+            .await
+            .expect("store");
+        let bundle = authz::load(&options.policies, &options.schemas).expect("policies load");
+        let ttl = std::time::Duration::from_secs(300);
+        let cache = match &options.redis {
+            Some((url, prefix)) => DecisionCache::Redis(
+                RedisCache::new(url, prefix, ttl, std::time::Duration::from_millis(100))
+                    .expect("redis"),
+            ),
+            None => DecisionCache::Memory(MemoryCache::new(10_000, ttl)),
+        };
         let tokens = Tokens::new(
             Some(&Secret::new(ADMIN_TOKEN)),
             Some(&Secret::new(CHECK_TOKEN)),
@@ -158,7 +216,8 @@ impl TestApp {
         TestApp {
             base,
             client: reqwest::Client::new(),
-            database,
+            database_url: options.database_url.clone(),
+            database: None,
             _shutdown: tx,
         }
     }
@@ -283,7 +342,7 @@ impl TestApp {
     /// Rows in a table, read straight from the database (for "nothing was written").
     pub async fn count(&self, table: &str) -> i64 {
         sqlx::any::install_default_drivers();
-        let pool = sqlx::AnyPool::connect(&self.database.url)
+        let pool = sqlx::AnyPool::connect(&self.database_url)
             .await
             .expect("database");
         let count: i64 = sqlx::query_scalar(&format!("select count(*) from {table}"))
