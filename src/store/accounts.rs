@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::audit::{record, Change};
-use super::{now_ms, Store};
+use super::Store;
 use crate::domain::{AccountId, AccountStatus, Actor, Role, UserId};
 use crate::error::{Error, Result};
 
@@ -66,7 +66,7 @@ const ACCOUNT_COLUMNS: &str = "account_id, name, status, owner_id, created_at, u
 impl Store {
     /// Creates an account and the owner's membership; `404` for an unknown owner, `409` for a taken id.
     pub async fn create_account(&self, actor: &Actor, new: NewAccount) -> Result<AccountRecord> {
-        let now = now_ms();
+        let now = self.now();
         let mut tx = self.begin_write().await?;
         let owner: Option<(String,)> =
             sqlx::query_as("select user_id from app_user where user_id = $1")
@@ -100,6 +100,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let change = Change {
+            at: self.now(),
             account: Some(new.id.as_str()),
             actor,
             action: "account.create",
@@ -144,10 +145,11 @@ impl Store {
         .bind(id.as_str())
         .bind(patch.name.as_deref().map_or(before.name.as_str(), str::trim))
         .bind(patch.status.map_or_else(|| before.status.clone(), |s| s.as_str().to_owned()))
-        .bind(now_ms())
+        .bind(self.now())
         .fetch_one(&mut *tx)
         .await?;
         let change = Change {
+            at: self.now(),
             account: Some(id.as_str()),
             actor,
             action: "account.update",

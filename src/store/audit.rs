@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 use sqlx::AnyConnection;
 
-use super::{now_ms, Store};
+use super::Store;
 use crate::domain::Actor;
 use crate::error::Result;
 
@@ -50,6 +50,7 @@ impl AuditEvent {
 
 /// A change to record.
 pub(super) struct Change<'a> {
+    pub at: i64,
     pub account: Option<&'a str>,
     pub actor: &'a Actor,
     pub action: &'a str,
@@ -70,7 +71,7 @@ pub(super) async fn record(conn: &mut AnyConnection, change: Change<'_>) -> Resu
     .bind(change.target)
     .bind(change.before.map(|v| v.to_string()))
     .bind(change.after.map(|v| v.to_string()))
-    .bind(now_ms())
+    .bind(change.at)
     .execute(conn)
     .await?;
     Ok(())

@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::audit::{record, Change};
-use super::{grants_from_json, now_ms, Store, WriteTx};
+use super::{grants_from_json, Store, WriteTx};
 use crate::domain::{AccountId, Actor, Role, UserId};
 use crate::error::{Error, Result};
 
@@ -91,7 +91,7 @@ impl Store {
         let mut grants = grants.to_vec();
         grants.sort();
         grants.dedup();
-        let now = now_ms();
+        let now = self.now();
         sqlx::query(
             "insert into membership (account_id, user_id, role, grants, created_at, updated_at) values ($1, $2, $3, $4, $5, $5) \
              on conflict (account_id, user_id) do update set role = excluded.role, grants = excluded.grants, updated_at = excluded.updated_at",
@@ -112,6 +112,7 @@ impl Store {
             "member.add"
         };
         let change = Change {
+            at: self.now(),
             account: Some(account.as_str()),
             actor,
             action,
@@ -150,6 +151,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let change = Change {
+            at: self.now(),
             account: Some(account.as_str()),
             actor,
             action: "member.remove",

@@ -12,6 +12,7 @@ mod memberships;
 mod services;
 mod users;
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,12 +40,47 @@ pub enum Backend {
     Postgres,
 }
 
-/// The store: a connection pool and, for SQLite, the writer lock.
+/// The store: a connection pool, its clock and, for SQLite, the writer lock.
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
     writer: Option<Arc<Mutex<()>>>,
+    clock: Clock,
+}
+
+/// Where the store reads the time: the system clock, or a manual one tests move forward.
+#[derive(Clone, Default)]
+pub struct Clock(Option<Arc<AtomicI64>>);
+
+impl Clock {
+    /// A clock at `start_ms` (Unix milliseconds) that moves only when told.
+    pub fn manual(start_ms: i64) -> Clock {
+        Clock(Some(Arc::new(AtomicI64::new(start_ms))))
+    }
+
+    /// Moves a manual clock forward (no effect on the system clock).
+    pub fn advance(&self, by: Duration) {
+        if let Some(now) = &self.0 {
+            now.fetch_add(
+                i64::try_from(by.as_millis()).unwrap_or(i64::MAX),
+                Ordering::SeqCst,
+            );
+        }
+    }
+
+    /// Now, in Unix milliseconds.
+    pub fn now_ms(&self) -> i64 {
+        match &self.0 {
+            Some(now) => now.load(Ordering::SeqCst),
+            None => {
+                let since = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default();
+                i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+            }
+        }
+    }
 }
 
 impl Store {
@@ -95,7 +131,19 @@ impl Store {
             pool,
             backend,
             writer,
+            clock: Clock::default(),
         })
+    }
+
+    /// The same store reading time from `clock`.
+    pub fn with_clock(mut self, clock: Clock) -> Store {
+        self.clock = clock;
+        self
+    }
+
+    /// Now, by the store's clock, in Unix milliseconds.
+    fn now(&self) -> i64 {
+        self.clock.now_ms()
     }
 
     /// The database behind this store.

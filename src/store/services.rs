@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::audit::{record, Change};
-use super::{now_ms, Store};
+use super::Store;
 use crate::domain::{AccountId, Actor, ServiceId, UserId};
 use crate::error::{Error, Result};
 
@@ -41,7 +41,7 @@ impl Store {
             .bind(service.as_str())
             .execute(&mut *tx)
             .await?;
-        let now = now_ms();
+        let now = self.now();
         let mut after: Vec<String> = assignees.iter().map(|a| a.as_str().to_owned()).collect();
         after.sort();
         after.dedup();
@@ -55,6 +55,7 @@ impl Store {
                 .await?;
         }
         let change = Change {
+            at: self.now(),
             account: Some(account.as_str()),
             actor,
             action: "service.assign",

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::audit::{record, Change};
-use super::{now_ms, Store};
+use super::Store;
 use crate::domain::{Actor, Email, UserId, UserStatus};
 use crate::error::{Error, Result};
 
@@ -67,7 +67,7 @@ const USER_COLUMNS: &str =
 impl Store {
     /// Creates a user; `409` when the id or the email is taken.
     pub async fn create_user(&self, actor: &Actor, new: NewUser) -> Result<UserRecord> {
-        let now = now_ms();
+        let now = self.now();
         let status = new.status.unwrap_or(UserStatus::Active);
         let mut tx = self.begin_write().await?;
         let user = sqlx::query_as::<_, UserRecord>(&format!(
@@ -87,6 +87,7 @@ impl Store {
         record(
             &mut tx,
             Change {
+                at: self.now(),
                 account: None,
                 actor,
                 action: "user.create",
@@ -139,11 +140,12 @@ impl Store {
         .bind(patch.display_name.as_deref().map_or(before.display_name.as_str(), str::trim))
         .bind(notification_email)
         .bind(patch.status.map_or_else(|| before.status.clone(), |s| s.as_str().to_owned()))
-        .bind(now_ms())
+        .bind(self.now())
         .fetch_one(&mut *tx)
         .await
         .map_err(user_conflict)?;
         let change = Change {
+            at: self.now(),
             account: None,
             actor,
             action: "user.update",
@@ -184,6 +186,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let change = Change {
+            at: self.now(),
             account: None,
             actor,
             action: "user.delete",
