@@ -15,7 +15,7 @@ use crate::authz::{build_entities, CheckBody, CheckRequest, Consistency, PolicyB
 use crate::cache::{DecisionCache, Revisioned};
 use crate::domain::{AccountId, Actor, ServiceId, UserId};
 use crate::error::{Error, Result};
-use crate::store::{CheckFacts, Store};
+use crate::store::{CheckFacts, ResourceLookup, Store};
 
 /// A decision as the API returns it.
 #[derive(Debug, Clone, Serialize)]
@@ -104,7 +104,7 @@ impl Checker {
                 return Ok(Decision::new(verdict, bundle.revision(), true));
             }
         }
-        let facts = self.facts(request).await?;
+        let facts = self.facts(bundle, request).await?;
         let verdict = evaluate(bundle, request, &facts)?;
         if let (Some(key), true) = (key, verdict.errors.is_empty()) {
             self.cache.put(key, &verdict).await;
@@ -119,7 +119,7 @@ impl Checker {
         bundle: &PolicyBundle,
         request: &CheckRequest,
     ) -> Result<Vec<String>> {
-        let facts = self.facts(request).await?;
+        let facts = self.facts(bundle, request).await?;
         let mut allowed = Vec::new();
         for action in bundle.actions_for_resource(request.resource.type_name()) {
             let mut one = request.clone();
@@ -177,16 +177,28 @@ impl Checker {
         self.cache.bump(changed).await;
     }
 
-    async fn facts(&self, request: &CheckRequest) -> Result<CheckFacts> {
+    async fn facts(&self, bundle: &PolicyBundle, request: &CheckRequest) -> Result<CheckFacts> {
         let user = match &request.principal {
             Principal::User(id) => Some(id),
             Principal::Staff => None,
             Principal::NotAUser => return Ok(CheckFacts::default()),
         };
-        let service = (request.resource.type_name().basename() == "Service")
-            .then(|| request.resource.id().unescaped());
+        let types = bundle.types();
+        let (ty, id) = (
+            request.resource.type_name(),
+            request.resource.id().unescaped(),
+        );
+        let lookup = if ty == &types.service {
+            ResourceLookup::Service(id)
+        } else if ty == &types.invitation {
+            ResourceLookup::Invitation(id)
+        } else if ty == &types.contact {
+            ResourceLookup::Contact(id)
+        } else {
+            ResourceLookup::Nothing
+        };
         self.store
-            .check_facts(user, request.account.as_ref(), service)
+            .check_facts(user, request.account.as_ref(), lookup)
             .await
     }
 }
@@ -213,7 +225,9 @@ fn evaluate(bundle: &PolicyBundle, request: &CheckRequest, facts: &CheckFacts) -
     let unknown = match request.principal {
         Principal::Staff => false,
         Principal::User(_) => {
-            facts.user.is_none() || (request.account.is_some() && facts.account.is_none())
+            facts.user.is_none()
+                || (request.account.is_some() && facts.account.is_none())
+                || !facts.resource_found
         }
         Principal::NotAUser => true,
     };

@@ -49,6 +49,8 @@ pub fn build_entities(
         let membership = user.membership.as_ref();
         let attrs = [
             ("active".to_owned(), Expr::new_bool(user.active)),
+            ("suspended".to_owned(), Expr::new_bool(user.suspended)),
+            ("email".to_owned(), Expr::new_string(user.email.clone())),
             (
                 "ownerOf".to_owned(),
                 set_of_account(membership.is_some_and(|m| m.owner)),
@@ -100,6 +102,10 @@ pub fn build_entities(
                 ))
             });
             attrs.insert("assignees".into(), Expr::new_set(assignees));
+        }
+        if resource_type == &types.invitation {
+            let email = facts.invitation_email.clone().unwrap_or_default();
+            attrs.insert("email".into(), Expr::new_string(email));
         }
         entities.push(entity(
             request.resource.clone(),

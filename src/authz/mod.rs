@@ -22,7 +22,15 @@ pub use load::{load, LoadError};
 pub use request::{CheckBody, CheckRequest, Consistency, EntityRef};
 
 /// Entity types whose facts Portier keeps; a caller may never supply entities of these types.
-pub const STORE_OWNED_TYPES: [&str; 5] = ["User", "Account", "Service", "Staff", "Grant"];
+pub const STORE_OWNED_TYPES: [&str; 7] = [
+    "User",
+    "Account",
+    "Service",
+    "Invitation",
+    "Contact",
+    "Staff",
+    "Grant",
+];
 
 /// The entity types Portier's code builds, parsed once.
 #[derive(Debug, Clone)]
@@ -33,6 +41,10 @@ pub struct CoreTypes {
     pub account: EntityTypeName,
     /// Products with assignees.
     pub service: EntityTypeName,
+    /// Invitations to join an account.
+    pub invitation: EntityTypeName,
+    /// People who get mail but cannot log in.
+    pub contact: EntityTypeName,
     /// Hosting staff.
     pub staff: EntityTypeName,
     /// The grant enum.
@@ -78,6 +90,8 @@ impl PolicyBundle {
             user: parse("User")?,
             account: parse("Account")?,
             service: parse("Service")?,
+            invitation: parse("Invitation")?,
+            contact: parse("Contact")?,
             staff: parse("Staff")?,
             grant: parse("Grant")?,
         };

@@ -12,8 +12,26 @@ pub struct CheckFacts {
     pub user: Option<UserFacts>,
     /// The account; `None` when unknown or not involved.
     pub account: Option<AccountFacts>,
+    /// Whether a resource the store keeps (invitation, contact) exists in the account;
+    /// always true for resources it does not keep.
+    pub resource_found: bool,
     /// Members the resource service is assigned to (services only).
     pub assignees: Vec<String>,
+    /// The invited email, lowercased (invitations only).
+    pub invitation_email: Option<String>,
+}
+
+/// Which resource rows a check needs besides the principal and account.
+#[derive(Debug, Clone, Copy)]
+pub enum ResourceLookup<'a> {
+    /// Nothing more.
+    Nothing,
+    /// A service's assignees.
+    Service(&'a str),
+    /// An invitation's email.
+    Invitation(&'a str),
+    /// Whether a contact exists.
+    Contact(&'a str),
 }
 
 /// A user, seen from one account.
@@ -21,6 +39,10 @@ pub struct CheckFacts {
 pub struct UserFacts {
     /// Status is `active`.
     pub active: bool,
+    /// Status is `suspended`.
+    pub suspended: bool,
+    /// Login email, lowercased.
+    pub email: String,
     /// The user's membership in the check's account, if any.
     pub membership: Option<MembershipFacts>,
 }
@@ -46,6 +68,7 @@ pub struct AccountFacts {
 #[derive(sqlx::FromRow)]
 struct FactsRow {
     user_status: Option<String>,
+    user_email: Option<String>,
     account_status: Option<String>,
     owner_id: Option<String>,
     role: Option<String>,
@@ -53,15 +76,16 @@ struct FactsRow {
 }
 
 impl Store {
-    /// Reads the facts for a check of `user` on `account` (and `service`'s assignees).
+    /// Reads the facts for a check of `user` on `account` and the resource rows it needs.
     pub async fn check_facts(
         &self,
         user: Option<&UserId>,
         account: Option<&AccountId>,
-        service: Option<&str>,
+        resource: ResourceLookup<'_>,
     ) -> Result<CheckFacts> {
         let row = sqlx::query_as::<_, FactsRow>(
-            "select u.status as user_status, a.status as account_status, a.owner_id, m.role, m.grants \
+            "select u.status as user_status, lower(u.email) as user_email, a.status as account_status, \
+                    a.owner_id, m.role, m.grants \
              from (select cast($1 as text) as user_id, cast($2 as text) as account_id) q \
              left join app_user u on u.user_id = q.user_id \
              left join account a on a.account_id = q.account_id \
@@ -71,16 +95,12 @@ impl Store {
         .bind(account.map(AccountId::as_str))
         .fetch_one(&self.pool)
         .await?;
-        let assignees = match (account, service) {
-            (Some(account), Some(service)) => {
-                let rows: Vec<(String,)> = sqlx::query_as("select user_id from service_assignment where account_id = $1 and service_id = $2")
-                    .bind(account.as_str())
-                    .bind(service)
-                    .fetch_all(&self.pool)
-                    .await?;
-                rows.into_iter().map(|(u,)| u).collect()
-            }
-            _ => Vec::new(),
+        let mut facts = match account {
+            Some(account) => self.resource_facts(account, resource).await?,
+            None => CheckFacts {
+                resource_found: true,
+                ..CheckFacts::default()
+            },
         };
         let owner = user.is_some() && row.owner_id.as_deref() == user.map(UserId::as_str);
         let membership = row.role.map(|role| MembershipFacts {
@@ -92,15 +112,58 @@ impl Store {
                 .map(grants_from_json)
                 .unwrap_or_default(),
         });
-        Ok(CheckFacts {
-            user: row.user_status.map(|status| UserFacts {
-                active: status == "active",
-                membership,
-            }),
-            account: row.account_status.map(|status| AccountFacts {
-                active: status == "active",
-            }),
-            assignees,
-        })
+        facts.user = row.user_status.map(|status| UserFacts {
+            active: status == "active",
+            suspended: status == "suspended",
+            email: row.user_email.unwrap_or_default(),
+            membership,
+        });
+        facts.account = row.account_status.map(|status| AccountFacts {
+            active: status == "active",
+        });
+        Ok(facts)
+    }
+
+    /// The rows of the resource itself: a service's assignees, an invitation's email, whether
+    /// a contact exists. Always scoped to the account, so another account's rows are never found.
+    async fn resource_facts(
+        &self,
+        account: &AccountId,
+        resource: ResourceLookup<'_>,
+    ) -> Result<CheckFacts> {
+        let mut facts = CheckFacts {
+            resource_found: true,
+            ..CheckFacts::default()
+        };
+        let (sql, id) = match resource {
+            ResourceLookup::Nothing => return Ok(facts),
+            ResourceLookup::Service(id) => (
+                "select user_id from service_assignment where account_id = $1 and service_id = $2",
+                id,
+            ),
+            ResourceLookup::Invitation(id) => (
+                "select lower(email) from invitation where account_id = $1 and invitation_id = $2",
+                id,
+            ),
+            ResourceLookup::Contact(id) => (
+                "select contact_id from contact where account_id = $1 and contact_id = $2",
+                id,
+            ),
+        };
+        let rows: Vec<(String,)> = sqlx::query_as(sql)
+            .bind(account.as_str())
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut values: Vec<String> = rows.into_iter().map(|(v,)| v).collect();
+        match resource {
+            ResourceLookup::Service(_) => facts.assignees = values,
+            ResourceLookup::Invitation(_) => {
+                facts.invitation_email = values.pop();
+                facts.resource_found = facts.invitation_email.is_some();
+            }
+            _ => facts.resource_found = !values.is_empty(),
+        }
+        Ok(facts)
     }
 }

@@ -22,7 +22,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use accounts::{AccountPatch, AccountRecord, NewAccount, UserAccount};
 pub use audit::AuditEvent;
-pub use check::{AccountFacts, CheckFacts, MembershipFacts, UserFacts};
+pub use check::{AccountFacts, CheckFacts, MembershipFacts, ResourceLookup, UserFacts};
 pub use memberships::MemberRecord;
 pub use users::{NewUser, UserPatch, UserRecord};
 
@@ -194,14 +194,6 @@ impl std::ops::DerefMut for WriteTx {
     fn deref_mut(&mut self) -> &mut Self::Target {
         &mut self.tx
     }
-}
-
-/// Now, in Unix milliseconds.
-fn now_ms() -> i64 {
-    let since = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Grants as stored: a JSON array of names.
