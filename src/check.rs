@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::authz::request::Principal;
 use crate::authz::{build_entities, CheckBody, CheckRequest, Consistency, PolicyBundle, Verdict};
 use crate::cache::{DecisionCache, Revisioned};
-use crate::domain::{AccountId, Actor, ServiceId, UserId};
+use crate::domain::{AccountId, Actor, ContactId, InvitationId, ServiceId, UserId};
 use crate::error::{Error, Result};
 use crate::store::{CheckFacts, ResourceLookup, Store};
 
@@ -141,6 +141,8 @@ impl Checker {
             Target::User(id) => (uid(&types.user, id.as_str()), None),
             Target::Account(id) => (uid(&types.account, id.as_str()), Some(id)),
             Target::Service(account, id) => (uid(&types.service, id.as_str()), Some(account)),
+            Target::Invitation(account, id) => (uid(&types.invitation, id.as_str()), Some(account)),
+            Target::Contact(account, id) => (uid(&types.contact, id.as_str()), Some(account)),
         };
         let (action_uid, _) = bundle.action(action).ok_or_else(|| {
             Error::Internal(anyhow::anyhow!("the schema lacks the action {action}"))
@@ -212,6 +214,10 @@ pub enum Target<'a> {
     Account(&'a AccountId),
     /// A service of an account.
     Service(&'a AccountId, &'a ServiceId),
+    /// An invitation to an account.
+    Invitation(&'a AccountId, &'a InvitationId),
+    /// A contact of an account.
+    Contact(&'a AccountId, &'a ContactId),
 }
 
 /// The entity uid `Type::"id"`.

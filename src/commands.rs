@@ -47,7 +47,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         None => DecisionCache::Memory(MemoryCache::new(args.cache_capacity, args.cache_ttl())),
     };
     let revision = bundle.revision().to_owned();
-    let state = AppState::new(store, bundle, cache, tokens);
+    let state =
+        AppState::new(store, bundle, cache, tokens).with_invitation_ttl(args.invitation_ttl);
     let listener = TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("binding {}", args.bind))?;

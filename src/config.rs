@@ -101,6 +101,10 @@ pub struct ServeArgs {
     /// Longest wait for one Redis call, in milliseconds, before checking without cache (default 100).
     #[arg(long, env = "PORTIER_REDIS_TIMEOUT_MS", default_value_t = 100)]
     pub redis_timeout_ms: u64,
+    /// How long an invitation's token stays valid: seconds, or a number with `s`, `m`, `h`
+    /// or `d` (default `7d`).
+    #[arg(long, env = "PORTIER_INVITATION_TTL", default_value = "7d", value_parser = parse_duration)]
+    pub invitation_ttl: Duration,
     /// How many decisions the in-process cache holds at most (default 100 000).
     #[arg(long, env = "PORTIER_CACHE_CAPACITY", default_value_t = 100_000)]
     pub cache_capacity: u64,
@@ -135,6 +139,46 @@ pub struct CheckArgs {
     /// Context as a JSON object.
     #[arg(long, default_value = "{}")]
     pub context: String,
+}
+
+/// `90`, `90s`, `15m`, `12h`, `7d`.
+fn parse_duration(raw: &str) -> Result<Duration, String> {
+    let (number, unit) = raw.trim().split_at(
+        raw.trim()
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(raw.trim().len()),
+    );
+    let value: u64 = number
+        .parse()
+        .map_err(|_| format!("{raw:?} is not a duration like 90s, 15m, 12h or 7d"))?;
+    let seconds = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("{raw:?}: the unit must be s, m, h or d")),
+    };
+    value
+        .checked_mul(seconds)
+        .map(Duration::from_secs)
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("{raw:?} is out of range"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_take_a_unit() {
+        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(604_800)));
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("1w").is_err());
+        assert!(parse_duration("soon").is_err());
+    }
 }
 
 /// A secret string (token, database URL with password): prints as `***`.

@@ -34,6 +34,9 @@ pub enum Error {
     /// The request clashes with what is stored (duplicate, the owner's membership, ...).
     #[error("{0}")]
     Conflict(String),
+    /// The thing existed but is no longer usable (an expired or cancelled invitation).
+    #[error("{0}")]
+    Gone(String),
     /// A dependency (the database) cannot answer now; retry later. Never turned into an allow.
     #[error("{0}")]
     Unavailable(String),
@@ -77,6 +80,7 @@ impl Error {
             Error::Forbidden { .. } => (StatusCode::FORBIDDEN, "forbidden"),
             Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            Error::Gone(_) => (StatusCode::GONE, "gone"),
             Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }

@@ -11,7 +11,7 @@ use super::extract::{JsonBody, PathIds, QueryParams};
 use super::AppState;
 use crate::cache::Revisioned;
 use crate::check::Target;
-use crate::domain::{AccountId, Actor};
+use crate::domain::{AccountId, Actor, UserId};
 use crate::error::{Error, Result};
 use crate::store::{AccountPatch, AccountRecord, NewAccount};
 
@@ -91,6 +91,40 @@ pub async fn update(
         .checker
         .changed(&[Revisioned::Account(id.to_string())])
         .await;
+    Ok(Json(account))
+}
+
+/// Body of `POST /v1/accounts/{id}/transfer-ownership`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransferBody {
+    /// An active member who becomes the owner.
+    new_owner: UserId,
+}
+
+/// `POST /v1/accounts/{id}/transfer-ownership` (`transferOwnership`): the previous owner stays
+/// as an admin. `409` when the new owner is not an active member.
+pub async fn transfer(
+    State(state): State<AppState>,
+    actor: Actor,
+    PathIds(id): PathIds<AccountId>,
+    JsonBody(body): JsonBody<TransferBody>,
+) -> Result<Json<AccountRecord>> {
+    state
+        .checker
+        .authorize(&actor, "transferOwnership", Target::Account(&id))
+        .await?;
+    let (account, previous) = state
+        .checker
+        .store()
+        .transfer_ownership(&actor, &id, &body.new_owner)
+        .await?;
+    let changed = [
+        Revisioned::Account(id.to_string()),
+        Revisioned::User(previous),
+        Revisioned::User(body.new_owner.to_string()),
+    ];
+    state.checker.changed(&changed).await;
     Ok(Json(account))
 }
 

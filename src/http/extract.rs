@@ -4,7 +4,7 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
@@ -72,16 +72,32 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for PathIds
     }
 }
 
-/// Query string parameters.
+/// Query string parameters; errors name the parameter.
 pub struct QueryParams<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T> {
     type Rejection = Error;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
-        Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Query(q)| QueryParams(q))
-            .map_err(|e| Error::bad_field("query", e.body_text()))
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Error> {
+        let query = parts.uri.query().unwrap_or_default();
+        let deserializer =
+            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer)
+            .map(QueryParams)
+            .map_err(|err| {
+                let message = err.inner().to_string();
+                let missing = message
+                    .strip_prefix("missing field `")
+                    .and_then(|m| m.split('`').next());
+                let field = match (err.path().to_string().as_str(), missing) {
+                    (_, Some(name)) => name.to_owned(),
+                    ("." | "?", None) => "query".to_owned(),
+                    (path, None) => path.to_owned(),
+                };
+                Error::BadRequest {
+                    field: Some(field),
+                    message,
+                }
+            })
     }
 }

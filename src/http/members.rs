@@ -11,7 +11,7 @@ use super::extract::{JsonBody, PathIds};
 use super::AppState;
 use crate::cache::Revisioned;
 use crate::check::Target;
-use crate::domain::{AccountId, Actor, Role, UserId};
+use crate::domain::{AccountId, Actor, Role, Topic, UserId};
 use crate::error::{Error, Result};
 use crate::store::MemberRecord;
 
@@ -96,4 +96,32 @@ pub async fn remove(
         ])
         .await;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Body of `PUT /v1/accounts/{id}/members/{user}/preferences`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreferencesBody {
+    /// Mail topics the member wants for this account.
+    preferences: Vec<Topic>,
+}
+
+/// `PUT /v1/accounts/{id}/members/{user}/preferences` (`editUser` on the member: themselves
+/// or staff): the member's own mail topics for this account. `404` when not a member.
+pub async fn preferences(
+    State(state): State<AppState>,
+    actor: Actor,
+    PathIds((id, user)): PathIds<(AccountId, UserId)>,
+    JsonBody(body): JsonBody<PreferencesBody>,
+) -> Result<Json<MemberRecord>> {
+    state
+        .checker
+        .authorize(&actor, "editUser", Target::User(&user))
+        .await?;
+    let member = state
+        .checker
+        .store()
+        .set_member_topics(&actor, &id, &user, &body.preferences)
+        .await?;
+    Ok(Json(member))
 }

@@ -5,7 +5,9 @@
 mod accounts;
 mod auth;
 mod check;
+mod contacts;
 mod extract;
+mod invitations;
 mod members;
 mod ops;
 mod services;
@@ -31,6 +33,10 @@ use crate::check::Checker;
 use crate::error::Error;
 use crate::store::Store;
 
+/// How long invitation tokens live unless configured otherwise: 7 days.
+pub const DEFAULT_INVITATION_TTL: std::time::Duration =
+    std::time::Duration::from_secs(7 * 24 * 3600);
+
 /// Largest request body accepted (a full batch of checks with entities fits).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
@@ -41,6 +47,8 @@ pub struct AppState {
     pub checker: Checker,
     /// Accepted bearer tokens.
     pub tokens: Arc<Tokens>,
+    /// How long a new or resent invitation token stays valid.
+    pub invitation_ttl: std::time::Duration,
 }
 
 impl AppState {
@@ -50,7 +58,14 @@ impl AppState {
         AppState {
             checker: Checker::new(store, cache, policies),
             tokens: Arc::new(tokens),
+            invitation_ttl: DEFAULT_INVITATION_TTL,
         }
+    }
+
+    /// The same state with another invitation lifetime.
+    pub fn with_invitation_ttl(mut self, ttl: std::time::Duration) -> Self {
+        self.invitation_ttl = ttl;
+        self
     }
 }
 
@@ -86,6 +101,35 @@ pub fn app(state: AppState) -> Router {
                 .put(services::put)
                 .delete(services::clear),
         )
+        .route(
+            "/v1/accounts/{id}/members/{user}/preferences",
+            put(members::preferences),
+        )
+        .route(
+            "/v1/accounts/{id}/transfer-ownership",
+            post(accounts::transfer),
+        )
+        .route(
+            "/v1/accounts/{id}/invitations",
+            post(invitations::create).get(invitations::list),
+        )
+        .route("/v1/invitations/accept", post(invitations::accept))
+        .route("/v1/invitations/{iid}/resend", post(invitations::resend))
+        .route(
+            "/v1/invitations/{iid}",
+            axum::routing::delete(invitations::cancel),
+        )
+        .route(
+            "/v1/accounts/{id}/contacts",
+            post(contacts::create).get(contacts::list),
+        )
+        .route(
+            "/v1/accounts/{id}/contacts/{cid}",
+            get(contacts::show)
+                .patch(contacts::update)
+                .delete(contacts::remove),
+        )
+        .route("/v1/accounts/{id}/recipients", get(contacts::recipients))
         .route("/v1/accounts/{id}/audit", get(accounts::audit))
         .route_layer(middleware::from_fn(auth::require_admin));
     Router::new()

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::audit::{record, Change};
 use super::Store;
-use crate::domain::{AccountId, AccountStatus, Actor, Role, UserId};
+use crate::domain::{AccountId, AccountStatus, Actor, Name, Role, UserId};
 use crate::error::{Error, Result};
 
 /// An account as stored and shown.
@@ -33,7 +33,7 @@ pub struct NewAccount {
     /// The portal's id for the customer.
     pub id: AccountId,
     /// Customer name.
-    pub name: String,
+    pub name: Name,
     /// The owning user; becomes a member too.
     pub owner: UserId,
 }
@@ -43,7 +43,7 @@ pub struct NewAccount {
 #[serde(deny_unknown_fields)]
 pub struct AccountPatch {
     /// New customer name.
-    pub name: Option<String>,
+    pub name: Option<Name>,
     /// New status (staff only).
     pub status: Option<AccountStatus>,
 }
@@ -81,7 +81,7 @@ impl Store {
              values ($1, $2, 'active', $3, $4, $4) returning {ACCOUNT_COLUMNS}"
         ))
         .bind(new.id.as_str())
-        .bind(new.name.trim())
+        .bind(new.name.as_str())
         .bind(new.owner.as_str())
         .bind(now)
         .fetch_one(&mut *tx)
@@ -143,7 +143,7 @@ impl Store {
             "update account set name = $2, status = $3, updated_at = $4 where account_id = $1 returning {ACCOUNT_COLUMNS}"
         ))
         .bind(id.as_str())
-        .bind(patch.name.as_deref().map_or(before.name.as_str(), str::trim))
+        .bind(patch.name.as_ref().map_or(before.name.as_str(), Name::as_str))
         .bind(patch.status.map_or_else(|| before.status.clone(), |s| s.as_str().to_owned()))
         .bind(self.now())
         .fetch_one(&mut *tx)
@@ -160,6 +160,68 @@ impl Store {
         record(&mut tx, change).await?;
         tx.commit().await?;
         Ok(after)
+    }
+
+    /// Hands the account to `new_owner`, who must be an active member; the previous owner
+    /// stays as an admin. One transaction. Returns the previous owner's id.
+    pub async fn transfer_ownership(
+        &self,
+        actor: &Actor,
+        id: &AccountId,
+        new_owner: &UserId,
+    ) -> Result<(AccountRecord, String)> {
+        let now = self.now();
+        let mut tx = self.begin_write().await?;
+        let before = sqlx::query_as::<_, AccountRecord>(&format!(
+            "select {ACCOUNT_COLUMNS} from account where account_id = $1"
+        ))
+        .bind(id.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("account {id}")))?;
+        if before.owner_id == new_owner.as_str() {
+            return Err(Error::Conflict(format!(
+                "{new_owner} already owns account {id}"
+            )));
+        }
+        let candidate: Option<(String,)> = sqlx::query_as(
+            "select u.status from membership m join app_user u on u.user_id = m.user_id where m.account_id = $1 and m.user_id = $2",
+        )
+        .bind(id.as_str())
+        .bind(new_owner.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if candidate.as_ref().map(|(status,)| status.as_str()) != Some("active") {
+            return Err(Error::Conflict(format!(
+                "the new owner must be an active member of account {id}"
+            )));
+        }
+        sqlx::query("update membership set role = 'admin', updated_at = $3 where account_id = $1 and user_id = $2")
+            .bind(id.as_str())
+            .bind(&before.owner_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        let after = sqlx::query_as::<_, AccountRecord>(&format!(
+            "update account set owner_id = $2, updated_at = $3 where account_id = $1 returning {ACCOUNT_COLUMNS}"
+        ))
+        .bind(id.as_str())
+        .bind(new_owner.as_str())
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let change = Change {
+            at: now,
+            account: Some(id.as_str()),
+            actor,
+            action: "account.transfer",
+            target: format!("account:{id}"),
+            before: Some(json!(before)),
+            after: Some(json!(after)),
+        };
+        record(&mut tx, change).await?;
+        tx.commit().await?;
+        Ok((after, before.owner_id))
     }
 
     /// The accounts a user belongs to, with their role: what the portal offers to switch to.

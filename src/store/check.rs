@@ -1,7 +1,7 @@
 //! The facts one check needs, read by primary key in one round trip (plus one for a
 //! service's assignees), so the cost of a check does not grow with the store.
 
-use super::{grants_from_json, Store};
+use super::{json_list, Store};
 use crate::domain::{AccountId, Role, UserId};
 use crate::error::Result;
 
@@ -106,11 +106,7 @@ impl Store {
         let membership = row.role.map(|role| MembershipFacts {
             owner,
             admin: !owner && role == Role::Admin.as_str(),
-            grants: row
-                .grants
-                .as_deref()
-                .map(grants_from_json)
-                .unwrap_or_default(),
+            grants: row.grants.as_deref().map(json_list).unwrap_or_default(),
         });
         facts.user = row.user_status.map(|status| UserFacts {
             active: status == "active",

@@ -4,8 +4,9 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::audit::{record, Change};
-use super::{grants_from_json, Store, WriteTx};
-use crate::domain::{AccountId, Actor, Role, UserId};
+use super::contacts::topics_json;
+use super::{json_list, Store, WriteTx};
+use crate::domain::{AccountId, Actor, Role, Topic, UserId};
 use crate::error::{Error, Result};
 
 /// A member of an account, as shown.
@@ -23,6 +24,8 @@ pub struct MemberRecord {
     pub role: String,
     /// Grants held on this account (the owner and admins implicitly hold all).
     pub grants: Vec<String>,
+    /// Mail topics the member opted into for this account.
+    pub preferences: Vec<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -33,6 +36,7 @@ struct MemberRow {
     status: String,
     role: String,
     grants: String,
+    topics: String,
 }
 
 impl From<MemberRow> for MemberRecord {
@@ -43,13 +47,14 @@ impl From<MemberRow> for MemberRecord {
             display_name: row.display_name,
             status: row.status,
             role: row.role,
-            grants: grants_from_json(&row.grants),
+            grants: json_list(&row.grants),
+            preferences: json_list(&row.topics),
         }
     }
 }
 
 const SELECT_MEMBER: &str = "select u.user_id, u.email, u.display_name, u.status, \
-        case when a.owner_id = m.user_id then 'owner' else m.role end as role, m.grants \
+        case when a.owner_id = m.user_id then 'owner' else m.role end as role, m.grants, m.topics \
      from membership m join app_user u on u.user_id = m.user_id join account a on a.account_id = m.account_id";
 
 impl Store {
@@ -161,6 +166,42 @@ impl Store {
         };
         record(&mut tx, change).await?;
         tx.commit().await
+    }
+
+    /// Sets a member's own mail topics for the account; `404` when not a member.
+    pub async fn set_member_topics(
+        &self,
+        actor: &Actor,
+        account: &AccountId,
+        user: &UserId,
+        topics: &[Topic],
+    ) -> Result<MemberRecord> {
+        let mut tx = self.begin_write().await?;
+        let before = member_in(&mut tx, account, user)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("member {user} of account {account}")))?;
+        sqlx::query("update membership set topics = $3, updated_at = $4 where account_id = $1 and user_id = $2")
+            .bind(account.as_str())
+            .bind(user.as_str())
+            .bind(topics_json(topics))
+            .bind(self.now())
+            .execute(&mut *tx)
+            .await?;
+        let after = member_in(&mut tx, account, user)
+            .await?
+            .ok_or_else(|| Error::Internal(anyhow::anyhow!("membership vanished")))?;
+        let change = Change {
+            at: self.now(),
+            account: Some(account.as_str()),
+            actor,
+            action: "member.preferences",
+            target: format!("user:{user}"),
+            before: Some(json!(before)),
+            after: Some(json!(after)),
+        };
+        record(&mut tx, change).await?;
+        tx.commit().await?;
+        Ok(after)
     }
 }
 

@@ -8,6 +8,8 @@
 mod accounts;
 mod audit;
 mod check;
+mod contacts;
+mod invitations;
 mod memberships;
 mod services;
 mod users;
@@ -23,6 +25,8 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 pub use accounts::{AccountPatch, AccountRecord, NewAccount, UserAccount};
 pub use audit::AuditEvent;
 pub use check::{AccountFacts, CheckFacts, MembershipFacts, ResourceLookup, UserFacts};
+pub use contacts::{ContactPatch, ContactRecord, NewContact, Recipient};
+pub use invitations::{InvitationRecord, NewInvitation};
 pub use memberships::MemberRecord;
 pub use users::{NewUser, UserPatch, UserRecord};
 
@@ -142,7 +146,7 @@ impl Store {
     }
 
     /// Now, by the store's clock, in Unix milliseconds.
-    fn now(&self) -> i64 {
+    pub fn now(&self) -> i64 {
         self.clock.now_ms()
     }
 
@@ -196,7 +200,7 @@ impl std::ops::DerefMut for WriteTx {
     }
 }
 
-/// Grants as stored: a JSON array of names.
-fn grants_from_json(text: &str) -> Vec<String> {
+/// A stored list of names (grants, topics): a JSON array.
+fn json_list(text: &str) -> Vec<String> {
     serde_json::from_str(text).unwrap_or_default()
 }

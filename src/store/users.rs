@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::audit::{record, Change};
 use super::Store;
-use crate::domain::{Actor, Email, UserId, UserStatus};
+use crate::domain::{Actor, Email, Name, UserId, UserStatus};
 use crate::error::{Error, Result};
 
 /// A user as stored and shown.
@@ -37,7 +37,7 @@ pub struct NewUser {
     /// Login email, unique whatever its case.
     pub email: Email,
     /// Name shown to others.
-    pub display_name: String,
+    pub display_name: Name,
     /// Where mail goes, when not the login email.
     #[serde(default)]
     pub notification_email: Option<Email>,
@@ -53,7 +53,7 @@ pub struct UserPatch {
     /// New login email.
     pub email: Option<Email>,
     /// New display name.
-    pub display_name: Option<String>,
+    pub display_name: Option<Name>,
     /// New notification email; `null` clears it.
     #[serde(default, deserialize_with = "crate::domain::present")]
     pub notification_email: Option<Option<Email>>,
@@ -76,7 +76,7 @@ impl Store {
         ))
         .bind(new.id.as_str())
         .bind(new.email.as_str())
-        .bind(new.display_name.trim())
+        .bind(new.display_name.as_str())
         .bind(new.notification_email.as_ref().map(Email::as_str))
         .bind(status.as_str())
         .bind(now)
@@ -137,7 +137,7 @@ impl Store {
         ))
         .bind(id.as_str())
         .bind(patch.email.as_ref().map_or(before.email.as_str(), Email::as_str))
-        .bind(patch.display_name.as_deref().map_or(before.display_name.as_str(), str::trim))
+        .bind(patch.display_name.as_ref().map_or(before.display_name.as_str(), Name::as_str))
         .bind(notification_email)
         .bind(patch.status.map_or_else(|| before.status.clone(), |s| s.as_str().to_owned()))
         .bind(self.now())

@@ -10,7 +10,7 @@ use portier::authz;
 use portier::cache::{DecisionCache, MemoryCache, RedisCache};
 use portier::config::Secret;
 use portier::http::{self, AppState, Tokens};
-use portier::store::Store;
+use portier::store::{Clock, Store};
 use reqwest::Method;
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
@@ -22,6 +22,8 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub database_url: String,
+    /// The server's clock: starts at the real time and moves only when a test advances it.
+    pub clock: Clock,
     database: Option<TestDatabase>,
     _shutdown: oneshot::Sender<()>,
 }
@@ -188,9 +190,11 @@ impl TestApp {
     /// Starts a server as `options` say (the database must exist; it is migrated).
     pub async fn start(options: &Options) -> TestApp {
         init_logs();
+        let clock = Clock::manual(Clock::default().now_ms());
         let store = Store::open_with(&options.database_url, options.database_timeout)
             .await
-            .expect("store");
+            .expect("store")
+            .with_clock(clock.clone());
         let bundle = authz::load(&options.policies, &options.schemas).expect("policies load");
         let ttl = std::time::Duration::from_secs(300);
         let cache = match &options.redis {
@@ -217,6 +221,7 @@ impl TestApp {
             base,
             client: reqwest::Client::new(),
             database_url: options.database_url.clone(),
+            clock,
             database: None,
             _shutdown: tx,
         }

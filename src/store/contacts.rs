@@ -1,0 +1,327 @@
+//! Table `contact`: people who receive an account's mail by topic but cannot log in, and the
+//! recipients query that joins them with the members who opted in.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::audit::{record, Change};
+use super::{json_list, Store};
+use crate::domain::{AccountId, Actor, ContactId, Email, Name, Phone, Topic};
+use crate::error::{Error, Result};
+
+/// A contact as stored and shown.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContactRecord {
+    /// Portier's id for it.
+    pub id: String,
+    /// The account it belongs to.
+    pub account_id: String,
+    /// Full name.
+    pub name: String,
+    /// Where mail goes.
+    pub email: String,
+    /// Phone number.
+    pub phone: Option<String>,
+    /// Mail topics the contact opted into.
+    pub preferences: Vec<String>,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    /// Unix milliseconds.
+    pub updated_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct ContactRow {
+    contact_id: String,
+    account_id: String,
+    name: String,
+    email: String,
+    phone: Option<String>,
+    topics: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl From<ContactRow> for ContactRecord {
+    fn from(row: ContactRow) -> Self {
+        ContactRecord {
+            id: row.contact_id,
+            account_id: row.account_id,
+            name: row.name,
+            email: row.email,
+            phone: row.phone,
+            preferences: json_list(&row.topics),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// `POST /v1/accounts/{id}/contacts`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewContact {
+    /// Full name.
+    pub name: Name,
+    /// Where mail goes.
+    pub email: Email,
+    /// Phone number.
+    #[serde(default)]
+    pub phone: Option<Phone>,
+    /// Topics opted into (none by default).
+    #[serde(default)]
+    pub preferences: Vec<Topic>,
+}
+
+/// `PATCH /v1/accounts/{id}/contacts/{cid}`: only the fields present change.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactPatch {
+    /// New name.
+    pub name: Option<Name>,
+    /// New email.
+    pub email: Option<Email>,
+    /// New phone; `null` clears it.
+    #[serde(default, deserialize_with = "crate::domain::present")]
+    pub phone: Option<Option<Phone>>,
+    /// New topics (replaces the list).
+    pub preferences: Option<Vec<Topic>>,
+}
+
+/// Someone to mail about a topic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Recipient {
+    /// `contact` or `member`.
+    pub kind: &'static str,
+    /// Contact id or user id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Address to use (a member's notification email when set).
+    pub email: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct MemberMailRow {
+    user_id: String,
+    display_name: String,
+    email: String,
+    status: String,
+    role: String,
+    grants: String,
+    topics: String,
+    owner_id: String,
+}
+
+/// Topics as stored: a sorted JSON array of names.
+pub(super) fn topics_json(topics: &[Topic]) -> String {
+    let mut names: Vec<&str> = topics.iter().map(|t| t.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    json!(names).to_string()
+}
+
+const COLUMNS: &str = "contact_id, account_id, name, email, phone, topics, created_at, updated_at";
+
+impl Store {
+    /// Adds a contact to an account; `404` for an unknown account.
+    pub async fn create_contact(
+        &self,
+        actor: &Actor,
+        account: &AccountId,
+        new: NewContact,
+    ) -> Result<ContactRecord> {
+        let now = self.now();
+        let id = uuid::Uuid::now_v7().to_string();
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query_as::<_, ContactRow>(&format!(
+            "insert into contact ({COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $7) returning {COLUMNS}"
+        ))
+        .bind(&id)
+        .bind(account.as_str())
+        .bind(new.name.as_str())
+        .bind(new.email.as_str())
+        .bind(new.phone.map(String::from))
+        .bind(topics_json(&new.preferences))
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => Error::NotFound(format!("account {account}")),
+            _ => Error::from(e),
+        })?;
+        let contact = ContactRecord::from(row);
+        let change = Change {
+            at: now,
+            account: Some(account.as_str()),
+            actor,
+            action: "contact.create",
+            target: format!("contact:{id}"),
+            before: None,
+            after: Some(json!(contact)),
+        };
+        record(&mut tx, change).await?;
+        tx.commit().await?;
+        Ok(contact)
+    }
+
+    /// An account's contacts, by name.
+    pub async fn contacts(&self, account: &AccountId) -> Result<Vec<ContactRecord>> {
+        let rows = sqlx::query_as::<_, ContactRow>(&format!(
+            "select {COLUMNS} from contact where account_id = $1 order by name, contact_id"
+        ))
+        .bind(account.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(ContactRecord::from).collect())
+    }
+
+    /// One contact of an account, if it exists there.
+    pub async fn contact(
+        &self,
+        account: &AccountId,
+        id: &ContactId,
+    ) -> Result<Option<ContactRecord>> {
+        let row = sqlx::query_as::<_, ContactRow>(&format!(
+            "select {COLUMNS} from contact where account_id = $1 and contact_id = $2"
+        ))
+        .bind(account.as_str())
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(ContactRecord::from))
+    }
+
+    /// Applies a patch; `404` when the contact is not in the account.
+    pub async fn update_contact(
+        &self,
+        actor: &Actor,
+        account: &AccountId,
+        id: &ContactId,
+        patch: ContactPatch,
+    ) -> Result<ContactRecord> {
+        let now = self.now();
+        let mut tx = self.begin_write().await?;
+        let before = sqlx::query_as::<_, ContactRow>(&format!(
+            "select {COLUMNS} from contact where account_id = $1 and contact_id = $2"
+        ))
+        .bind(account.as_str())
+        .bind(id.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(ContactRecord::from)
+        .ok_or_else(|| Error::NotFound(format!("contact {id}")))?;
+        let phone = match patch.phone {
+            Some(value) => value.map(String::from),
+            None => before.phone.clone(),
+        };
+        let topics = match &patch.preferences {
+            Some(topics) => topics_json(topics),
+            None => json!(before.preferences).to_string(),
+        };
+        let row = sqlx::query_as::<_, ContactRow>(&format!(
+            "update contact set name = $3, email = $4, phone = $5, topics = $6, updated_at = $7 where account_id = $1 and contact_id = $2 returning {COLUMNS}"
+        ))
+        .bind(account.as_str())
+        .bind(id.as_str())
+        .bind(patch.name.as_ref().map_or(before.name.as_str(), Name::as_str))
+        .bind(patch.email.as_ref().map_or(before.email.as_str(), Email::as_str))
+        .bind(phone)
+        .bind(topics)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let after = ContactRecord::from(row);
+        let change = Change {
+            at: now,
+            account: Some(account.as_str()),
+            actor,
+            action: "contact.update",
+            target: format!("contact:{id}"),
+            before: Some(json!(before)),
+            after: Some(json!(after)),
+        };
+        record(&mut tx, change).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Deletes a contact; `404` when it is not in the account.
+    pub async fn delete_contact(
+        &self,
+        actor: &Actor,
+        account: &AccountId,
+        id: &ContactId,
+    ) -> Result<()> {
+        let now = self.now();
+        let mut tx = self.begin_write().await?;
+        let before = sqlx::query_as::<_, ContactRow>(&format!(
+            "select {COLUMNS} from contact where account_id = $1 and contact_id = $2"
+        ))
+        .bind(account.as_str())
+        .bind(id.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(ContactRecord::from)
+        .ok_or_else(|| Error::NotFound(format!("contact {id}")))?;
+        sqlx::query("delete from contact where account_id = $1 and contact_id = $2")
+            .bind(account.as_str())
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        let change = Change {
+            at: now,
+            account: Some(account.as_str()),
+            actor,
+            action: "contact.delete",
+            target: format!("contact:{id}"),
+            before: Some(json!(before)),
+            after: None,
+        };
+        record(&mut tx, change).await?;
+        tx.commit().await
+    }
+
+    /// Who to mail about `topic` for an account: contacts who opted in, and active members
+    /// (owner included) who opted in and hold the grant the topic needs (owner and admins
+    /// hold all). One entry per address, contacts first.
+    pub async fn recipients(&self, account: &AccountId, topic: Topic) -> Result<Vec<Recipient>> {
+        let contacts = self.contacts(account).await?;
+        let members = sqlx::query_as::<_, MemberMailRow>(
+            "select u.user_id, u.display_name, coalesce(u.notification_email, u.email) as email, u.status, m.role, m.grants, m.topics, a.owner_id \
+             from membership m join app_user u on u.user_id = m.user_id join account a on a.account_id = m.account_id \
+             where m.account_id = $1 order by u.user_id",
+        )
+        .bind(account.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        let wants = |topics: &[String]| topics.iter().any(|t| t == topic.as_str());
+        let from_contacts = contacts
+            .into_iter()
+            .filter(|c| wants(&c.preferences))
+            .map(|c| Recipient {
+                kind: "contact",
+                id: c.id,
+                name: c.name,
+                email: c.email,
+            });
+        let from_members = members.into_iter().filter(|m| {
+            let all_grants = m.owner_id == m.user_id || m.role == "admin";
+            let holds = topic
+                .required_grant()
+                .is_none_or(|g| all_grants || json_list(&m.grants).iter().any(|h| h == g));
+            m.status == "active" && holds && wants(&json_list(&m.topics))
+        });
+        let from_members = from_members.map(|m| Recipient {
+            kind: "member",
+            id: m.user_id,
+            name: m.display_name,
+            email: m.email,
+        });
+        let mut seen = std::collections::HashSet::new();
+        Ok(from_contacts
+            .chain(from_members)
+            .filter(|r| seen.insert(r.email.to_lowercase()))
+            .collect())
+    }
+}
