@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::audit::{record, Change};
 use super::{json_list, Store, WriteTx};
-use crate::domain::{AccountId, Actor, Email, InvitationId, Role, UserId};
+use crate::domain::{AccountId, Actor, Email, InvitationId, Role};
 use crate::error::{Error, Result};
 
 /// An invitation as shown (never with its token).
@@ -279,78 +279,9 @@ impl Store {
         record(&mut tx, change).await?;
         tx.commit().await
     }
-
-    /// Accepts an invitation for `user`, in one transaction: marks it accepted (once only),
-    /// creates or updates the membership with the offered role and grants, and activates an
-    /// invited user. The caller has authorized `acceptInvitation` (email match, not suspended).
-    pub async fn accept_invitation(
-        &self,
-        id: &InvitationId,
-        user: &UserId,
-    ) -> Result<InvitationRecord> {
-        let now = self.now();
-        let actor = Actor::User(user.clone());
-        let mut tx = self.begin_write().await?;
-        let invitation = invitation_in(&mut tx, id).await?;
-        invitation.check_usable(now)?;
-        let owner: Option<(String,)> =
-            sqlx::query_as("select owner_id from account where account_id = $1 and owner_id = $2")
-                .bind(&invitation.account_id)
-                .bind(user.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-        if owner.is_some() {
-            return Err(Error::Conflict(format!(
-                "{user} owns account {}; an invitation cannot change the owner's membership",
-                invitation.account_id
-            )));
-        }
-        let taken = sqlx::query("update invitation set state = 'accepted', accepted_by = $2, updated_at = $3 where invitation_id = $1 and state = 'pending'")
-            .bind(id.as_str())
-            .bind(user.as_str())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        if taken.rows_affected() != 1 {
-            return Err(Error::Conflict("this invitation was already used".into()));
-        }
-        sqlx::query(
-            "insert into membership (account_id, user_id, role, grants, created_at, updated_at) values ($1, $2, $3, $4, $5, $5) \
-             on conflict (account_id, user_id) do update set role = excluded.role, grants = excluded.grants, updated_at = excluded.updated_at",
-        )
-        .bind(&invitation.account_id)
-        .bind(user.as_str())
-        .bind(&invitation.role)
-        .bind(json!(invitation.grants).to_string())
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("update app_user set status = 'active', updated_at = $2 where user_id = $1 and status = 'invited'")
-            .bind(user.as_str())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        let after = InvitationRecord {
-            state: "accepted".into(),
-            accepted_by: Some(user.to_string()),
-            ..invitation.clone()
-        };
-        let change = Change {
-            at: now,
-            account: Some(&invitation.account_id),
-            actor: &actor,
-            action: "invitation.accept",
-            target: format!("user:{user}"),
-            before: Some(json!(invitation)),
-            after: Some(json!(after)),
-        };
-        record(&mut tx, change).await?;
-        tx.commit().await?;
-        Ok(after)
-    }
 }
 
-async fn invitation_in(tx: &mut WriteTx, id: &InvitationId) -> Result<InvitationRecord> {
+pub(super) async fn invitation_in(tx: &mut WriteTx, id: &InvitationId) -> Result<InvitationRecord> {
     let row = sqlx::query_as::<_, InvitationRow>(&format!(
         "select {COLUMNS} from invitation where invitation_id = $1"
     ))

@@ -5,12 +5,14 @@
 //! SQLite allows one writer at a time; writes take an in-process lock before `BEGIN` so two
 //! transactions never fight for the file lock (a replica setup uses PostgreSQL instead).
 
+mod acceptance;
 mod accounts;
 mod audit;
 mod check;
 mod contacts;
 mod invitations;
 mod memberships;
+mod recipients;
 mod services;
 mod users;
 
@@ -25,9 +27,10 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 pub use accounts::{AccountPatch, AccountRecord, NewAccount, UserAccount};
 pub use audit::AuditEvent;
 pub use check::{AccountFacts, CheckFacts, MembershipFacts, ResourceLookup, UserFacts};
-pub use contacts::{ContactPatch, ContactRecord, NewContact, Recipient};
+pub use contacts::{ContactPatch, ContactRecord, NewContact};
 pub use invitations::{InvitationRecord, NewInvitation};
 pub use memberships::MemberRecord;
+pub use recipients::Recipient;
 pub use users::{NewUser, UserPatch, UserRecord};
 
 use crate::error::{Error, Result};

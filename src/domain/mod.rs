@@ -1,0 +1,42 @@
+//! Domain types parsed at the edge: ids, emails, names, roles, statuses, topics, tokens. A
+//! handler that holds a `UserId` or an `Email` knows it is well formed; the parsing rules live
+//! here, once, with their tests.
+
+mod ids;
+mod text;
+mod words;
+
+use std::fmt;
+
+use serde::Deserialize;
+
+pub use ids::{parse_id, AccountId, ContactId, InvitationId, ServiceId, UserId, MAX_ID_LEN};
+pub use text::{Email, InvitationToken, Name, Phone};
+pub use words::{AccountStatus, Role, Topic, UserStatus};
+
+/// For `Option<Option<T>>` patch fields: absent → `None`, `null` → `Some(None)`.
+pub fn present<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+/// Who performs a management call: a portal user (`X-Portier-Actor`) or hosting staff.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Actor {
+    /// A user acting through the portal; authorized by the policies.
+    User(UserId),
+    /// Hosting staff: an admin token without an actor header.
+    Staff,
+}
+
+impl fmt::Display for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Actor::User(id) => write!(f, "user:{id}"),
+            Actor::Staff => f.write_str("staff"),
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! Closed sets of words: statuses, roles and mail topics, stored and shown as lowercase words.
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! word_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $word:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        pub enum $name {
+            $($(#[$vdoc])* $variant),+
+        }
+
+        impl $name {
+            /// The word stored in the database and shown in JSON.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $word),+
+                }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(raw: &str) -> Result<Self, String> {
+                match raw {
+                    $($word => Ok($name::$variant),)+
+                    _ => Err(format!(concat!("expected one of: ", $($word, " "),+), )),
+                }
+            }
+        }
+    };
+}
+
+word_enum!(
+    /// A user's lifecycle: only `active` users are allowed anything.
+    UserStatus {
+        /// Created by an invitation, not yet accepted.
+        Invited = "invited",
+        /// May log in and act.
+        Active = "active",
+        /// Switched off by staff; denied everything.
+        Suspended = "suspended",
+    }
+);
+
+word_enum!(
+    /// An account's lifecycle: a closed account denies everything to its users.
+    AccountStatus {
+        /// In business.
+        Active = "active",
+        /// Closed; kept for the record.
+        Closed = "closed",
+    }
+);
+
+word_enum!(
+    /// The role stored for a membership. The owner is recorded on the account, not here.
+    Role {
+        /// Every grant, but no user management.
+        Admin = "admin",
+        /// Exactly the grants given.
+        Member = "member",
+    }
+);
+
+word_enum!(
+    /// A mail topic, the one list of them: contacts and members opt into topics.
+    Topic {
+        /// Account news and anything without a better topic.
+        General = "general",
+        /// Invoices and payments.
+        Billing = "billing",
+        /// Support tickets.
+        Support = "support",
+        /// Products and services.
+        Services = "services",
+        /// Domain names.
+        Domains = "domains",
+    }
+);
+
+impl Topic {
+    /// Every topic, in a stable order.
+    pub const ALL: [Topic; 5] = [
+        Topic::General,
+        Topic::Billing,
+        Topic::Support,
+        Topic::Services,
+        Topic::Domains,
+    ];
+
+    /// The grant a member needs to receive this topic's mail (`None`: any member).
+    pub fn required_grant(self) -> Option<&'static str> {
+        match self {
+            Topic::Billing => Some("billing"),
+            Topic::Services | Topic::Domains => Some("services"),
+            Topic::General | Topic::Support => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_round_trip() {
+        for s in ["invited", "active", "suspended"] {
+            assert_eq!(s.parse::<UserStatus>().unwrap().as_str(), s);
+        }
+        assert!("owner".parse::<Role>().is_err());
+        assert!("Closed".parse::<AccountStatus>().is_err());
+    }
+}
