@@ -261,7 +261,10 @@ async fn every_change_is_audited_in_its_transaction() {
         (&newest["before"]["grants"], &newest["after"]["grants"]),
         (&json!(["billing"]), &json!(["orders"]))
     );
-    let next = audit.body["next_before"].as_i64().expect("a next page");
+    let next = audit.body["next_before"]
+        .as_str()
+        .expect("a next page")
+        .to_owned();
     let older = app
         .acting(
             "olivia",

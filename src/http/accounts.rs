@@ -133,7 +133,7 @@ pub async fn transfer(
 #[serde(deny_unknown_fields)]
 pub struct AuditPage {
     /// Only events older than this event id.
-    before: Option<i64>,
+    before: Option<String>,
     /// Page size, 1..=200 (default 50).
     limit: Option<i64>,
 }
@@ -156,10 +156,10 @@ pub async fn audit(
     let events = state
         .checker
         .store()
-        .audit_events(id.as_str(), page.before, limit)
+        .audit_events(id.as_str(), page.before.as_deref(), limit)
         .await?;
     let next_before = (events.len() as i64 == limit)
-        .then(|| events.last().map(|e| e.id))
+        .then(|| events.last().map(|e| e.id.clone()))
         .flatten();
     let events: Vec<Value> = events.iter().map(|e| e.to_json()).collect();
     Ok(Json(

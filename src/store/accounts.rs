@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::audit::{record, Change};
-use super::Store;
+use super::{Store, WriteTx};
 use crate::domain::{AccountId, AccountStatus, Actor, Name, Role, UserId};
 use crate::error::{Error, Result};
 
@@ -132,13 +132,7 @@ impl Store {
         patch: AccountPatch,
     ) -> Result<AccountRecord> {
         let mut tx = self.begin_write().await?;
-        let before = sqlx::query_as::<_, AccountRecord>(&format!(
-            "select {ACCOUNT_COLUMNS} from account where account_id = $1"
-        ))
-        .bind(id.as_str())
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("account {id}")))?;
+        let before = account_in(&mut tx, id).await?;
         let after = sqlx::query_as::<_, AccountRecord>(&format!(
             "update account set name = $2, status = $3, updated_at = $4 where account_id = $1 returning {ACCOUNT_COLUMNS}"
         ))
@@ -172,13 +166,7 @@ impl Store {
     ) -> Result<(AccountRecord, String)> {
         let now = self.now();
         let mut tx = self.begin_write().await?;
-        let before = sqlx::query_as::<_, AccountRecord>(&format!(
-            "select {ACCOUNT_COLUMNS} from account where account_id = $1"
-        ))
-        .bind(id.as_str())
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("account {id}")))?;
+        let before = account_in(&mut tx, id).await?;
         if before.owner_id == new_owner.as_str() {
             return Err(Error::Conflict(format!(
                 "{new_owner} already owns account {id}"
@@ -237,4 +225,14 @@ impl Store {
         .await?;
         Ok(rows)
     }
+}
+
+/// One account, read inside a write transaction; `404` when unknown.
+async fn account_in(tx: &mut WriteTx, id: &AccountId) -> Result<AccountRecord> {
+    let sql = format!("select {ACCOUNT_COLUMNS} from account where account_id = $1");
+    let account = sqlx::query_as::<_, AccountRecord>(&sql)
+        .bind(id.as_str())
+        .fetch_optional(&mut **tx)
+        .await?;
+    account.ok_or_else(|| Error::NotFound(format!("account {id}")))
 }

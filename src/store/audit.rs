@@ -12,9 +12,9 @@ use crate::error::Result;
 /// One recorded change.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct AuditEvent {
-    /// Increasing id; pages go by it.
+    /// A UUIDv7: increasing with time; pages go by it.
     #[sqlx(rename = "audit_event_id")]
-    pub id: i64,
+    pub id: String,
     /// The account the change concerns, if any.
     pub account_id: Option<String>,
     /// `user:<id>` or `staff`.
@@ -62,9 +62,10 @@ pub(super) struct Change<'a> {
 /// Writes the audit row for `change` on the transaction's connection.
 pub(super) async fn record(conn: &mut AnyConnection, change: Change<'_>) -> Result<()> {
     sqlx::query(
-        "insert into audit_event (account_id, actor, action, target, before_json, after_json, created_at) \
-         values ($1, $2, $3, $4, $5, $6, $7)",
+        "insert into audit_event (audit_event_id, account_id, actor, action, target, before_json, after_json, created_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
+    .bind(uuid::Uuid::now_v7().to_string())
     .bind(change.account)
     .bind(change.actor.to_string())
     .bind(change.action)
@@ -78,20 +79,20 @@ pub(super) async fn record(conn: &mut AnyConnection, change: Change<'_>) -> Resu
 }
 
 impl Store {
-    /// An account's audit trail, newest first, `limit` rows older than `before` (an event id).
+    /// An account's audit trail, newest first: `limit` events older than `before` (an event id).
     pub async fn audit_events(
         &self,
         account: &str,
-        before: Option<i64>,
+        before: Option<&str>,
         limit: i64,
     ) -> Result<Vec<AuditEvent>> {
         let rows = sqlx::query_as::<_, AuditEvent>(
             "select audit_event_id, account_id, actor, action, target, before_json, after_json, created_at \
-             from audit_event where account_id = $1 and audit_event_id < $2 \
+             from audit_event where account_id = $1 and (cast($2 as text) is null or audit_event_id < cast($2 as text)) \
              order by audit_event_id desc limit $3",
         )
         .bind(account)
-        .bind(before.unwrap_or(i64::MAX))
+        .bind(before)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::audit::{record, Change};
-use super::{json_list, Store};
+use super::{json_list, Store, WriteTx};
 use crate::domain::{AccountId, Actor, ContactId, Email, Name, Phone, Topic};
 use crate::error::{Error, Result};
 
@@ -177,15 +177,7 @@ impl Store {
     ) -> Result<ContactRecord> {
         let now = self.now();
         let mut tx = self.begin_write().await?;
-        let before = sqlx::query_as::<_, ContactRow>(&format!(
-            "select {COLUMNS} from contact where account_id = $1 and contact_id = $2"
-        ))
-        .bind(account.as_str())
-        .bind(id.as_str())
-        .fetch_optional(&mut *tx)
-        .await?
-        .map(ContactRecord::from)
-        .ok_or_else(|| Error::NotFound(format!("contact {id}")))?;
+        let before = contact_in(&mut tx, account, id).await?;
         let phone = match patch.phone {
             Some(value) => value.map(String::from),
             None => before.phone.clone(),
@@ -230,15 +222,7 @@ impl Store {
     ) -> Result<()> {
         let now = self.now();
         let mut tx = self.begin_write().await?;
-        let before = sqlx::query_as::<_, ContactRow>(&format!(
-            "select {COLUMNS} from contact where account_id = $1 and contact_id = $2"
-        ))
-        .bind(account.as_str())
-        .bind(id.as_str())
-        .fetch_optional(&mut *tx)
-        .await?
-        .map(ContactRecord::from)
-        .ok_or_else(|| Error::NotFound(format!("contact {id}")))?;
+        let before = contact_in(&mut tx, account, id).await?;
         sqlx::query("delete from contact where account_id = $1 and contact_id = $2")
             .bind(account.as_str())
             .bind(id.as_str())
@@ -256,4 +240,20 @@ impl Store {
         record(&mut tx, change).await?;
         tx.commit().await
     }
+}
+
+/// One contact of an account, read inside a write transaction; `404` when not there.
+async fn contact_in(
+    tx: &mut WriteTx,
+    account: &AccountId,
+    id: &ContactId,
+) -> Result<ContactRecord> {
+    let sql = format!("select {COLUMNS} from contact where account_id = $1 and contact_id = $2");
+    let row = sqlx::query_as::<_, ContactRow>(&sql)
+        .bind(account.as_str())
+        .bind(id.as_str())
+        .fetch_optional(&mut **tx)
+        .await?;
+    row.map(ContactRecord::from)
+        .ok_or_else(|| Error::NotFound(format!("contact {id}")))
 }

@@ -35,8 +35,8 @@ pub use users::{NewUser, UserPatch, UserRecord};
 
 use crate::error::{Error, Result};
 
-static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
-static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+/// `migrations/`, the same SQL for SQLite and PostgreSQL.
+static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!();
 
 /// Which database is behind the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,10 +129,7 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        match backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
-            Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
-        }
+        MIGRATIONS.run(&pool).await?;
         let writer = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
         Ok(Store {
             pool,

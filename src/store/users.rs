@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::audit::{record, Change};
-use super::Store;
+use super::{Store, WriteTx};
 use crate::domain::{Actor, Email, Name, UserId, UserStatus};
 use crate::error::{Error, Result};
 
@@ -120,13 +120,7 @@ impl Store {
         patch: UserPatch,
     ) -> Result<UserRecord> {
         let mut tx = self.begin_write().await?;
-        let before = sqlx::query_as::<_, UserRecord>(&format!(
-            "select {USER_COLUMNS} from app_user where user_id = $1"
-        ))
-        .bind(id.as_str())
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("user {id}")))?;
+        let before = user_in(&mut tx, id).await?;
         let notification_email = match &patch.notification_email {
             Some(value) => value.as_ref().map(|e| e.as_str().to_owned()),
             None => before.notification_email.clone(),
@@ -174,13 +168,7 @@ impl Store {
                 names.join(", ")
             )));
         }
-        let before = sqlx::query_as::<_, UserRecord>(&format!(
-            "select {USER_COLUMNS} from app_user where user_id = $1"
-        ))
-        .bind(id.as_str())
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("user {id}")))?;
+        let before = user_in(&mut tx, id).await?;
         sqlx::query("delete from app_user where user_id = $1")
             .bind(id.as_str())
             .execute(&mut *tx)
@@ -212,4 +200,14 @@ fn user_conflict(err: sqlx::Error) -> Error {
         }
         _ => Error::from(err),
     }
+}
+
+/// One user, read inside a write transaction; `404` when unknown.
+async fn user_in(tx: &mut WriteTx, id: &UserId) -> Result<UserRecord> {
+    let sql = format!("select {USER_COLUMNS} from app_user where user_id = $1");
+    let user = sqlx::query_as::<_, UserRecord>(&sql)
+        .bind(id.as_str())
+        .fetch_optional(&mut **tx)
+        .await?;
+    user.ok_or_else(|| Error::NotFound(format!("user {id}")))
 }

@@ -1,5 +1,6 @@
 -- Portier's store: people, accounts, memberships with grants, service assignments, audit.
--- Ids are the portal's own (text). Timestamps are Unix milliseconds, the same on every backend.
+-- Ids are the portal's own (text). Timestamps are Unix milliseconds. The SQL is the same on
+-- SQLite and PostgreSQL, so one folder of migrations serves both.
 
 -- A person who can log in. Named app_user because `user` is reserved in PostgreSQL.
 create table app_user (
@@ -51,9 +52,10 @@ create table service_assignment (
     foreign key (account_id, user_id) references membership (account_id, user_id) on delete cascade
 );
 
--- Every change, written in the transaction of the change itself.
+-- Every change, written in the transaction of the change itself. Ids are UUIDv7: they sort
+-- by time on every backend, which pages by them.
 create table audit_event (
-    audit_event_id bigserial primary key,
+    audit_event_id text primary key,
     account_id     text,
     actor          text not null,
     action         text not null,
