@@ -5,6 +5,7 @@
 //! or account is a deny; a forbid that failed to evaluate turns an allow into a deny.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use arc_swap::ArcSwap;
 use cedar_policy::{Context, EntityId, EntityTypeName, EntityUid, Request};
@@ -16,6 +17,7 @@ use crate::cache::{DecisionCache, Revisioned};
 use crate::domain::{AccountId, Actor, ContactId, InvitationId, ServiceId, UserId};
 use crate::error::{Error, Result};
 use crate::store::{CheckFacts, ResourceLookup, Store};
+use crate::telemetry;
 
 /// A decision as the API returns it.
 #[derive(Debug, Clone, Serialize)]
@@ -95,20 +97,26 @@ impl Checker {
 
     /// Decides a parsed check.
     pub async fn decide(&self, bundle: &PolicyBundle, request: &CheckRequest) -> Result<Decision> {
+        let started = Instant::now();
         let key = match request.consistency {
             Consistency::Cached => self.cache.key_for(bundle.revision(), request).await,
             Consistency::Fresh => None,
         };
         if let Some(key) = &key {
-            if let Some(verdict) = self.cache.get(key).await {
+            let hit = self.cache.get(key).await;
+            telemetry::cache_lookup(hit.is_some());
+            if let Some(verdict) = hit {
+                telemetry::check_decided(verdict.allow, true, started.elapsed());
                 return Ok(Decision::new(verdict, bundle.revision(), true));
             }
         }
         let facts = self.facts(bundle, request).await?;
         let verdict = evaluate(bundle, request, &facts)?;
+        telemetry::policy_errors(verdict.errors.len());
         if let (Some(key), true) = (key, verdict.errors.is_empty()) {
             self.cache.put(key, &verdict).await;
         }
+        telemetry::check_decided(verdict.allow, false, started.elapsed());
         Ok(Decision::new(verdict, bundle.revision(), false))
     }
 

@@ -8,7 +8,7 @@ use arc_swap::ArcSwap;
 use rand::RngCore;
 use tokio::net::TcpListener;
 
-use crate::authz::{self, policy_tests, CheckBody, EntityRef, PolicyBundle};
+use crate::authz::{self, policy_tests, CheckBody, EntityRef, LivePolicies, PolicyBundle};
 use crate::cache::{DecisionCache, MemoryCache, RedisCache};
 use crate::check::Checker;
 use crate::config::{CheckArgs, DatabaseArgs, PolicyArgs, Secret, ServeArgs};
@@ -47,8 +47,15 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         None => DecisionCache::Memory(MemoryCache::new(args.cache_capacity, args.cache_ttl())),
     };
     let revision = bundle.revision().to_owned();
+    let policies = Arc::new(LivePolicies::new(
+        bundle,
+        args.policy.policies.clone(),
+        args.policy.schemas.clone(),
+    ));
+    let _watcher = policies.watch().context("watching the policy folders")?;
+    reload_on_hangup(Arc::clone(&policies));
     let state =
-        AppState::new(store, bundle, cache, tokens).with_invitation_ttl(args.invitation_ttl);
+        AppState::new(store, policies, cache, tokens).with_invitation_ttl(args.invitation_ttl);
     let listener = TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("binding {}", args.bind))?;
@@ -58,6 +65,22 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     http::serve(listener, http::app(state), http::shutdown_signal()).await?;
     Ok(())
+}
+
+/// Reloads the policies on every `SIGHUP`.
+fn reload_on_hangup(policies: Arc<LivePolicies>) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        let Ok(mut hangups) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            let policies = Arc::clone(&policies);
+            let _ = tokio::task::spawn_blocking(move || policies.reload()).await;
+        }
+    });
 }
 
 /// `portier validate`: print `file:line:col: message` per problem; error when any.

@@ -37,6 +37,9 @@ pub enum Error {
     /// The thing existed but is no longer usable (an expired or cancelled invitation).
     #[error("{0}")]
     Gone(String),
+    /// A policy set that failed to load; one `file:line:col: message` per problem.
+    #[error("the policy set is invalid; the previous set keeps serving")]
+    InvalidPolicies(Vec<String>),
     /// A dependency (the database) cannot answer now; retry later. Never turned into an allow.
     #[error("{0}")]
     Unavailable(String),
@@ -81,6 +84,7 @@ impl Error {
             Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Error::Gone(_) => (StatusCode::GONE, "gone"),
+            Error::InvalidPolicies(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_policies"),
             Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -116,6 +120,7 @@ impl IntoResponse for Error {
                 field: Some(field), ..
             } => body["field"] = json!(field),
             Error::Forbidden { reasons, .. } => body["reasons"] = json!(reasons),
+            Error::InvalidPolicies(problems) => body["problems"] = json!(problems),
             Error::Internal(err) => {
                 tracing::error!(error = ?err, "internal error");
                 body["message"] = json!("internal error");

@@ -1,10 +1,17 @@
-//! Tracing setup: text or JSON lines on stderr, filtered by `RUST_LOG` (default `info`).
+//! Observability: tracing (text or JSON lines on stderr, filtered by `RUST_LOG`, default
+//! `info`) and Prometheus metrics. Metric names live here, once; the rest of the code calls
+//! the small functions below.
 
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use metrics::{counter, gauge, histogram};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
 
-/// Installs the global subscriber. Call once, first thing in `main`.
+/// Installs the global tracing subscriber. Call once, first thing in `main`.
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
@@ -18,4 +25,84 @@ pub fn init(format: LogFormat) {
             .with_current_span(false)
             .init(),
     }
+}
+
+/// The process's Prometheus recorder, installed on first use (every function below calls
+/// it first, so nothing recorded before the first scrape is lost).
+pub fn metrics() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let latency = [
+            0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1,
+            0.25, 1.0,
+        ];
+        let builder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &latency)
+            .expect("bucket list is not empty");
+        let recorder = builder.build_recorder();
+        let handle = recorder.handle();
+        // Another recorder may already be installed (tests run several servers per process).
+        let _ = metrics::set_global_recorder(recorder);
+        handle
+    })
+}
+
+/// The metrics page in Prometheus text format.
+pub fn render_metrics() -> String {
+    let handle = metrics();
+    handle.run_upkeep();
+    handle.render()
+}
+
+/// One check decided: latency by decision, count by decision and cache use.
+pub fn check_decided(allow: bool, cached: bool, elapsed: Duration) {
+    metrics();
+    let decision = if allow { "allow" } else { "deny" };
+    histogram!("portier_check_duration_seconds", "decision" => decision)
+        .record(elapsed.as_secs_f64());
+    counter!("portier_decisions_total", "decision" => decision, "cached" => if cached { "true" } else { "false" }).increment(1);
+}
+
+/// A cache lookup: hit or miss.
+pub fn cache_lookup(hit: bool) {
+    metrics();
+    counter!("portier_cache_lookups_total", "result" => if hit { "hit" } else { "miss" })
+        .increment(1);
+}
+
+/// Policies that failed to evaluate during a check.
+pub fn policy_errors(count: usize) {
+    metrics();
+    if count > 0 {
+        counter!("portier_policy_evaluation_errors_total").increment(count as u64);
+    }
+}
+
+/// A reload attempt finished.
+pub fn reload_finished(ok: bool) {
+    metrics();
+    counter!("portier_policy_reloads_total", "result" => if ok { "ok" } else { "error" })
+        .increment(1);
+}
+
+/// The policy set in force changed (or was first loaded, with `before` empty).
+pub fn policy_revision_changed(before: &str, after: &str) {
+    metrics();
+    if !before.is_empty() {
+        gauge!("portier_policy_info", "revision" => before.to_owned()).set(0.0);
+    }
+    gauge!("portier_policy_info", "revision" => after.to_owned()).set(1.0);
+}
+
+/// One HTTP request answered.
+pub fn http_request(method: &str, route: &str, status: u16, elapsed: Duration) {
+    metrics();
+    let labels = [
+        ("method", method.to_owned()),
+        ("route", route.to_owned()),
+        ("status", status.to_string()),
+    ];
+    counter!("portier_http_requests_total", &labels).increment(1);
+    histogram!("portier_http_request_duration_seconds", "route" => route.to_owned())
+        .record(elapsed.as_secs_f64());
 }

@@ -9,6 +9,7 @@ mod entities;
 mod evaluate;
 mod load;
 pub mod policy_tests;
+mod reload;
 pub mod request;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -19,6 +20,7 @@ use cedar_policy::{Effect, EntityTypeName, EntityUid, PolicyId, PolicySet, Schem
 pub use entities::build_entities;
 pub use evaluate::Verdict;
 pub use load::{load, LoadError};
+pub use reload::{LivePolicies, Reloaded};
 pub use request::{CheckBody, CheckRequest, Consistency, EntityRef};
 
 /// Entity types whose facts Portier keeps; a caller may never supply entities of these types.

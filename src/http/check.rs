@@ -115,6 +115,7 @@ struct Summary {
     principal: String,
     action: String,
     resource: String,
+    account: Option<String>,
 }
 
 fn summary(body: &CheckBody) -> Summary {
@@ -126,6 +127,7 @@ fn summary(body: &CheckBody) -> Summary {
         principal: show(&body.principal),
         action: body.action.clone(),
         resource: show(&body.resource),
+        account: body.account.clone(),
     }
 }
 
@@ -137,6 +139,7 @@ fn log_decision(summary: &Summary, decision: &Decision, started: Instant) {
         principal = %summary.principal,
         action = %summary.action,
         resource = %summary.resource,
+        account = summary.account.as_deref().unwrap_or_default(),
         decision = decision.decision,
         reasons = ?decision.reasons,
         cached = decision.cached,

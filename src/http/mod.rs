@@ -25,9 +25,7 @@ use tower_http::trace::TraceLayer;
 
 pub use auth::Tokens;
 
-use arc_swap::ArcSwap;
-
-use crate::authz::PolicyBundle;
+use crate::authz::LivePolicies;
 use crate::cache::DecisionCache;
 use crate::check::Checker;
 use crate::error::Error;
@@ -49,16 +47,23 @@ pub struct AppState {
     pub tokens: Arc<Tokens>,
     /// How long a new or resent invitation token stays valid.
     pub invitation_ttl: std::time::Duration,
+    /// The policy set in force and its reloading.
+    pub policies: Arc<LivePolicies>,
 }
 
 impl AppState {
-    /// Wires a store, a validated policy set, a cache and the tokens together.
-    pub fn new(store: Store, bundle: PolicyBundle, cache: DecisionCache, tokens: Tokens) -> Self {
-        let policies = Arc::new(ArcSwap::from_pointee(bundle));
+    /// Wires a store, the live policy set, a cache and the tokens together.
+    pub fn new(
+        store: Store,
+        policies: Arc<LivePolicies>,
+        cache: DecisionCache,
+        tokens: Tokens,
+    ) -> Self {
         AppState {
-            checker: Checker::new(store, cache, policies),
+            checker: Checker::new(store, cache, policies.current()),
             tokens: Arc::new(tokens),
             invitation_ttl: DEFAULT_INVITATION_TTL,
+            policies,
         }
     }
 
@@ -131,10 +136,12 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/v1/accounts/{id}/recipients", get(contacts::recipients))
         .route("/v1/accounts/{id}/audit", get(accounts::audit))
+        .route("/v1/admin/reload", post(ops::reload))
         .route_layer(middleware::from_fn(auth::require_admin));
     Router::new()
         .merge(check_routes)
         .merge(admin_routes)
+        .route("/metrics", get(ops::metrics))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,
@@ -143,6 +150,7 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .fallback(|| async { Error::NotFound("route".into()) })
         .with_state(state)
+        .layer(middleware::from_fn(ops::count_requests))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http())

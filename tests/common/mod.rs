@@ -5,8 +5,9 @@
 pub mod proxy;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use portier::authz;
+use portier::authz::{self, LivePolicies};
 use portier::cache::{DecisionCache, MemoryCache, RedisCache};
 use portier::config::Secret;
 use portier::http::{self, AppState, Tokens};
@@ -24,8 +25,12 @@ pub struct TestApp {
     pub database_url: String,
     /// The server's clock: starts at the real time and moves only when a test advances it.
     pub clock: Clock,
+    /// The server's live policy set (reloads land here).
+    pub policies: Arc<LivePolicies>,
+    _watcher: notify::RecommendedWatcher,
     database: Option<TestDatabase>,
-    _shutdown: oneshot::Sender<()>,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 /// A fresh database for one test: a SQLite file in a temporary folder, or, when
@@ -208,13 +213,19 @@ impl TestApp {
             Some(&Secret::new(ADMIN_TOKEN)),
             Some(&Secret::new(CHECK_TOKEN)),
         );
-        let state = AppState::new(store, bundle, cache, tokens);
+        let policies = Arc::new(LivePolicies::new(
+            bundle,
+            options.policies.clone(),
+            options.schemas.clone(),
+        ));
+        let watcher = policies.watch().expect("watch policy folders");
+        let state = AppState::new(store, Arc::clone(&policies), cache, tokens);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel();
-        tokio::spawn(http::serve(listener, http::app(state), async {
+        let server = tokio::spawn(http::serve(listener, http::app(state), async {
             let _ = rx.await;
         }));
         TestApp {
@@ -222,8 +233,22 @@ impl TestApp {
             client: reqwest::Client::new(),
             database_url: options.database_url.clone(),
             clock,
+            policies,
+            _watcher: watcher,
             database: None,
-            _shutdown: tx,
+            shutdown: Some(tx),
+            server: Some(server),
+        }
+    }
+
+    /// Asks the server to shut down and waits (at most `limit`) until it has stopped.
+    pub async fn shut_down(&mut self, limit: std::time::Duration) -> bool {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match self.server.take() {
+            Some(server) => tokio::time::timeout(limit, server).await.is_ok(),
+            None => true,
         }
     }
 

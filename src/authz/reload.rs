@@ -1,0 +1,122 @@
+//! Hot reload of the policy set: on a change under `policies/` or `schemas/` (debounced), on
+//! `SIGHUP`, and on `POST /v1/admin/reload`. The whole set is loaded and strictly validated
+//! off to the side; only a valid set replaces the current one, in one atomic swap, so a check
+//! in flight keeps the set it started with. A failed reload leaves the old set serving and
+//! is remembered for `/readyz` until a later reload succeeds.
+//!
+//! The watcher watches the folders themselves, not the files, so editors that write a new
+//! file and rename it over the old one, and Kubernetes ConfigMap volumes that swap a `..data`
+//! symlink, are both seen.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
+
+use super::{load, LoadError, PolicyBundle};
+use crate::telemetry;
+
+/// How long the folders must be quiet before a change is loaded.
+const DEBOUNCE: Duration = Duration::from_millis(200);
+
+/// What a reload did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reloaded {
+    /// The revision serving now.
+    pub revision: String,
+    /// Whether it differs from the one before.
+    pub changed: bool,
+}
+
+/// The policy set in force, and how it is reloaded. Checks read it through [`Self::current`].
+pub struct LivePolicies {
+    policies_dir: PathBuf,
+    schemas_dir: PathBuf,
+    current: Arc<ArcSwap<PolicyBundle>>,
+    last_error: Mutex<Option<LoadError>>,
+}
+
+impl LivePolicies {
+    /// `bundle` in force, reloaded from these folders.
+    pub fn new(bundle: PolicyBundle, policies_dir: PathBuf, schemas_dir: PathBuf) -> Self {
+        telemetry::policy_revision_changed("", bundle.revision());
+        let current = Arc::new(ArcSwap::from_pointee(bundle));
+        LivePolicies {
+            policies_dir,
+            schemas_dir,
+            current,
+            last_error: Mutex::new(None),
+        }
+    }
+
+    /// The swap the checker reads the set in force from.
+    pub fn current(&self) -> Arc<ArcSwap<PolicyBundle>> {
+        Arc::clone(&self.current)
+    }
+
+    /// Loads the folders again; swaps the new set in when it is valid.
+    pub fn reload(&self) -> Result<Reloaded, LoadError> {
+        // One reload at a time, so two quick edits cannot swap in out of order.
+        let mut last_error = self.last_error.lock().unwrap_or_else(|p| p.into_inner());
+        match load(&self.policies_dir, &self.schemas_dir) {
+            Ok(bundle) => {
+                let before = self.current.load().revision().to_owned();
+                let revision = bundle.revision().to_owned();
+                let changed = revision != before;
+                if changed {
+                    self.current.store(Arc::new(bundle));
+                    telemetry::policy_revision_changed(&before, &revision);
+                    tracing::info!(from = %before, to = %revision, "policies reloaded");
+                }
+                *last_error = None;
+                telemetry::reload_finished(true);
+                Ok(Reloaded { revision, changed })
+            }
+            Err(err) => {
+                tracing::error!(problems = ?err.problems, "policy reload refused; the previous set keeps serving");
+                *last_error = Some(err.clone());
+                telemetry::reload_finished(false);
+                Err(err)
+            }
+        }
+    }
+
+    /// The problems of the last reload, when it failed and none succeeded since.
+    pub fn last_error(&self) -> Option<LoadError> {
+        self.last_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Watches both folders and reloads after each burst of changes. Keep the returned
+    /// watcher alive for as long as reloading should happen.
+    pub fn watch(self: &Arc<Self>) -> notify::Result<RecommendedWatcher> {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut watcher =
+            notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+                if event.is_ok_and(|e| !matches!(e.kind, EventKind::Access(_))) {
+                    let _ = tx.send(());
+                }
+            })?;
+        watcher.watch(&self.policies_dir, RecursiveMode::NonRecursive)?;
+        watcher.watch(&self.schemas_dir, RecursiveMode::NonRecursive)?;
+        let live = Arc::clone(self);
+        tokio::spawn(async move {
+            while rx.recv().await.is_some() {
+                loop {
+                    match tokio::time::timeout(DEBOUNCE, rx.recv()).await {
+                        Ok(Some(())) => continue,
+                        Ok(None) => return,
+                        Err(_quiet) => break,
+                    }
+                }
+                let live = Arc::clone(&live);
+                let _ = tokio::task::spawn_blocking(move || live.reload()).await;
+            }
+        });
+        Ok(watcher)
+    }
+}
