@@ -20,7 +20,7 @@ use crate::store::{CheckFacts, ResourceLookup, Store};
 use crate::telemetry;
 
 /// A decision as the API returns it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Decision {
     /// `allow` or `deny`.
     pub decision: &'static str,

@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 pub const MAX_SUPPLIED_ENTITIES: usize = 50;
 
 /// An entity reference: `"alice"` (principal only), `"User::\"alice\""`, or `{"type","id"}`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum EntityRef {
     /// `Type::"id"`, or a bare id where a default type applies.
@@ -32,7 +32,7 @@ pub enum EntityRef {
 }
 
 /// Whether a check may be answered from the cache.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Consistency {
     /// From the cache when a valid entry exists.
@@ -43,7 +43,7 @@ pub enum Consistency {
 }
 
 /// The body of `POST /v1/check`, and one item of a batch.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckBody {
     /// Who asks: a user.
@@ -57,9 +57,11 @@ pub struct CheckBody {
     pub account: Option<String>,
     /// Request context, typed by the schema.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub context: Option<Value>,
     /// Extra entities in Cedar's JSON entity format, of types Portier does not store.
     #[serde(default)]
+    #[schema(value_type = Option<Vec<Object>>)]
     pub entities: Option<Vec<Value>>,
     /// `fresh` bypasses the cache.
     #[serde(default)]

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// An email address: trimmed, with one `@`, a non-empty local part and a dotted domain.
 /// Comparison for uniqueness is case-insensitive (done by the store's index on `lower(email)`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(try_from = "String", into = "String")]
 pub struct Email(String);
 
@@ -41,7 +41,7 @@ impl From<Email> for String {
 }
 
 /// A name shown to people (user, account, contact): trimmed, 1 to 200 characters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(try_from = "String", into = "String")]
 pub struct Name(String);
 
@@ -74,7 +74,7 @@ impl From<Name> for String {
 }
 
 /// A phone number: digits with optional `+`, spaces, dots, dashes and parentheses, 3 to 32 characters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(try_from = "String", into = "String")]
 pub struct Phone(String);
 
@@ -101,7 +101,7 @@ impl From<Phone> for String {
 }
 
 /// An invitation token: 256 random bits as 64 hex digits. Shown once; stored as its SHA-256.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(try_from = "String")]
 pub struct InvitationToken(String);
 

@@ -8,7 +8,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 use sha2::{Digest, Sha256};
 
-use super::AppState;
+use std::sync::Arc;
+
 use crate::config::Secret;
 use crate::domain::{Actor, UserId};
 use crate::error::Error;
@@ -69,7 +70,7 @@ fn digest(token: &str) -> [u8; 32] {
 
 /// Middleware: a valid bearer token, or `401`. Records the token's scope for later layers.
 pub async fn authenticate(
-    State(state): State<AppState>,
+    State(tokens): State<Arc<Tokens>>,
     mut request: Request,
     next: Next,
 ) -> Result<Response, Error> {
@@ -80,7 +81,7 @@ pub async fn authenticate(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
     let scope = token
-        .and_then(|t| state.tokens.scope_of(t))
+        .and_then(|t| tokens.scope_of(t))
         .ok_or(Error::Unauthorized)?;
     request.extensions_mut().insert(scope);
     Ok(next.run(request).await)

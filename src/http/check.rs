@@ -4,10 +4,12 @@ use std::time::Instant;
 
 use axum::extract::State;
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::extract::JsonBody;
+use super::openapi::ApiErrors;
 use super::AppState;
 use crate::authz::{CheckBody, EntityRef};
 use crate::check::Decision;
@@ -18,6 +20,8 @@ pub const MAX_BATCH: usize = 100;
 
 /// `POST /v1/check`: allow or deny, with the deciding policies. Unknown principals, accounts
 /// and resources are a deny; undeclared actions or types and malformed bodies a `400`.
+#[utoipa::path(post, path = "/v1/check", tag = "checks", request_body = CheckBody,
+    responses((status = 200, description = "The decision", body = Decision), ApiErrors))]
 pub async fn check(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<CheckBody>,
@@ -29,19 +33,29 @@ pub async fn check(
     Ok(Json(decision))
 }
 
-/// `POST /v1/check/batch`: up to 100 checks, answered in order. A malformed item fails the
-/// whole batch with a `400` naming it (`checks[3].action`).
-#[derive(Debug, Deserialize)]
+/// Body of `POST /v1/check/batch`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BatchBody {
+    /// Up to 100 checks.
     checks: Vec<CheckBody>,
 }
 
-/// Handler of `POST /v1/check/batch`.
+/// Answer of `POST /v1/check/batch`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchResults {
+    /// One decision per check, in order.
+    results: Vec<Decision>,
+}
+
+/// `POST /v1/check/batch`: up to 100 checks, answered in order. A malformed item fails the
+/// whole batch with a `400` naming it (`checks[3].action`).
+#[utoipa::path(post, path = "/v1/check/batch", tag = "checks", request_body = BatchBody,
+    responses((status = 200, description = "Decisions in order", body = BatchResults), ApiErrors))]
 pub async fn batch(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<BatchBody>,
-) -> Result<Json<Value>> {
+) -> Result<Json<BatchResults>> {
     if body.checks.len() > MAX_BATCH {
         return Err(Error::bad_field(
             "checks",
@@ -63,27 +77,43 @@ pub async fn batch(
     for request in &requests {
         results.push(state.checker.decide(&bundle, request).await?);
     }
-    Ok(Json(json!({ "results": results })))
+    Ok(Json(BatchResults { results }))
 }
 
 /// Body of `POST /v1/allowed-actions`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AllowedActionsBody {
+    /// Who asks.
     principal: EntityRef,
+    /// On what.
     resource: EntityRef,
+    /// The account the resource belongs to; implied for an Account.
     #[serde(default)]
     account: Option<String>,
+    /// Request context, typed by the schema.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     context: Option<Value>,
+}
+
+/// Answer of `POST /v1/allowed-actions`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AllowedActions {
+    /// Allowed action ids, sorted.
+    actions: Vec<String>,
+    /// The policy set that decided.
+    policy_revision: String,
 }
 
 /// `POST /v1/allowed-actions`: every action the schema applies to the resource's type that
 /// the principal may do, for drawing the portal's menus in one call.
+#[utoipa::path(post, path = "/v1/allowed-actions", tag = "checks", request_body = AllowedActionsBody,
+    responses((status = 200, description = "The allowed actions", body = AllowedActions), ApiErrors))]
 pub async fn allowed_actions(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<AllowedActionsBody>,
-) -> Result<Json<Value>> {
+) -> Result<Json<AllowedActions>> {
     let bundle = state.checker.bundle();
     let resource_type = match &body.resource {
         EntityRef::Typed { ty, .. } => ty.clone(),
@@ -106,9 +136,10 @@ pub async fn allowed_actions(
     };
     let request = bundle.parse_check(probe)?;
     let actions = state.checker.allowed_actions(&bundle, &request).await?;
-    Ok(Json(
-        json!({ "actions": actions, "policy_revision": bundle.revision() }),
-    ))
+    Ok(Json(AllowedActions {
+        actions,
+        policy_revision: bundle.revision().to_owned(),
+    }))
 }
 
 struct Summary {

@@ -4,18 +4,46 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{JsonBody, PathIds, QueryParams};
+use super::openapi::ApiErrors;
 use super::AppState;
 use crate::cache::Revisioned;
 use crate::check::Target;
 use crate::domain::{AccountId, Actor, ContactId, Topic};
 use crate::error::{Error, Result};
-use crate::store::{ContactPatch, ContactRecord, NewContact};
+use crate::store::{ContactPatch, ContactRecord, NewContact, Recipient};
+
+/// Answer of `GET /v1/accounts/{id}/contacts`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Contacts {
+    /// By name.
+    contacts: Vec<ContactRecord>,
+}
+
+/// Query of `GET /v1/accounts/{id}/recipients`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RecipientsQuery {
+    /// `general`, `billing`, `support`, `services` or `domains`.
+    topic: Topic,
+}
+
+/// Answer of `GET /v1/accounts/{id}/recipients`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Recipients {
+    /// The topic asked about.
+    topic: Topic,
+    /// One entry per address, contacts first.
+    recipients: Vec<Recipient>,
+}
 
 /// `POST /v1/accounts/{id}/contacts` (`manageContacts`): `201` with the contact.
+#[utoipa::path(post, path = "/v1/accounts/{id}/contacts", tag = "contacts", params(("id" = String, Path, description = "Account id")), request_body = NewContact,
+    responses((status = 201, description = "Created", body = ContactRecord), ApiErrors))]
 pub async fn create(
     State(state): State<AppState>,
     actor: Actor,
@@ -39,20 +67,25 @@ pub async fn create(
 }
 
 /// `GET /v1/accounts/{id}/contacts` (`viewContacts`).
+#[utoipa::path(get, path = "/v1/accounts/{id}/contacts", tag = "contacts", params(("id" = String, Path, description = "Account id")),
+    responses((status = 200, description = "The contacts", body = Contacts), ApiErrors))]
 pub async fn list(
     State(state): State<AppState>,
     actor: Actor,
     PathIds(account): PathIds<AccountId>,
-) -> Result<Json<Value>> {
+) -> Result<Json<Contacts>> {
     state
         .checker
         .authorize(&actor, "viewContacts", Target::Account(&account))
         .await?;
     let contacts = state.checker.store().contacts(&account).await?;
-    Ok(Json(json!({ "contacts": contacts })))
+    Ok(Json(Contacts { contacts }))
 }
 
 /// `GET /v1/accounts/{id}/contacts/{cid}` (`viewContacts` on the contact): `404` when unknown.
+#[utoipa::path(get, path = "/v1/accounts/{id}/contacts/{cid}", tag = "contacts",
+    params(("id" = String, Path, description = "Account id"), ("cid" = String, Path, description = "Contact id")),
+    responses((status = 200, description = "The contact", body = ContactRecord), ApiErrors))]
 pub async fn show(
     State(state): State<AppState>,
     actor: Actor,
@@ -72,6 +105,9 @@ pub async fn show(
 }
 
 /// `PATCH /v1/accounts/{id}/contacts/{cid}` (`manageContacts` on the contact).
+#[utoipa::path(patch, path = "/v1/accounts/{id}/contacts/{cid}", tag = "contacts",
+    params(("id" = String, Path, description = "Account id"), ("cid" = String, Path, description = "Contact id")), request_body = ContactPatch,
+    responses((status = 200, description = "The changed contact", body = ContactRecord), ApiErrors))]
 pub async fn update(
     State(state): State<AppState>,
     actor: Actor,
@@ -91,6 +127,9 @@ pub async fn update(
 }
 
 /// `DELETE /v1/accounts/{id}/contacts/{cid}` (`manageContacts` on the contact): `204`.
+#[utoipa::path(delete, path = "/v1/accounts/{id}/contacts/{cid}", tag = "contacts",
+    params(("id" = String, Path, description = "Account id"), ("cid" = String, Path, description = "Contact id")),
+    responses((status = 204, description = "Deleted"), ApiErrors))]
 pub async fn remove(
     State(state): State<AppState>,
     actor: Actor,
@@ -112,22 +151,16 @@ pub async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Query of `GET /v1/accounts/{id}/recipients`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RecipientsQuery {
-    /// `general`, `billing`, `support`, `services` or `domains`.
-    topic: Topic,
-}
-
 /// `GET /v1/accounts/{id}/recipients?topic=billing` (`viewContacts`): the addresses to mail.
 /// `400` naming `topic` for an unknown topic.
+#[utoipa::path(get, path = "/v1/accounts/{id}/recipients", tag = "contacts", params(("id" = String, Path, description = "Account id"), RecipientsQuery),
+    responses((status = 200, description = "Who to mail", body = Recipients), ApiErrors))]
 pub async fn recipients(
     State(state): State<AppState>,
     actor: Actor,
     PathIds(account): PathIds<AccountId>,
     QueryParams(query): QueryParams<RecipientsQuery>,
-) -> Result<Json<Value>> {
+) -> Result<Json<Recipients>> {
     state
         .checker
         .authorize(&actor, "viewContacts", Target::Account(&account))
@@ -143,7 +176,8 @@ pub async fn recipients(
         .store()
         .recipients(&account, query.topic)
         .await?;
-    Ok(Json(
-        json!({ "topic": query.topic, "recipients": recipients }),
-    ))
+    Ok(Json(Recipients {
+        topic: query.topic,
+        recipients,
+    }))
 }

@@ -5,10 +5,11 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::extract::{JsonBody, PathIds};
+use super::openapi::ApiErrors;
 use super::AppState;
 use crate::cache::Revisioned;
 use crate::check::Target;
@@ -16,14 +17,39 @@ use crate::domain::{AccountId, Actor, InvitationId, InvitationToken, UserId};
 use crate::error::{Error, Result};
 use crate::store::{InvitationRecord, NewInvitation};
 
+/// An invitation with its token: the only time the token is shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IssuedInvitation {
+    /// The invitation.
+    invitation: InvitationRecord,
+    /// 64 hex digits, for the invitation link. Not stored; cannot be shown again.
+    token: String,
+}
+
+/// Answer of `GET /v1/accounts/{id}/invitations`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Invitations {
+    /// Pending invitations, newest first, without tokens.
+    invitations: Vec<InvitationRecord>,
+}
+
+/// Answer of `POST /v1/invitations/accept`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Accepted {
+    /// The invitation, now accepted.
+    invitation: InvitationRecord,
+}
+
 /// `POST /v1/accounts/{id}/invitations` (`inviteUser`): `201` with the invitation and its
 /// token, shown this once. `400` unknown grant, `409` already a member or already invited.
+#[utoipa::path(post, path = "/v1/accounts/{id}/invitations", tag = "invitations", params(("id" = String, Path, description = "Account id")), request_body = NewInvitation,
+    responses((status = 201, description = "Invited", body = IssuedInvitation), ApiErrors))]
 pub async fn create(
     State(state): State<AppState>,
     actor: Actor,
     PathIds(account): PathIds<AccountId>,
     JsonBody(new): JsonBody<NewInvitation>,
-) -> Result<(StatusCode, Json<Value>)> {
+) -> Result<(StatusCode, Json<IssuedInvitation>)> {
     state
         .checker
         .bundle()
@@ -45,29 +71,35 @@ pub async fn create(
         .await;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "invitation": invitation, "token": token.reveal() })),
+        Json(IssuedInvitation {
+            invitation,
+            token: token.reveal().to_owned(),
+        }),
     ))
 }
 
 /// `GET /v1/accounts/{id}/invitations` (`viewMembers`): pending invitations, without tokens.
+#[utoipa::path(get, path = "/v1/accounts/{id}/invitations", tag = "invitations", params(("id" = String, Path, description = "Account id")),
+    responses((status = 200, description = "Pending invitations", body = Invitations), ApiErrors))]
 pub async fn list(
     State(state): State<AppState>,
     actor: Actor,
     PathIds(account): PathIds<AccountId>,
-) -> Result<Json<Value>> {
+) -> Result<Json<Invitations>> {
     state
         .checker
         .authorize(&actor, "viewMembers", Target::Account(&account))
         .await?;
     let invitations = state.checker.store().invitations(&account).await?;
-    Ok(Json(json!({ "invitations": invitations })))
+    Ok(Json(Invitations { invitations }))
 }
 
 /// Body of `POST /v1/invitations/accept`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptBody {
     /// The token from the invitation link.
+    #[schema(value_type = String, pattern = "^[0-9a-fA-F]{64}$")]
     token: InvitationToken,
     /// The user accepting; their login email must be the invited one.
     user: UserId,
@@ -76,10 +108,12 @@ pub struct AcceptBody {
 /// `POST /v1/invitations/accept` (`acceptInvitation`, as `user`): joins the account with the
 /// offered role and grants. `404` unknown (or superseded) token, `409` already used, `410`
 /// expired or cancelled, `403` another user's invitation or a suspended user.
+#[utoipa::path(post, path = "/v1/invitations/accept", tag = "invitations", request_body = AcceptBody,
+    responses((status = 200, description = "Accepted", body = Accepted), ApiErrors))]
 pub async fn accept(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<AcceptBody>,
-) -> Result<Json<Value>> {
+) -> Result<Json<Accepted>> {
     let store = state.checker.store();
     let invitation = store
         .invitation_by_token(&body.token.hash())
@@ -100,7 +134,7 @@ pub async fn accept(
             Target::Invitation(&account, &id),
         )
         .await?;
-    let accepted = store.accept_invitation(&id, &body.user).await?;
+    let invitation = store.accept_invitation(&id, &body.user).await?;
     state
         .checker
         .changed(&[
@@ -108,15 +142,17 @@ pub async fn accept(
             Revisioned::Account(account.to_string()),
         ])
         .await;
-    Ok(Json(json!({ "invitation": accepted })))
+    Ok(Json(Accepted { invitation }))
 }
 
 /// `POST /v1/invitations/{iid}/resend` (`inviteUser`): a new token and expiry; the old token dies.
+#[utoipa::path(post, path = "/v1/invitations/{iid}/resend", tag = "invitations", params(("iid" = String, Path, description = "Invitation id")),
+    responses((status = 200, description = "Resent", body = IssuedInvitation), ApiErrors))]
 pub async fn resend(
     State(state): State<AppState>,
     actor: Actor,
     PathIds(id): PathIds<InvitationId>,
-) -> Result<Json<Value>> {
+) -> Result<Json<IssuedInvitation>> {
     let invitation = find(&state, &id).await?;
     let (account, _) = ids_of(&invitation)?;
     state
@@ -133,12 +169,15 @@ pub async fn resend(
         .checker
         .changed(&[Revisioned::Account(account.to_string())])
         .await;
-    Ok(Json(
-        json!({ "invitation": invitation, "token": token.reveal() }),
-    ))
+    Ok(Json(IssuedInvitation {
+        invitation,
+        token: token.reveal().to_owned(),
+    }))
 }
 
 /// `DELETE /v1/invitations/{iid}` (`cancelInvitation`): `204`; the token is refused from now on.
+#[utoipa::path(delete, path = "/v1/invitations/{iid}", tag = "invitations", params(("iid" = String, Path, description = "Invitation id")),
+    responses((status = 204, description = "Cancelled"), ApiErrors))]
 pub async fn cancel(
     State(state): State<AppState>,
     actor: Actor,

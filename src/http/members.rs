@@ -4,10 +4,11 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::extract::{JsonBody, PathIds};
+use super::openapi::ApiErrors;
 use super::AppState;
 use crate::cache::Revisioned;
 use crate::check::Target;
@@ -16,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::store::MemberRecord;
 
 /// Body of `PUT /v1/accounts/{id}/members/{user}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MemberBody {
     /// `admin` or `member`.
@@ -26,22 +27,42 @@ pub struct MemberBody {
     grants: Vec<String>,
 }
 
+/// Answer of `GET /v1/accounts/{id}/members`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Members {
+    /// Owner included, by user id.
+    members: Vec<MemberRecord>,
+}
+
+/// Body of `PUT /v1/accounts/{id}/members/{user}/preferences`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreferencesBody {
+    /// Mail topics the member wants for this account.
+    preferences: Vec<Topic>,
+}
+
 /// `GET /v1/accounts/{id}/members` (`viewMembers`).
+#[utoipa::path(get, path = "/v1/accounts/{id}/members", tag = "members", params(("id" = String, Path, description = "Account id")),
+    responses((status = 200, description = "The members", body = Members), ApiErrors))]
 pub async fn list(
     State(state): State<AppState>,
     actor: Actor,
     PathIds(id): PathIds<AccountId>,
-) -> Result<Json<Value>> {
+) -> Result<Json<Members>> {
     state
         .checker
         .authorize(&actor, "viewMembers", Target::Account(&id))
         .await?;
     let members = state.checker.store().members(&id).await?;
-    Ok(Json(json!({ "members": members })))
+    Ok(Json(Members { members }))
 }
 
 /// `PUT /v1/accounts/{id}/members/{user}` (`changeGrants`): adds or changes a member.
 /// `400` for a grant the schema does not declare, `404` unknown account or user, `409` the owner.
+#[utoipa::path(put, path = "/v1/accounts/{id}/members/{user}", tag = "members",
+    params(("id" = String, Path, description = "Account id"), ("user" = String, Path, description = "User id")), request_body = MemberBody,
+    responses((status = 200, description = "The member", body = MemberRecord), ApiErrors))]
 pub async fn put(
     State(state): State<AppState>,
     actor: Actor,
@@ -74,6 +95,9 @@ pub async fn put(
 
 /// `DELETE /v1/accounts/{id}/members/{user}` (`removeMember`): `204`; the member is denied at
 /// once. `404` when not a member, `409` for the owner.
+#[utoipa::path(delete, path = "/v1/accounts/{id}/members/{user}", tag = "members",
+    params(("id" = String, Path, description = "Account id"), ("user" = String, Path, description = "User id")),
+    responses((status = 204, description = "Removed"), ApiErrors))]
 pub async fn remove(
     State(state): State<AppState>,
     actor: Actor,
@@ -98,16 +122,11 @@ pub async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Body of `PUT /v1/accounts/{id}/members/{user}/preferences`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PreferencesBody {
-    /// Mail topics the member wants for this account.
-    preferences: Vec<Topic>,
-}
-
 /// `PUT /v1/accounts/{id}/members/{user}/preferences` (`editUser` on the member: themselves
 /// or staff): the member's own mail topics for this account. `404` when not a member.
+#[utoipa::path(put, path = "/v1/accounts/{id}/members/{user}/preferences", tag = "members",
+    params(("id" = String, Path, description = "Account id"), ("user" = String, Path, description = "User id")), request_body = PreferencesBody,
+    responses((status = 200, description = "The member", body = MemberRecord), ApiErrors))]
 pub async fn preferences(
     State(state): State<AppState>,
     actor: Actor,

@@ -9,6 +9,7 @@ mod contacts;
 mod extract;
 mod invitations;
 mod members;
+mod openapi;
 mod ops;
 mod services;
 mod users;
@@ -17,11 +18,14 @@ use std::future::Future;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post, put};
-use axum::{middleware, Router};
+use axum::routing::get;
+use axum::{middleware, Json, Router};
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use auth::Tokens;
 
@@ -75,79 +79,15 @@ impl AppState {
 }
 
 /// The router: check routes (check or admin token), management routes (admin token),
-/// and the unauthenticated health routes.
+/// operations, and `/openapi.json` describing them all.
 pub fn app(state: AppState) -> Router {
-    let check_routes = Router::new()
-        .route("/v1/check", post(check::check))
-        .route("/v1/check/batch", post(check::batch))
-        .route("/v1/allowed-actions", post(check::allowed_actions));
-    let admin_routes = Router::new()
-        .route("/v1/users", post(users::create))
+    let (router, spec) = api_router(Arc::clone(&state.tokens)).split_for_parts();
+    let spec = Arc::new(spec);
+    router
         .route(
-            "/v1/users/{id}",
-            get(users::show).patch(users::update).delete(users::remove),
+            "/openapi.json",
+            get(move || async move { Json(Arc::clone(&spec)) }),
         )
-        .route("/v1/users/{id}/accounts", get(users::accounts))
-        .route("/v1/users/{id}/activate", post(users::activate))
-        .route("/v1/users/{id}/suspend", post(users::suspend))
-        .route("/v1/accounts", post(accounts::create))
-        .route(
-            "/v1/accounts/{id}",
-            get(accounts::show).patch(accounts::update),
-        )
-        .route("/v1/accounts/{id}/members", get(members::list))
-        .route(
-            "/v1/accounts/{id}/members/{user}",
-            put(members::put).delete(members::remove),
-        )
-        .route(
-            "/v1/accounts/{id}/services/{service}",
-            get(services::show)
-                .put(services::put)
-                .delete(services::clear),
-        )
-        .route(
-            "/v1/accounts/{id}/members/{user}/preferences",
-            put(members::preferences),
-        )
-        .route(
-            "/v1/accounts/{id}/transfer-ownership",
-            post(accounts::transfer),
-        )
-        .route(
-            "/v1/accounts/{id}/invitations",
-            post(invitations::create).get(invitations::list),
-        )
-        .route("/v1/invitations/accept", post(invitations::accept))
-        .route("/v1/invitations/{iid}/resend", post(invitations::resend))
-        .route(
-            "/v1/invitations/{iid}",
-            axum::routing::delete(invitations::cancel),
-        )
-        .route(
-            "/v1/accounts/{id}/contacts",
-            post(contacts::create).get(contacts::list),
-        )
-        .route(
-            "/v1/accounts/{id}/contacts/{cid}",
-            get(contacts::show)
-                .patch(contacts::update)
-                .delete(contacts::remove),
-        )
-        .route("/v1/accounts/{id}/recipients", get(contacts::recipients))
-        .route("/v1/accounts/{id}/audit", get(accounts::audit))
-        .route("/v1/admin/reload", post(ops::reload))
-        .route_layer(middleware::from_fn(auth::require_admin));
-    Router::new()
-        .merge(check_routes)
-        .merge(admin_routes)
-        .route("/metrics", get(ops::metrics))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            auth::authenticate,
-        ))
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
         .fallback(|| async { Error::NotFound("route".into()) })
         .with_state(state)
         .layer(middleware::from_fn(ops::count_requests))
@@ -155,6 +95,49 @@ pub fn app(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// The OpenAPI document, as served at `/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_router(Arc::default()).into_openapi()
+}
+
+/// Every route with its OpenAPI entry, registered together so they cannot drift apart.
+fn api_router(tokens: Arc<Tokens>) -> OpenApiRouter<AppState> {
+    let check_routes = OpenApiRouter::new()
+        .routes(routes!(check::check))
+        .routes(routes!(check::batch))
+        .routes(routes!(check::allowed_actions))
+        .routes(routes!(ops::metrics));
+    let admin_routes = OpenApiRouter::new()
+        .routes(routes!(users::create))
+        .routes(routes!(users::show, users::update, users::remove))
+        .routes(routes!(users::accounts))
+        .routes(routes!(users::activate))
+        .routes(routes!(users::suspend))
+        .routes(routes!(accounts::create))
+        .routes(routes!(accounts::show, accounts::update))
+        .routes(routes!(accounts::transfer))
+        .routes(routes!(accounts::audit))
+        .routes(routes!(members::list))
+        .routes(routes!(members::put, members::remove))
+        .routes(routes!(members::preferences))
+        .routes(routes!(services::show, services::put, services::clear))
+        .routes(routes!(invitations::create, invitations::list))
+        .routes(routes!(invitations::accept))
+        .routes(routes!(invitations::resend))
+        .routes(routes!(invitations::cancel))
+        .routes(routes!(contacts::create, contacts::list))
+        .routes(routes!(contacts::show, contacts::update, contacts::remove))
+        .routes(routes!(contacts::recipients))
+        .routes(routes!(ops::reload))
+        .route_layer(middleware::from_fn(auth::require_admin));
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(check_routes)
+        .merge(admin_routes)
+        .route_layer(middleware::from_fn_with_state(tokens, auth::authenticate))
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then lets in-flight requests finish.

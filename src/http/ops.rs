@@ -8,31 +8,67 @@ use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Value};
+use serde::Serialize;
+use utoipa::ToSchema;
 
+use super::openapi::ApiErrors;
 use super::AppState;
 use crate::error::Error;
 use crate::telemetry;
 
+/// Answer of `GET /healthz`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// Always `ok`.
+    status: &'static str,
+}
+
+/// Answer of `GET /readyz`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ready` or `unavailable`.
+    status: &'static str,
+    /// `ok` or `unavailable`.
+    database: &'static str,
+    /// `memory`, `ok` or `unavailable` (Redis); does not decide readiness.
+    cache: &'static str,
+    /// The policy set serving.
+    policy_revision: String,
+    /// Problems of the last policy reload, when it failed (the previous set keeps serving).
+    policy_reload_error: Option<Vec<String>>,
+}
+
+/// Answer of `POST /v1/admin/reload`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReloadAnswer {
+    /// The policy set serving now.
+    policy_revision: String,
+    /// Whether it differs from the one before.
+    changed: bool,
+}
+
 /// `GET /healthz`: the process answers.
-pub async fn healthz() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
+#[utoipa::path(get, path = "/healthz", tag = "operations", security(()),
+    responses((status = 200, description = "Alive", body = Health)))]
+pub async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
 }
 
 /// `GET /readyz`: `200` when the database answers and policies are loaded, else `503`.
 /// The cache is reported but does not decide readiness: without it checks are slower, not wrong.
-pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+#[utoipa::path(get, path = "/readyz", tag = "operations", security(()),
+    responses((status = 200, description = "Ready", body = Readiness), (status = 503, description = "Not ready", body = Readiness)))]
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
     let (database, cache) =
         tokio::join!(state.checker.store().ping(), state.checker.cache().status());
-    let bundle = state.checker.bundle();
     let ready = database.is_ok();
-    let body = json!({
-        "status": if ready { "ready" } else { "unavailable" },
-        "database": if ready { "ok" } else { "unavailable" },
-        "cache": cache,
-        "policy_revision": bundle.revision(),
-        "policy_reload_error": state.policies.last_error().map(|e| e.problems),
-    });
+    let body = Readiness {
+        status: if ready { "ready" } else { "unavailable" },
+        database: if ready { "ok" } else { "unavailable" },
+        cache,
+        policy_revision: state.checker.bundle().revision().to_owned(),
+        policy_reload_error: state.policies.last_error().map(|e| e.problems),
+    };
     (
         if ready {
             StatusCode::OK
@@ -44,6 +80,8 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
 }
 
 /// `GET /metrics` (any token): Prometheus text format.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"), ApiErrors))]
 pub async fn metrics() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
@@ -54,15 +92,18 @@ pub async fn metrics() -> impl IntoResponse {
 /// `POST /v1/admin/reload` (admin token): loads `policies/` and `schemas/` again. `200` with
 /// the revision serving; `422` with `file:line:col` problems when the new set is invalid
 /// (the previous set keeps serving).
-pub async fn reload(State(state): State<AppState>) -> Result<Json<Value>, Error> {
+#[utoipa::path(post, path = "/v1/admin/reload", tag = "operations",
+    responses((status = 200, description = "Reloaded", body = ReloadAnswer), ApiErrors))]
+pub async fn reload(State(state): State<AppState>) -> Result<Json<ReloadAnswer>, Error> {
     let policies = Arc::clone(&state.policies);
     let outcome = tokio::task::spawn_blocking(move || policies.reload())
         .await
         .map_err(|e| Error::Internal(anyhow::anyhow!("reload task: {e}")))?;
     match outcome {
-        Ok(done) => Ok(Json(
-            json!({ "policy_revision": done.revision, "changed": done.changed }),
-        )),
+        Ok(done) => Ok(Json(ReloadAnswer {
+            policy_revision: done.revision,
+            changed: done.changed,
+        })),
         Err(err) => Err(Error::InvalidPolicies(err.problems)),
     }
 }

@@ -4,10 +4,11 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::extract::{JsonBody, PathIds};
+use super::openapi::ApiErrors;
 use super::AppState;
 use crate::cache::Revisioned;
 use crate::check::Target;
@@ -15,35 +16,50 @@ use crate::domain::{AccountId, Actor, ServiceId, UserId};
 use crate::error::Result;
 
 /// Body of `PUT /v1/accounts/{id}/services/{service}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssigneesBody {
     /// Members to assign the service to (replaces the list).
     assignees: Vec<UserId>,
 }
 
+/// A service and the members it is assigned to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Assignees {
+    /// The service id.
+    service: ServiceId,
+    /// Member user ids, sorted.
+    assignees: Vec<String>,
+}
+
 /// `GET /v1/accounts/{id}/services/{service}` (`viewService`): the assignees.
+#[utoipa::path(get, path = "/v1/accounts/{id}/services/{service}", tag = "services",
+    params(("id" = String, Path, description = "Account id"), ("service" = String, Path, description = "Service id")),
+    responses((status = 200, description = "The assignees", body = Assignees), ApiErrors))]
 pub async fn show(
     State(state): State<AppState>,
     actor: Actor,
     PathIds((id, service)): PathIds<(AccountId, ServiceId)>,
-) -> Result<Json<Value>> {
+) -> Result<Json<Assignees>> {
     state
         .checker
         .authorize(&actor, "viewService", Target::Service(&id, &service))
         .await?;
     let assignees = state.checker.store().assignees(&id, &service).await?;
-    Ok(Json(json!({ "service": service, "assignees": assignees })))
+    Ok(Json(Assignees { service, assignees }))
 }
 
 /// `PUT /v1/accounts/{id}/services/{service}` (`assignService`): replaces the assignees; each
 /// must be a member (`400` naming `assignees[i]`).
+#[utoipa::path(put, path = "/v1/accounts/{id}/services/{service}", tag = "services",
+    params(("id" = String, Path, description = "Account id"), ("service" = String, Path, description = "Service id")), request_body = AssigneesBody,
+    responses((status = 200, description = "The assignees", body = Assignees), ApiErrors))]
 pub async fn put(
     State(state): State<AppState>,
     actor: Actor,
     PathIds((id, service)): PathIds<(AccountId, ServiceId)>,
     JsonBody(body): JsonBody<AssigneesBody>,
-) -> Result<Json<Value>> {
+) -> Result<Json<Assignees>> {
     state
         .checker
         .authorize(&actor, "assignService", Target::Service(&id, &service))
@@ -57,10 +73,13 @@ pub async fn put(
         .checker
         .changed(&[Revisioned::Account(id.to_string())])
         .await;
-    Ok(Json(json!({ "service": service, "assignees": assignees })))
+    Ok(Json(Assignees { service, assignees }))
 }
 
 /// `DELETE /v1/accounts/{id}/services/{service}` (`assignService`): unassigns everyone; `204`.
+#[utoipa::path(delete, path = "/v1/accounts/{id}/services/{service}", tag = "services",
+    params(("id" = String, Path, description = "Account id"), ("service" = String, Path, description = "Service id")),
+    responses((status = 204, description = "Unassigned"), ApiErrors))]
 pub async fn clear(
     State(state): State<AppState>,
     actor: Actor,

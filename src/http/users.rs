@@ -4,17 +4,28 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use serde_json::{json, Value};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::extract::{JsonBody, PathIds};
+use super::openapi::ApiErrors;
 use super::AppState;
 use crate::cache::Revisioned;
 use crate::check::Target;
 use crate::domain::{Actor, UserId, UserStatus};
 use crate::error::{Error, Result};
-use crate::store::{NewUser, UserPatch, UserRecord};
+use crate::store::{NewUser, UserAccount, UserPatch, UserRecord};
+
+/// Answer of `GET /v1/users/{id}/accounts`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserAccounts {
+    /// The accounts the user belongs to, with their role there.
+    accounts: Vec<UserAccount>,
+}
 
 /// `POST /v1/users` (`createUser`): `201` with the user; `409` when the id or email is taken.
+#[utoipa::path(post, path = "/v1/users", tag = "users", request_body = NewUser,
+    responses((status = 201, description = "Created", body = UserRecord), ApiErrors))]
 pub async fn create(
     State(state): State<AppState>,
     actor: Actor,
@@ -33,6 +44,8 @@ pub async fn create(
 }
 
 /// `GET /v1/users/{id}` (`viewUser`): `404` when unknown.
+#[utoipa::path(get, path = "/v1/users/{id}", tag = "users", params(("id" = String, Path, description = "User id")),
+    responses((status = 200, description = "The user", body = UserRecord), ApiErrors))]
 pub async fn show(
     State(state): State<AppState>,
     actor: Actor,
@@ -52,6 +65,8 @@ pub async fn show(
 }
 
 /// `PATCH /v1/users/{id}` (`editUser`; `changeUserStatus` too when `status` is present).
+#[utoipa::path(patch, path = "/v1/users/{id}", tag = "users", params(("id" = String, Path, description = "User id")), request_body = UserPatch,
+    responses((status = 200, description = "The changed user", body = UserRecord), ApiErrors))]
 pub async fn update(
     State(state): State<AppState>,
     actor: Actor,
@@ -81,6 +96,8 @@ pub async fn update(
 }
 
 /// `POST /v1/users/{id}/activate` (`changeUserStatus`).
+#[utoipa::path(post, path = "/v1/users/{id}/activate", tag = "users", params(("id" = String, Path, description = "User id")),
+    responses((status = 200, description = "The active user", body = UserRecord), ApiErrors))]
 pub async fn activate(
     state: State<AppState>,
     actor: Actor,
@@ -90,6 +107,8 @@ pub async fn activate(
 }
 
 /// `POST /v1/users/{id}/suspend` (`changeUserStatus`): the user is denied everything at once.
+#[utoipa::path(post, path = "/v1/users/{id}/suspend", tag = "users", params(("id" = String, Path, description = "User id")),
+    responses((status = 200, description = "The suspended user", body = UserRecord), ApiErrors))]
 pub async fn suspend(
     state: State<AppState>,
     actor: Actor,
@@ -125,6 +144,8 @@ async fn set_status(
 }
 
 /// `DELETE /v1/users/{id}` (`deleteUser`): `204`; `409` while the user belongs to an account.
+#[utoipa::path(delete, path = "/v1/users/{id}", tag = "users", params(("id" = String, Path, description = "User id")),
+    responses((status = 204, description = "Deleted"), ApiErrors))]
 pub async fn remove(
     State(state): State<AppState>,
     actor: Actor,
@@ -143,15 +164,17 @@ pub async fn remove(
 }
 
 /// `GET /v1/users/{id}/accounts` (`listUserAccounts`): the accounts to switch between, with role.
+#[utoipa::path(get, path = "/v1/users/{id}/accounts", tag = "users", params(("id" = String, Path, description = "User id")),
+    responses((status = 200, description = "Accounts with role", body = UserAccounts), ApiErrors))]
 pub async fn accounts(
     State(state): State<AppState>,
     actor: Actor,
     PathIds(id): PathIds<UserId>,
-) -> Result<Json<Value>> {
+) -> Result<Json<UserAccounts>> {
     state
         .checker
         .authorize(&actor, "listUserAccounts", Target::User(&id))
         .await?;
     let accounts = state.checker.store().user_accounts(&id).await?;
-    Ok(Json(json!({ "accounts": accounts })))
+    Ok(Json(UserAccounts { accounts }))
 }

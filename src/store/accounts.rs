@@ -9,7 +9,7 @@ use crate::domain::{AccountId, AccountStatus, Actor, Name, Role, UserId};
 use crate::error::{Error, Result};
 
 /// An account as stored and shown.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct AccountRecord {
     /// The portal's id.
     #[sqlx(rename = "account_id")]
@@ -27,7 +27,7 @@ pub struct AccountRecord {
 }
 
 /// `POST /v1/accounts`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAccount {
     /// The portal's id for the customer.
@@ -39,7 +39,7 @@ pub struct NewAccount {
 }
 
 /// `PATCH /v1/accounts/{id}`: only the fields present change.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountPatch {
     /// New customer name.
@@ -49,7 +49,7 @@ pub struct AccountPatch {
 }
 
 /// An account a user can switch to, with the user's role there.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct UserAccount {
     /// The account's id.
     pub account_id: String,

@@ -10,10 +10,9 @@ use crate::domain::Actor;
 use crate::error::Result;
 
 /// One recorded change.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AuditEvent {
     /// A UUIDv7: increasing with time; pages go by it.
-    #[sqlx(rename = "audit_event_id")]
     pub id: String,
     /// The account the change concerns, if any.
     pub account_id: Option<String>,
@@ -23,28 +22,41 @@ pub struct AuditEvent {
     pub action: String,
     /// What it was done to, e.g. `user:bob`.
     pub target: String,
-    /// State before, as JSON text.
-    #[serde(skip)]
-    pub before_json: Option<String>,
-    /// State after, as JSON text.
-    #[serde(skip)]
-    pub after_json: Option<String>,
+    /// State before (absent for a creation).
+    #[schema(value_type = Option<Object>)]
+    pub before: Option<Value>,
+    /// State after (absent for a deletion).
+    #[schema(value_type = Option<Object>)]
+    pub after: Option<Value>,
     /// When, in Unix milliseconds.
     pub created_at: i64,
 }
 
-impl AuditEvent {
-    /// The event as the API shows it, with before/after as JSON values.
-    pub fn to_json(&self) -> Value {
-        let parse = |text: &Option<String>| {
-            text.as_deref()
-                .and_then(|t| serde_json::from_str(t).ok())
-                .unwrap_or(Value::Null)
-        };
-        let mut value = serde_json::to_value(self).unwrap_or(Value::Null);
-        value["before"] = parse(&self.before_json);
-        value["after"] = parse(&self.after_json);
-        value
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    audit_event_id: String,
+    account_id: Option<String>,
+    actor: String,
+    action: String,
+    target: String,
+    before_json: Option<String>,
+    after_json: Option<String>,
+    created_at: i64,
+}
+
+impl From<AuditRow> for AuditEvent {
+    fn from(row: AuditRow) -> Self {
+        let parse = |text: Option<String>| text.and_then(|t| serde_json::from_str(&t).ok());
+        AuditEvent {
+            id: row.audit_event_id,
+            account_id: row.account_id,
+            actor: row.actor,
+            action: row.action,
+            target: row.target,
+            before: parse(row.before_json),
+            after: parse(row.after_json),
+            created_at: row.created_at,
+        }
     }
 }
 
@@ -86,7 +98,7 @@ impl Store {
         before: Option<&str>,
         limit: i64,
     ) -> Result<Vec<AuditEvent>> {
-        let rows = sqlx::query_as::<_, AuditEvent>(
+        let rows = sqlx::query_as::<_, AuditRow>(
             "select audit_event_id, account_id, actor, action, target, before_json, after_json, created_at \
              from audit_event where account_id = $1 and (cast($2 as text) is null or audit_event_id < cast($2 as text)) \
              order by audit_event_id desc limit $3",
@@ -96,6 +108,6 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows)
+        Ok(rows.into_iter().map(AuditEvent::from).collect())
     }
 }

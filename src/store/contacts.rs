@@ -10,7 +10,7 @@ use crate::domain::{AccountId, Actor, ContactId, Email, Name, Phone, Topic};
 use crate::error::{Error, Result};
 
 /// A contact as stored and shown.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ContactRecord {
     /// Portier's id for it.
     pub id: String,
@@ -58,7 +58,7 @@ impl From<ContactRow> for ContactRecord {
 }
 
 /// `POST /v1/accounts/{id}/contacts`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewContact {
     /// Full name.
@@ -74,7 +74,7 @@ pub struct NewContact {
 }
 
 /// `PATCH /v1/accounts/{id}/contacts/{cid}`: only the fields present change.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactPatch {
     /// New name.

@@ -12,7 +12,7 @@ use crate::domain::{AccountId, Actor, Email, InvitationId, Role};
 use crate::error::{Error, Result};
 
 /// An invitation as shown (never with its token).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct InvitationRecord {
     /// Portier's id for it.
     pub id: String,
@@ -89,7 +89,7 @@ impl From<InvitationRow> for InvitationRecord {
 }
 
 /// `POST /v1/accounts/{id}/invitations`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewInvitation {
     /// The invitee's login email.

@@ -10,7 +10,7 @@ use crate::domain::{AccountId, Actor, Role, Topic, UserId};
 use crate::error::{Error, Result};
 
 /// A member of an account, as shown.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct MemberRecord {
     /// The member's user id.
     pub user_id: String,

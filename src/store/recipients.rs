@@ -10,7 +10,7 @@ use crate::domain::{AccountId, Topic};
 use crate::error::Result;
 
 /// Someone to mail about a topic.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Recipient {
     /// `contact` or `member`.
     pub kind: &'static str,

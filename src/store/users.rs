@@ -9,7 +9,7 @@ use crate::domain::{Actor, Email, Name, UserId, UserStatus};
 use crate::error::{Error, Result};
 
 /// A user as stored and shown.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct UserRecord {
     /// The portal's id.
     #[sqlx(rename = "user_id")]
@@ -29,7 +29,7 @@ pub struct UserRecord {
 }
 
 /// `POST /v1/users`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     /// The portal's id for the person.
@@ -47,7 +47,7 @@ pub struct NewUser {
 }
 
 /// `PATCH /v1/users/{id}`: only the fields present change.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
     /// New login email.

@@ -1,0 +1,129 @@
+//! The OpenAPI description, generated from the handlers' `#[utoipa::path]` annotations as
+//! they are registered (see [`super::app`]), so the spec and the router cannot drift apart.
+//! Shared pieces live here: the JSON error, the error responses every route may give, the
+//! bearer scheme, and the `X-Portier-Actor` header of the management routes.
+
+use serde::Serialize;
+use utoipa::openapi::path::{Parameter, ParameterIn};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ObjectBuilder, OpenApi as Spec, Type};
+use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
+
+use super::auth::ACTOR_HEADER;
+
+/// The body of every error answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// An error's details.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable code: `invalid_request`, `unauthorized`, `forbidden`, `not_found`, `conflict`,
+    /// `gone`, `invalid_policies`, `unavailable`, `internal`.
+    pub code: String,
+    /// For people.
+    pub message: String,
+    /// With `invalid_request`: the field at fault (`checks[3].action`, `grants[1]`, `topic`).
+    pub field: Option<String>,
+    /// With `forbidden`: ids of the policies that decided.
+    pub reasons: Option<Vec<String>>,
+    /// With `invalid_policies`: one `file:line:col: message` per problem.
+    pub problems: Option<Vec<String>>,
+}
+
+/// The error answers any route may give.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum ApiErrors {
+    /// Malformed input; `field` names it.
+    #[response(status = 400)]
+    BadRequest(ErrorBody),
+    /// No or unknown bearer token.
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+    /// Not allowed; `reasons` names the deciding policies.
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
+    /// Unknown id or route.
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+    /// Clashes with what is stored.
+    #[response(status = 409)]
+    Conflict(ErrorBody),
+    /// No longer usable (expired or cancelled invitation).
+    #[response(status = 410)]
+    Gone(ErrorBody),
+    /// An invalid policy set (reload).
+    #[response(status = 422)]
+    InvalidPolicies(ErrorBody),
+    /// Unexpected; logged.
+    #[response(status = 500)]
+    Internal(ErrorBody),
+    /// The database cannot answer now; retry.
+    #[response(status = 503)]
+    Unavailable(ErrorBody),
+}
+
+/// The document's fixed parts; paths come from the router.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Portier", description = "Authorization for hosting client areas: allow or deny from Cedar policies over accounts, members and grants."),
+    security(("bearer" = [])),
+    modifiers(&BearerAndActor),
+)]
+pub struct ApiDoc;
+
+/// Adds the bearer scheme, and the optional actor header to every management route.
+struct BearerAndActor;
+
+impl Modify for BearerAndActor {
+    fn modify(&self, spec: &mut Spec) {
+        let components = spec.components.get_or_insert_with(Default::default);
+        let bearer = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .description(Some("A token with the `check` or `admin` scope."))
+            .build();
+        components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
+        let unauthenticated_or_check = [
+            "/v1/check",
+            "/v1/check/batch",
+            "/v1/allowed-actions",
+            "/v1/invitations/accept",
+            "/v1/admin/reload",
+        ];
+        for (path, item) in spec.paths.paths.iter_mut() {
+            if !path.starts_with("/v1/") || unauthenticated_or_check.contains(&path.as_str()) {
+                continue;
+            }
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let mut actor = Parameter::new(ACTOR_HEADER);
+                actor.parameter_in = ParameterIn::Header;
+                actor.description = Some(
+                    "The portal user acting; absent, an admin token acts as hosting staff.".into(),
+                );
+                actor.schema = Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .min_length(Some(1))
+                        .max_length(Some(128))
+                        .pattern(Some(r"^[^\s\x22\\]+$"))
+                        .into(),
+                );
+                operation
+                    .parameters
+                    .get_or_insert_with(Vec::new)
+                    .push(actor.into());
+            }
+        }
+    }
+}
