@@ -18,8 +18,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
-use axum::{middleware, Json, Router};
+use axum::{middleware, Router};
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -81,13 +80,7 @@ impl AppState {
 /// The router: check routes (check or admin token), management routes (admin token),
 /// operations, and `/openapi.json` describing them all.
 pub fn app(state: AppState) -> Router {
-    let (router, spec) = api_router(Arc::clone(&state.tokens)).split_for_parts();
-    let spec = Arc::new(spec);
-    router
-        .route(
-            "/openapi.json",
-            get(move || async move { Json(Arc::clone(&spec)) }),
-        )
+    Router::from(api_router(Arc::clone(&state.tokens)))
         .fallback(|| async { Error::NotFound("route".into()) })
         .with_state(state)
         .layer(middleware::from_fn(ops::count_requests))
@@ -138,6 +131,7 @@ fn api_router(tokens: Arc<Tokens>) -> OpenApiRouter<AppState> {
         .route_layer(middleware::from_fn_with_state(tokens, auth::authenticate))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
+        .routes(routes!(ops::openapi_document))
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then lets in-flight requests finish.

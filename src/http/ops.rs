@@ -126,3 +126,14 @@ pub async fn count_requests(request: Request, next: Next) -> Response {
     );
     response
 }
+
+/// `GET /openapi.json` (no token): this API's OpenAPI document.
+#[utoipa::path(get, path = "/openapi.json", tag = "operations", security(()),
+    responses((status = 200, description = "The OpenAPI document", body = Object)))]
+pub async fn openapi_document() -> Json<Arc<utoipa::openapi::OpenApi>> {
+    static DOCUMENT: std::sync::OnceLock<Arc<utoipa::openapi::OpenApi>> =
+        std::sync::OnceLock::new();
+    Json(Arc::clone(
+        DOCUMENT.get_or_init(|| Arc::new(super::openapi())),
+    ))
+}
