@@ -561,3 +561,35 @@ fn cli_validates_tests_and_refuses_to_run_open() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn accounts_of_a_deleted_user_are_not_found() {
+    let app = TestApp::spawn().await;
+    app.user("gina").await;
+    let none = app
+        .staff(Method::GET, "/v1/users/gina/accounts", None)
+        .await;
+    assert_eq!(
+        (none.status, none.body["accounts"].clone()),
+        (200, json!([]))
+    );
+    assert_eq!(
+        app.staff(Method::DELETE, "/v1/users/gina", None)
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        app.staff(Method::GET, "/v1/users/gina/accounts", None)
+            .await
+            .status,
+        404
+    );
+    let empty_patch = app
+        .staff(Method::PATCH, "/v1/accounts/nope", Some(json!({})))
+        .await;
+    assert_eq!(
+        empty_patch.status, 404,
+        "an empty patch still names a missing account"
+    );
+}

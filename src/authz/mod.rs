@@ -23,6 +23,37 @@ pub use load::{load, LoadError};
 pub use reload::{LivePolicies, Reloaded};
 pub use request::{CheckBody, CheckRequest, Consistency, EntityRef};
 
+/// In the OpenAPI document, a grant name: `/openapi.json` lists the grants the loaded schema
+/// declares, so the document follows the policies without a rebuild.
+pub struct GrantName;
+
+/// In the OpenAPI document, an action id: `/openapi.json` lists the loaded schema's actions.
+pub struct ActionName;
+
+macro_rules! open_string_schema {
+    ($name:ident) => {
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::Type::String)
+                    .into()
+            }
+        }
+        impl utoipa::ToSchema for $name {}
+    };
+}
+open_string_schema!(GrantName);
+open_string_schema!(ActionName);
+
+impl PolicyBundle {
+    /// Every requestable action id, sorted.
+    pub fn action_ids(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = self.actions.keys().map(String::as_str).collect();
+        ids.sort_unstable();
+        ids
+    }
+}
+
 /// Entity types whose facts Portier keeps; a caller may never supply entities of these types.
 pub const STORE_OWNED_TYPES: [&str; 7] = [
     "User",

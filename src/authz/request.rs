@@ -49,6 +49,7 @@ pub struct CheckBody {
     /// Who asks: a user.
     pub principal: EntityRef,
     /// What they want to do: an action id such as `payInvoice`.
+    #[schema(value_type = super::ActionName)]
     pub action: String,
     /// On what.
     pub resource: EntityRef,

@@ -11,7 +11,7 @@ pub const MAX_ID_LEN: usize = 128;
 /// Parses an id given by the portal: 1..=128 printable characters, no whitespace or quotes,
 /// so ids read the same in URLs, logs and Cedar entity references.
 pub fn parse_id(raw: &str) -> Result<String, String> {
-    if raw.is_empty() || raw.len() > MAX_ID_LEN {
+    if raw.is_empty() || raw.chars().count() > MAX_ID_LEN {
         return Err(format!("must be 1 to {MAX_ID_LEN} characters"));
     }
     if raw
@@ -28,9 +28,11 @@ pub fn parse_id(raw: &str) -> Result<String, String> {
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
+
+        super::string_schema!($name, 128, r#"^[^\s"\\\x00-\x1f\x7f-\x9f]+$"#);
 
         impl $name {
             /// The id as the portal gave it.

@@ -2,6 +2,25 @@
 //! handler that holds a `UserId` or an `Email` knows it is well formed; the parsing rules live
 //! here, once, with their tests.
 
+/// Implements the OpenAPI schema of a string newtype: 1 to `max` characters matching
+/// `pattern` (the rule its parser applies, as far as a pattern can say it).
+macro_rules! string_schema {
+    ($name:ident, $max:expr, $pattern:expr) => {
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::Type::String)
+                    .min_length(Some(1))
+                    .max_length(Some($max))
+                    .pattern(Some($pattern))
+                    .into()
+            }
+        }
+        impl utoipa::ToSchema for $name {}
+    };
+}
+use string_schema;
+
 mod ids;
 mod text;
 mod words;

@@ -6,9 +6,15 @@ use serde::{Deserialize, Serialize};
 
 /// An email address: trimmed, with one `@`, a non-empty local part and a dotted domain.
 /// Comparison for uniqueness is case-insensitive (done by the store's index on `lower(email)`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Email(String);
+
+super::string_schema!(
+    Email,
+    254,
+    r"^\s*[^\s@\x00-\x1f\x7f-\x9f]+@[^\s@.\x00-\x1f\x7f-\x9f][^\s@\x00-\x1f\x7f-\x9f]*\.[^\s@\x00-\x1f\x7f-\x9f]*[^\s@.\x00-\x1f\x7f-\x9f]\s*$"
+);
 
 impl Email {
     /// The address as given (trimmed).
@@ -41,9 +47,15 @@ impl From<Email> for String {
 }
 
 /// A name shown to people (user, account, contact): trimmed, 1 to 200 characters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Name(String);
+
+super::string_schema!(
+    Name,
+    200,
+    r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+);
 
 impl Name {
     /// The name, trimmed.
@@ -74,9 +86,11 @@ impl From<Name> for String {
 }
 
 /// A phone number: digits with optional `+`, spaces, dots, dashes and parentheses, 3 to 32 characters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Phone(String);
+
+super::string_schema!(Phone, 32, r"^[ +\-.()]*([0-9][ +\-.()]*){3,}$");
 
 impl TryFrom<String> for Phone {
     type Error = String;
@@ -101,7 +115,7 @@ impl From<Phone> for String {
 }
 
 /// An invitation token: 256 random bits as 64 hex digits. Shown once; stored as its SHA-256.
-#[derive(Clone, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "String")]
 pub struct InvitationToken(String);
 

@@ -43,7 +43,7 @@ pub async fn create(
 }
 
 /// `GET /v1/accounts/{id}` (`viewAccount`): `404` when unknown (to staff; others get `403`).
-#[utoipa::path(get, path = "/v1/accounts/{id}", tag = "accounts", params(("id" = String, Path, description = "Account id")),
+#[utoipa::path(get, path = "/v1/accounts/{id}", tag = "accounts", params(("id" = AccountId, Path, description = "Account id")),
     responses((status = 200, description = "The account", body = AccountRecord), ApiErrors))]
 pub async fn show(
     State(state): State<AppState>,
@@ -64,7 +64,7 @@ pub async fn show(
 }
 
 /// `PATCH /v1/accounts/{id}` (`editProfile` for `name`, `changeAccountStatus` for `status`).
-#[utoipa::path(patch, path = "/v1/accounts/{id}", tag = "accounts", params(("id" = String, Path, description = "Account id")), request_body = AccountPatch,
+#[utoipa::path(patch, path = "/v1/accounts/{id}", tag = "accounts", params(("id" = AccountId, Path, description = "Account id")), request_body = AccountPatch,
     responses((status = 200, description = "The changed account", body = AccountRecord), ApiErrors))]
 pub async fn update(
     State(state): State<AppState>,
@@ -73,10 +73,8 @@ pub async fn update(
     JsonBody(patch): JsonBody<AccountPatch>,
 ) -> Result<Json<AccountRecord>> {
     if patch.name.is_none() && patch.status.is_none() {
-        return Err(Error::bad_field(
-            "body",
-            "nothing to change: give name and/or status",
-        ));
+        // Nothing to change: answer the account as it is, like any PATCH.
+        return show(State(state), actor, PathIds(id)).await;
     }
     if patch.name.is_some() {
         state
@@ -112,7 +110,7 @@ pub struct TransferBody {
 
 /// `POST /v1/accounts/{id}/transfer-ownership` (`transferOwnership`): the previous owner stays
 /// as an admin. `409` when the new owner is not an active member.
-#[utoipa::path(post, path = "/v1/accounts/{id}/transfer-ownership", tag = "accounts", params(("id" = String, Path, description = "Account id")), request_body = TransferBody,
+#[utoipa::path(post, path = "/v1/accounts/{id}/transfer-ownership", tag = "accounts", params(("id" = AccountId, Path, description = "Account id")), request_body = TransferBody,
     responses((status = 200, description = "The account with its new owner", body = AccountRecord), ApiErrors))]
 pub async fn transfer(
     State(state): State<AppState>,
@@ -160,7 +158,7 @@ pub struct AuditPage {
 }
 
 /// `GET /v1/accounts/{id}/audit` (`viewAudit`): newest first; `next_before` pages on.
-#[utoipa::path(get, path = "/v1/accounts/{id}/audit", tag = "accounts", params(("id" = String, Path, description = "Account id"), AuditQuery),
+#[utoipa::path(get, path = "/v1/accounts/{id}/audit", tag = "accounts", params(("id" = AccountId, Path, description = "Account id"), AuditQuery),
     responses((status = 200, description = "A page of events", body = AuditPage), ApiErrors))]
 pub async fn audit(
     State(state): State<AppState>,

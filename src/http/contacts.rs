@@ -42,7 +42,7 @@ pub struct Recipients {
 }
 
 /// `POST /v1/accounts/{id}/contacts` (`manageContacts`): `201` with the contact.
-#[utoipa::path(post, path = "/v1/accounts/{id}/contacts", tag = "contacts", params(("id" = String, Path, description = "Account id")), request_body = NewContact,
+#[utoipa::path(post, path = "/v1/accounts/{id}/contacts", tag = "contacts", params(("id" = AccountId, Path, description = "Account id")), request_body = NewContact,
     responses((status = 201, description = "Created", body = ContactRecord), ApiErrors))]
 pub async fn create(
     State(state): State<AppState>,
@@ -67,7 +67,7 @@ pub async fn create(
 }
 
 /// `GET /v1/accounts/{id}/contacts` (`viewContacts`).
-#[utoipa::path(get, path = "/v1/accounts/{id}/contacts", tag = "contacts", params(("id" = String, Path, description = "Account id")),
+#[utoipa::path(get, path = "/v1/accounts/{id}/contacts", tag = "contacts", params(("id" = AccountId, Path, description = "Account id")),
     responses((status = 200, description = "The contacts", body = Contacts), ApiErrors))]
 pub async fn list(
     State(state): State<AppState>,
@@ -84,7 +84,7 @@ pub async fn list(
 
 /// `GET /v1/accounts/{id}/contacts/{cid}` (`viewContacts` on the contact): `404` when unknown.
 #[utoipa::path(get, path = "/v1/accounts/{id}/contacts/{cid}", tag = "contacts",
-    params(("id" = String, Path, description = "Account id"), ("cid" = String, Path, description = "Contact id")),
+    params(("id" = AccountId, Path, description = "Account id"), ("cid" = ContactId, Path, description = "Contact id")),
     responses((status = 200, description = "The contact", body = ContactRecord), ApiErrors))]
 pub async fn show(
     State(state): State<AppState>,
@@ -106,7 +106,7 @@ pub async fn show(
 
 /// `PATCH /v1/accounts/{id}/contacts/{cid}` (`manageContacts` on the contact).
 #[utoipa::path(patch, path = "/v1/accounts/{id}/contacts/{cid}", tag = "contacts",
-    params(("id" = String, Path, description = "Account id"), ("cid" = String, Path, description = "Contact id")), request_body = ContactPatch,
+    params(("id" = AccountId, Path, description = "Account id"), ("cid" = ContactId, Path, description = "Contact id")), request_body = ContactPatch,
     responses((status = 200, description = "The changed contact", body = ContactRecord), ApiErrors))]
 pub async fn update(
     State(state): State<AppState>,
@@ -128,7 +128,7 @@ pub async fn update(
 
 /// `DELETE /v1/accounts/{id}/contacts/{cid}` (`manageContacts` on the contact): `204`.
 #[utoipa::path(delete, path = "/v1/accounts/{id}/contacts/{cid}", tag = "contacts",
-    params(("id" = String, Path, description = "Account id"), ("cid" = String, Path, description = "Contact id")),
+    params(("id" = AccountId, Path, description = "Account id"), ("cid" = ContactId, Path, description = "Contact id")),
     responses((status = 204, description = "Deleted"), ApiErrors))]
 pub async fn remove(
     State(state): State<AppState>,
@@ -153,7 +153,7 @@ pub async fn remove(
 
 /// `GET /v1/accounts/{id}/recipients?topic=billing` (`viewContacts`): the addresses to mail.
 /// `400` naming `topic` for an unknown topic.
-#[utoipa::path(get, path = "/v1/accounts/{id}/recipients", tag = "contacts", params(("id" = String, Path, description = "Account id"), RecipientsQuery),
+#[utoipa::path(get, path = "/v1/accounts/{id}/recipients", tag = "contacts", params(("id" = AccountId, Path, description = "Account id"), RecipientsQuery),
     responses((status = 200, description = "Who to mail", body = Recipients), ApiErrors))]
 pub async fn recipients(
     State(state): State<AppState>,

@@ -42,7 +42,7 @@ pub struct Accepted {
 
 /// `POST /v1/accounts/{id}/invitations` (`inviteUser`): `201` with the invitation and its
 /// token, shown this once. `400` unknown grant, `409` already a member or already invited.
-#[utoipa::path(post, path = "/v1/accounts/{id}/invitations", tag = "invitations", params(("id" = String, Path, description = "Account id")), request_body = NewInvitation,
+#[utoipa::path(post, path = "/v1/accounts/{id}/invitations", tag = "invitations", params(("id" = AccountId, Path, description = "Account id")), request_body = NewInvitation,
     responses((status = 201, description = "Invited", body = IssuedInvitation), ApiErrors))]
 pub async fn create(
     State(state): State<AppState>,
@@ -79,7 +79,7 @@ pub async fn create(
 }
 
 /// `GET /v1/accounts/{id}/invitations` (`viewMembers`): pending invitations, without tokens.
-#[utoipa::path(get, path = "/v1/accounts/{id}/invitations", tag = "invitations", params(("id" = String, Path, description = "Account id")),
+#[utoipa::path(get, path = "/v1/accounts/{id}/invitations", tag = "invitations", params(("id" = AccountId, Path, description = "Account id")),
     responses((status = 200, description = "Pending invitations", body = Invitations), ApiErrors))]
 pub async fn list(
     State(state): State<AppState>,
@@ -146,7 +146,7 @@ pub async fn accept(
 }
 
 /// `POST /v1/invitations/{iid}/resend` (`inviteUser`): a new token and expiry; the old token dies.
-#[utoipa::path(post, path = "/v1/invitations/{iid}/resend", tag = "invitations", params(("iid" = String, Path, description = "Invitation id")),
+#[utoipa::path(post, path = "/v1/invitations/{iid}/resend", tag = "invitations", params(("iid" = InvitationId, Path, description = "Invitation id")),
     responses((status = 200, description = "Resent", body = IssuedInvitation), ApiErrors))]
 pub async fn resend(
     State(state): State<AppState>,
@@ -176,7 +176,7 @@ pub async fn resend(
 }
 
 /// `DELETE /v1/invitations/{iid}` (`cancelInvitation`): `204`; the token is refused from now on.
-#[utoipa::path(delete, path = "/v1/invitations/{iid}", tag = "invitations", params(("iid" = String, Path, description = "Invitation id")),
+#[utoipa::path(delete, path = "/v1/invitations/{iid}", tag = "invitations", params(("iid" = InvitationId, Path, description = "Invitation id")),
     responses((status = 204, description = "Cancelled"), ApiErrors))]
 pub async fn cancel(
     State(state): State<AppState>,

@@ -24,6 +24,7 @@ pub struct MemberBody {
     role: Role,
     /// Grants, each declared by the schema.
     #[serde(default)]
+    #[schema(value_type = Vec<crate::authz::GrantName>)]
     grants: Vec<String>,
 }
 
@@ -43,7 +44,7 @@ pub struct PreferencesBody {
 }
 
 /// `GET /v1/accounts/{id}/members` (`viewMembers`).
-#[utoipa::path(get, path = "/v1/accounts/{id}/members", tag = "members", params(("id" = String, Path, description = "Account id")),
+#[utoipa::path(get, path = "/v1/accounts/{id}/members", tag = "members", params(("id" = AccountId, Path, description = "Account id")),
     responses((status = 200, description = "The members", body = Members), ApiErrors))]
 pub async fn list(
     State(state): State<AppState>,
@@ -61,7 +62,7 @@ pub async fn list(
 /// `PUT /v1/accounts/{id}/members/{user}` (`changeGrants`): adds or changes a member.
 /// `400` for a grant the schema does not declare, `404` unknown account or user, `409` the owner.
 #[utoipa::path(put, path = "/v1/accounts/{id}/members/{user}", tag = "members",
-    params(("id" = String, Path, description = "Account id"), ("user" = String, Path, description = "User id")), request_body = MemberBody,
+    params(("id" = AccountId, Path, description = "Account id"), ("user" = UserId, Path, description = "User id")), request_body = MemberBody,
     responses((status = 200, description = "The member", body = MemberRecord), ApiErrors))]
 pub async fn put(
     State(state): State<AppState>,
@@ -96,7 +97,7 @@ pub async fn put(
 /// `DELETE /v1/accounts/{id}/members/{user}` (`removeMember`): `204`; the member is denied at
 /// once. `404` when not a member, `409` for the owner.
 #[utoipa::path(delete, path = "/v1/accounts/{id}/members/{user}", tag = "members",
-    params(("id" = String, Path, description = "Account id"), ("user" = String, Path, description = "User id")),
+    params(("id" = AccountId, Path, description = "Account id"), ("user" = UserId, Path, description = "User id")),
     responses((status = 204, description = "Removed"), ApiErrors))]
 pub async fn remove(
     State(state): State<AppState>,
@@ -125,7 +126,7 @@ pub async fn remove(
 /// `PUT /v1/accounts/{id}/members/{user}/preferences` (`editUser` on the member: themselves
 /// or staff): the member's own mail topics for this account. `404` when not a member.
 #[utoipa::path(put, path = "/v1/accounts/{id}/members/{user}/preferences", tag = "members",
-    params(("id" = String, Path, description = "Account id"), ("user" = String, Path, description = "User id")), request_body = PreferencesBody,
+    params(("id" = AccountId, Path, description = "Account id"), ("user" = UserId, Path, description = "User id")), request_body = PreferencesBody,
     responses((status = 200, description = "The member", body = MemberRecord), ApiErrors))]
 pub async fn preferences(
     State(state): State<AppState>,

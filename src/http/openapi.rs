@@ -10,6 +10,8 @@ use utoipa::openapi::{ObjectBuilder, OpenApi as Spec, Type};
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 use super::auth::ACTOR_HEADER;
+use crate::authz::{ActionName, GrantName, PolicyBundle};
+use crate::domain::{AccountId, ContactId, InvitationId, ServiceId, UserId};
 
 /// The body of every error answer.
 #[derive(Debug, Serialize, ToSchema)]
@@ -72,6 +74,7 @@ pub enum ApiErrors {
 #[openapi(
     info(title = "Portier", description = "Authorization for hosting client areas: allow or deny from Cedar policies over accounts, members and grants."),
     security(("bearer" = [])),
+    components(schemas(ErrorBody, ErrorDetail, UserId, AccountId, ServiceId, InvitationId, ContactId, GrantName, ActionName)),
     modifiers(&BearerAndActor),
 )]
 pub struct ApiDoc;
@@ -126,4 +129,24 @@ impl Modify for BearerAndActor {
             }
         }
     }
+}
+
+/// The document with the grants and actions of the policy set in force.
+pub fn with_policy_names(mut spec: Spec, bundle: &PolicyBundle) -> Spec {
+    let enum_of = |values: Vec<&str>| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(values))
+            .into()
+    };
+    if let Some(components) = spec.components.as_mut() {
+        components.schemas.insert(
+            "GrantName".into(),
+            enum_of(bundle.grants().iter().map(String::as_str).collect()),
+        );
+        components
+            .schemas
+            .insert("ActionName".into(), enum_of(bundle.action_ids()));
+    }
+    spec
 }

@@ -127,13 +127,15 @@ pub async fn count_requests(request: Request, next: Next) -> Response {
     response
 }
 
-/// `GET /openapi.json` (no token): this API's OpenAPI document.
+/// `GET /openapi.json` (no token): this API's OpenAPI document, with the grants and actions
+/// of the policy set in force.
 #[utoipa::path(get, path = "/openapi.json", tag = "operations", security(()),
     responses((status = 200, description = "The OpenAPI document", body = Object)))]
-pub async fn openapi_document() -> Json<Arc<utoipa::openapi::OpenApi>> {
-    static DOCUMENT: std::sync::OnceLock<Arc<utoipa::openapi::OpenApi>> =
-        std::sync::OnceLock::new();
-    Json(Arc::clone(
-        DOCUMENT.get_or_init(|| Arc::new(super::openapi())),
+pub async fn openapi_document(State(state): State<AppState>) -> Json<utoipa::openapi::OpenApi> {
+    static DOCUMENT: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
+    let document = DOCUMENT.get_or_init(super::openapi).clone();
+    Json(super::openapi::with_policy_names(
+        document,
+        &state.checker.bundle(),
     ))
 }

@@ -34,7 +34,7 @@ pub struct Assignees {
 
 /// `GET /v1/accounts/{id}/services/{service}` (`viewService`): the assignees.
 #[utoipa::path(get, path = "/v1/accounts/{id}/services/{service}", tag = "services",
-    params(("id" = String, Path, description = "Account id"), ("service" = String, Path, description = "Service id")),
+    params(("id" = AccountId, Path, description = "Account id"), ("service" = ServiceId, Path, description = "Service id")),
     responses((status = 200, description = "The assignees", body = Assignees), ApiErrors))]
 pub async fn show(
     State(state): State<AppState>,
@@ -52,7 +52,7 @@ pub async fn show(
 /// `PUT /v1/accounts/{id}/services/{service}` (`assignService`): replaces the assignees; each
 /// must be a member (`400` naming `assignees[i]`).
 #[utoipa::path(put, path = "/v1/accounts/{id}/services/{service}", tag = "services",
-    params(("id" = String, Path, description = "Account id"), ("service" = String, Path, description = "Service id")), request_body = AssigneesBody,
+    params(("id" = AccountId, Path, description = "Account id"), ("service" = ServiceId, Path, description = "Service id")), request_body = AssigneesBody,
     responses((status = 200, description = "The assignees", body = Assignees), ApiErrors))]
 pub async fn put(
     State(state): State<AppState>,
@@ -78,7 +78,7 @@ pub async fn put(
 
 /// `DELETE /v1/accounts/{id}/services/{service}` (`assignService`): unassigns everyone; `204`.
 #[utoipa::path(delete, path = "/v1/accounts/{id}/services/{service}", tag = "services",
-    params(("id" = String, Path, description = "Account id"), ("service" = String, Path, description = "Service id")),
+    params(("id" = AccountId, Path, description = "Account id"), ("service" = ServiceId, Path, description = "Service id")),
     responses((status = 204, description = "Unassigned"), ApiErrors))]
 pub async fn clear(
     State(state): State<AppState>,

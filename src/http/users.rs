@@ -44,7 +44,7 @@ pub async fn create(
 }
 
 /// `GET /v1/users/{id}` (`viewUser`): `404` when unknown.
-#[utoipa::path(get, path = "/v1/users/{id}", tag = "users", params(("id" = String, Path, description = "User id")),
+#[utoipa::path(get, path = "/v1/users/{id}", tag = "users", params(("id" = UserId, Path, description = "User id")),
     responses((status = 200, description = "The user", body = UserRecord), ApiErrors))]
 pub async fn show(
     State(state): State<AppState>,
@@ -65,7 +65,7 @@ pub async fn show(
 }
 
 /// `PATCH /v1/users/{id}` (`editUser`; `changeUserStatus` too when `status` is present).
-#[utoipa::path(patch, path = "/v1/users/{id}", tag = "users", params(("id" = String, Path, description = "User id")), request_body = UserPatch,
+#[utoipa::path(patch, path = "/v1/users/{id}", tag = "users", params(("id" = UserId, Path, description = "User id")), request_body = UserPatch,
     responses((status = 200, description = "The changed user", body = UserRecord), ApiErrors))]
 pub async fn update(
     State(state): State<AppState>,
@@ -96,7 +96,7 @@ pub async fn update(
 }
 
 /// `POST /v1/users/{id}/activate` (`changeUserStatus`).
-#[utoipa::path(post, path = "/v1/users/{id}/activate", tag = "users", params(("id" = String, Path, description = "User id")),
+#[utoipa::path(post, path = "/v1/users/{id}/activate", tag = "users", params(("id" = UserId, Path, description = "User id")),
     responses((status = 200, description = "The active user", body = UserRecord), ApiErrors))]
 pub async fn activate(
     state: State<AppState>,
@@ -107,7 +107,7 @@ pub async fn activate(
 }
 
 /// `POST /v1/users/{id}/suspend` (`changeUserStatus`): the user is denied everything at once.
-#[utoipa::path(post, path = "/v1/users/{id}/suspend", tag = "users", params(("id" = String, Path, description = "User id")),
+#[utoipa::path(post, path = "/v1/users/{id}/suspend", tag = "users", params(("id" = UserId, Path, description = "User id")),
     responses((status = 200, description = "The suspended user", body = UserRecord), ApiErrors))]
 pub async fn suspend(
     state: State<AppState>,
@@ -144,7 +144,7 @@ async fn set_status(
 }
 
 /// `DELETE /v1/users/{id}` (`deleteUser`): `204`; `409` while the user belongs to an account.
-#[utoipa::path(delete, path = "/v1/users/{id}", tag = "users", params(("id" = String, Path, description = "User id")),
+#[utoipa::path(delete, path = "/v1/users/{id}", tag = "users", params(("id" = UserId, Path, description = "User id")),
     responses((status = 204, description = "Deleted"), ApiErrors))]
 pub async fn remove(
     State(state): State<AppState>,
@@ -164,7 +164,7 @@ pub async fn remove(
 }
 
 /// `GET /v1/users/{id}/accounts` (`listUserAccounts`): the accounts to switch between, with role.
-#[utoipa::path(get, path = "/v1/users/{id}/accounts", tag = "users", params(("id" = String, Path, description = "User id")),
+#[utoipa::path(get, path = "/v1/users/{id}/accounts", tag = "users", params(("id" = UserId, Path, description = "User id")),
     responses((status = 200, description = "Accounts with role", body = UserAccounts), ApiErrors))]
 pub async fn accounts(
     State(state): State<AppState>,

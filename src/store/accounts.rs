@@ -213,6 +213,7 @@ impl Store {
     }
 
     /// The accounts a user belongs to, with their role: what the portal offers to switch to.
+    /// `404` for an unknown user (a user in no account gets an empty list).
     pub async fn user_accounts(&self, user: &UserId) -> Result<Vec<UserAccount>> {
         let rows = sqlx::query_as::<_, UserAccount>(
             "select a.account_id, a.name, a.status, \
@@ -223,6 +224,9 @@ impl Store {
         .bind(user.as_str())
         .fetch_all(&self.pool)
         .await?;
+        if rows.is_empty() && self.user(user).await?.is_none() {
+            return Err(Error::NotFound(format!("user {user}")));
+        }
         Ok(rows)
     }
 }

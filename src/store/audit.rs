@@ -22,11 +22,11 @@ pub struct AuditEvent {
     pub action: String,
     /// What it was done to, e.g. `user:bob`.
     pub target: String,
-    /// State before (absent for a creation).
-    #[schema(value_type = Option<Object>)]
+    /// State before (absent for a creation): a record, or a list for assignments.
+    #[schema(value_type = Option<Value>)]
     pub before: Option<Value>,
-    /// State after (absent for a deletion).
-    #[schema(value_type = Option<Object>)]
+    /// State after (absent for a deletion): a record, or a list for assignments.
+    #[schema(value_type = Option<Value>)]
     pub after: Option<Value>,
     /// When, in Unix milliseconds.
     pub created_at: i64,

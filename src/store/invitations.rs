@@ -98,6 +98,7 @@ pub struct NewInvitation {
     pub role: Role,
     /// Grants offered, each declared by the schema.
     #[serde(default)]
+    #[schema(value_type = Vec<crate::authz::GrantName>)]
     pub grants: Vec<String>,
 }
 
