@@ -134,15 +134,36 @@ fn api_router(tokens: Arc<Tokens>) -> OpenApiRouter<AppState> {
         .routes(routes!(ops::openapi_document))
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, then lets in-flight requests finish.
+/// How long requests in flight may take to finish once shutdown starts.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Serves `app` on `listener` until `shutdown` completes, then stops accepting and lets
+/// requests in flight finish, for at most [`SHUTDOWN_GRACE`].
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let (started, stopping) = tokio::sync::oneshot::channel::<()>();
+    let signal = async move {
+        shutdown.await;
+        let _ = started.send(());
+    };
+    let server = axum::serve(listener, app).with_graceful_shutdown(signal);
+    let deadline = async move {
+        if stopping.await.is_ok() {
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        finished = server => finished,
+        () = deadline => {
+            tracing::warn!("requests still in flight {SHUTDOWN_GRACE:?} after shutdown began; stopping anyway");
+            Ok(())
+        }
+    }
 }
 
 /// Completes on Ctrl-C or SIGTERM.
