@@ -1,0 +1,30 @@
+-- wrk script for benches/load.sh: mixed allow/deny checks over many principals and accounts.
+-- Environment: PRINCIPALS (how many users the store holds), SPREAD (how many of them to ask
+-- about; small = warm cache), FRESH=1 (bypass the cache), BATCH=n (n checks per request).
+local principals = tonumber(os.getenv("PRINCIPALS") or "1000")
+local spread = math.min(tonumber(os.getenv("SPREAD") or principals), principals)
+local fresh = os.getenv("FRESH") == "1"
+local batch = tonumber(os.getenv("BATCH") or "0")
+local actions = { { "payInvoice", "Invoice", "inv-1" }, { "viewService", "Service", "svc-1" } }
+
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer " .. (os.getenv("TOKEN") or "bench")
+
+local function one()
+  local user = math.random(0, spread - 1)
+  local action = actions[math.random(1, 2)]
+  local body = string.format(
+    '{"principal":"u%d","action":"%s","resource":{"type":"%s","id":"%s"},"account":"a%d"%s}',
+    user, action[1], action[2], action[3], user // 10, fresh and ',"consistency":"fresh"' or "")
+  return body
+end
+
+request = function()
+  if batch > 0 then
+    local items = {}
+    for i = 1, batch do items[i] = one() end
+    return wrk.format(nil, "/v1/check/batch", nil, '{"checks":[' .. table.concat(items, ",") .. ']}')
+  end
+  return wrk.format(nil, "/v1/check", nil, one())
+end

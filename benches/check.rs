@@ -1,0 +1,129 @@
+//! Micro-benchmarks of one check against the shipped policies: Cedar evaluation with the
+//! per-request entities already built (the floor), building those entities, parsing the
+//! body, reading the facts from a SQLite file, and the whole pipeline fresh and cached.
+//! Run: `cargo bench --bench check`.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use cedar_policy::Request;
+use criterion::{criterion_group, criterion_main, Criterion};
+use portier::authz::{self, build_entities, CheckBody, Consistency};
+use portier::cache::{DecisionCache, MemoryCache};
+use portier::check::Checker;
+use portier::domain::{Actor, Role};
+use portier::store::{NewAccount, NewUser, ResourceLookup, Store};
+use serde_json::json;
+
+fn body(principal: &str) -> CheckBody {
+    serde_json::from_value(json!({
+        "principal": principal, "action": "payInvoice",
+        "resource": {"type": "Invoice", "id": "inv-1"}, "account": "acct-1"
+    }))
+    .unwrap()
+}
+
+fn benchmarks(c: &mut Criterion) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let bundle = authz::load(&root.join("policies"), &root.join("schemas")).unwrap();
+    let store = runtime.block_on(async {
+        let store = Store::open(&format!(
+            "sqlite://{}",
+            dir.path().join("bench.db").display()
+        ))
+        .await
+        .unwrap();
+        for id in ["olivia", "bill"] {
+            let user: NewUser = serde_json::from_value(
+                json!({"id": id, "email": format!("{id}@example.com"), "display_name": id}),
+            )
+            .unwrap();
+            store.create_user(&Actor::Staff, user).await.unwrap();
+        }
+        let account: NewAccount =
+            serde_json::from_value(json!({"id": "acct-1", "name": "Acme", "owner": "olivia"}))
+                .unwrap();
+        store.create_account(&Actor::Staff, account).await.unwrap();
+        let (acct, bill) = ("acct-1".parse().unwrap(), "bill".parse().unwrap());
+        store
+            .put_member(
+                &Actor::Staff,
+                &acct,
+                &bill,
+                Role::Member,
+                &["billing".to_owned()],
+            )
+            .await
+            .unwrap();
+        store
+    });
+
+    let request = bundle.parse_check(body("bill")).unwrap();
+    let facts = runtime
+        .block_on(store.check_facts(
+            Some(&"bill".parse().unwrap()),
+            request.account.as_ref(),
+            ResourceLookup::Nothing,
+        ))
+        .unwrap();
+    let entities = build_entities(&bundle, &request, &facts).unwrap();
+    let cedar = Request::new(
+        request.principal_uid.clone(),
+        request.action.clone(),
+        request.resource.clone(),
+        request.context.clone(),
+        Some(bundle.schema()),
+    )
+    .unwrap();
+    assert!(bundle.evaluate(&cedar, &entities).allow);
+
+    c.bench_function("cedar evaluate (entities built)", |b| {
+        b.iter(|| bundle.evaluate(&cedar, &entities))
+    });
+    c.bench_function("build entities from facts", |b| {
+        b.iter(|| build_entities(&bundle, &request, &facts).unwrap())
+    });
+    c.bench_function("parse check body", |b| {
+        b.iter(|| bundle.parse_check(body("bill")).unwrap())
+    });
+    c.bench_function("read facts (SQLite)", |b| {
+        b.iter(|| {
+            runtime
+                .block_on(store.check_facts(
+                    Some(&"bill".parse().unwrap()),
+                    request.account.as_ref(),
+                    ResourceLookup::Nothing,
+                ))
+                .unwrap()
+        })
+    });
+
+    let cache = DecisionCache::Memory(MemoryCache::new(10_000, Duration::from_secs(300)));
+    let checker = Checker::new(
+        store.clone(),
+        cache,
+        Arc::new(ArcSwap::from_pointee(bundle)),
+    );
+    let live = checker.bundle();
+    let mut fresh = live.parse_check(body("bill")).unwrap();
+    fresh.consistency = Consistency::Fresh;
+    c.bench_function("whole check, fresh (SQLite)", |b| {
+        b.iter(|| runtime.block_on(checker.decide(&live, &fresh)).unwrap())
+    });
+    let cached = live.parse_check(body("bill")).unwrap();
+    runtime.block_on(checker.decide(&live, &cached)).unwrap();
+    c.bench_function("whole check, cached (in-process)", |b| {
+        b.iter(|| runtime.block_on(checker.decide(&live, &cached)).unwrap())
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
+    targets = benchmarks
+}
+criterion_main!(benches);
