@@ -16,7 +16,7 @@ local function one()
   local action = actions[math.random(1, 2)]
   local body = string.format(
     '{"principal":"u%d","action":"%s","resource":{"type":"%s","id":"%s"},"account":"a%d"%s}',
-    user, action[1], action[2], action[3], user // 10, fresh and ',"consistency":"fresh"' or "")
+    user, action[1], action[2], action[3], math.floor(user / 10), fresh and ',"consistency":"fresh"' or "")
   return body
 end
 

@@ -32,10 +32,11 @@ pg_database() {
 # serve NAME DATABASE_URL [REDIS_URL] → starts Portier on core 0, sets $url and $pid
 serve() {
   local p; p=$(port)
-  PORTIER_ADMIN_TOKEN=bench PORTIER_CHECK_TOKEN=bench RUST_LOG=warn ${3:+REDIS_URL=$3} \
+  env PORTIER_ADMIN_TOKEN=bench PORTIER_CHECK_TOKEN=bench RUST_LOG=warn ${3:+REDIS_URL=$3} \
     PORTIER_REDIS_PREFIX="bench-$RANDOM:" PORTIER_CACHE_CAPACITY=2000000 \
     taskset -c 0 "$bin/portier" serve --bind "127.0.0.1:$p" --database-url "$2" >"$work/$1.log" 2>&1 &
-  pid=$!; pids+=("$pid"); url="http://127.0.0.1:$p"; wait_port "$p"
+  pid=$!; pids+=("$pid"); url="http://127.0.0.1:$p"
+  wait_port "$p" || { cat "$work/$1.log" >&2; exit 1; }
 }
 
 declare -A baseline_rps baseline_p99
@@ -55,10 +56,10 @@ measure() {
 to_us() { awk -v v="$1" 'BEGIN { n=v+0; if (v ~ /us$/) print n; else if (v ~ /ms$/) print n*1000; else if (v ~ /s$/) print n*1000000; else print n }'; }
 
 echo "loading data: 1 000 and $BIG principals, SQLite and PostgreSQL"
-"$bin/seed" "sqlite://$work/small.db" 1000
-"$bin/seed" "sqlite://$work/big.db" "$BIG"
-pg_small=$(pg_database small); "$bin/seed" "$pg_small" 1000
-pg_big=$(pg_database big); "$bin/seed" "$pg_big" "$BIG"
+"$bin/examples/seed" "sqlite://$work/small.db" 1000
+"$bin/examples/seed" "sqlite://$work/big.db" "$BIG"
+pg_small=$(pg_database small); "$bin/examples/seed" "$pg_small" 1000
+pg_big=$(pg_database big); "$bin/examples/seed" "$pg_big" "$BIG"
 
 p=$(port); taskset -c 0 "$bin/examples/baseline-server" "127.0.0.1:$p" & pids+=("$!"); url="http://127.0.0.1:$p"; wait_port "$p"
 for c in 16 64; do measure "baseline (fixed answer)" "$c" PRINCIPALS=1000; done
