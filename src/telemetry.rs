@@ -54,20 +54,46 @@ pub fn render_metrics() -> String {
     handle.render()
 }
 
+/// Handles of the per-check metrics, resolved once: the check path only bumps atomics.
+struct CheckMetrics {
+    /// `[deny, allow]`.
+    duration: [metrics::Histogram; 2],
+    /// `[deny, allow][not cached, cached]`.
+    decisions: [[metrics::Counter; 2]; 2],
+    /// `[miss, hit]`.
+    lookups: [metrics::Counter; 2],
+}
+
+fn check_metrics() -> &'static CheckMetrics {
+    static HANDLES: OnceLock<CheckMetrics> = OnceLock::new();
+    HANDLES.get_or_init(|| {
+        metrics();
+        let decision = ["deny", "allow"];
+        let decisions = decision.map(|d| {
+            ["false", "true"].map(
+                |cached| counter!("portier_decisions_total", "decision" => d, "cached" => cached),
+            )
+        });
+        CheckMetrics {
+            duration: decision
+                .map(|d| histogram!("portier_check_duration_seconds", "decision" => d)),
+            decisions,
+            lookups: ["miss", "hit"]
+                .map(|result| counter!("portier_cache_lookups_total", "result" => result)),
+        }
+    })
+}
+
 /// One check decided: latency by decision, count by decision and cache use.
 pub fn check_decided(allow: bool, cached: bool, elapsed: Duration) {
-    metrics();
-    let decision = if allow { "allow" } else { "deny" };
-    histogram!("portier_check_duration_seconds", "decision" => decision)
-        .record(elapsed.as_secs_f64());
-    counter!("portier_decisions_total", "decision" => decision, "cached" => if cached { "true" } else { "false" }).increment(1);
+    let handles = check_metrics();
+    handles.duration[usize::from(allow)].record(elapsed.as_secs_f64());
+    handles.decisions[usize::from(allow)][usize::from(cached)].increment(1);
 }
 
 /// A cache lookup: hit or miss.
 pub fn cache_lookup(hit: bool) {
-    metrics();
-    counter!("portier_cache_lookups_total", "result" => if hit { "hit" } else { "miss" })
-        .increment(1);
+    check_metrics().lookups[usize::from(hit)].increment(1);
 }
 
 /// Policies that failed to evaluate during a check.

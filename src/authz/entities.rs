@@ -124,15 +124,16 @@ pub fn build_entities(
             .cloned(),
     );
 
-    Entities::from_entities(entities, Some(bundle.schema())).map_err(|e| {
-        if request.supplied.is_empty() {
-            Error::Internal(anyhow::anyhow!(
-                "entities built for a check do not fit the schema: {e}"
-            ))
-        } else {
-            Error::bad_field("entities", e.to_string())
-        }
-    })
+    if request.supplied.is_empty() {
+        // Built here from typed facts, so schema validation would only re-check this code;
+        // the action's entity (with its groups) is the one thing the schema would add.
+        entities.extend(bundle.action_entity(&request.action).cloned());
+        return Entities::from_entities(entities, None)
+            .map_err(|e| Error::Internal(anyhow::anyhow!("entities built for a check: {e}")));
+    }
+    // With caller-supplied attributes in play, validate everything against the schema.
+    Entities::from_entities(entities, Some(bundle.schema()))
+        .map_err(|e| Error::bad_field("entities", e.to_string()))
 }
 
 fn entity(

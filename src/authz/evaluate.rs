@@ -33,7 +33,10 @@ impl PolicyBundle {
     /// `forbid`, an allow would rest on a rule that could not be checked, so the answer
     /// becomes deny with that forbid as the reason.
     pub fn evaluate(&self, request: &Request, entities: &Entities) -> Verdict {
-        let response = Authorizer::new().is_authorized(request, self.policies(), entities);
+        let policies = request
+            .action()
+            .map_or(self.policies(), |action| self.policies_for(action));
+        let response = Authorizer::new().is_authorized(request, policies, entities);
         let diagnostics = response.diagnostics();
         let errors: Vec<String> = diagnostics.errors().map(ToString::to_string).collect();
         let mut failed_forbids: Vec<String> = diagnostics

@@ -15,7 +15,10 @@ pub mod request;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::str::FromStr;
 
-use cedar_policy::{Effect, EntityTypeName, EntityUid, PolicyId, PolicySet, Schema};
+use cedar_policy::{
+    ActionConstraint, Context, Effect, Entity, EntityTypeName, EntityUid, PolicyId, PolicySet,
+    Request, Schema,
+};
 
 pub use entities::build_entities;
 pub use evaluate::Verdict;
@@ -52,6 +55,57 @@ impl PolicyBundle {
         ids.sort_unstable();
         ids
     }
+}
+
+/// Builds the per-action policy subsets and action entities.
+fn index_by_action(
+    schema: &Schema,
+    policies: &PolicySet,
+    types: &CoreTypes,
+    actions: &HashMap<String, (EntityUid, HashSet<EntityTypeName>)>,
+) -> Result<HashMap<EntityUid, ActionIndex>, String> {
+    let action_entities = schema.action_entities().map_err(|e| e.to_string())?;
+    let probe =
+        EntityUid::from_type_name_and_id(types.user.clone(), cedar_policy::EntityId::new("probe"));
+    let mut index = HashMap::new();
+    for (uid, resource_types) in actions.values() {
+        let groups: HashSet<EntityUid> = action_entities
+            .ancestors(uid)
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        let applies = |p: &cedar_policy::Policy| match p.action_constraint() {
+            ActionConstraint::Any => true,
+            ActionConstraint::Eq(a) => &a == uid,
+            ActionConstraint::In(list) => list.iter().any(|g| g == uid || groups.contains(g)),
+        };
+        let subset = PolicySet::from_policies(policies.policies().filter(|p| applies(p)).cloned())
+            .map_err(|e| e.to_string())?;
+        let resource = resource_types.iter().next().map(|ty| {
+            EntityUid::from_type_name_and_id(ty.clone(), cedar_policy::EntityId::new("probe"))
+        });
+        let empty_context_ok = resource.is_some_and(|r| {
+            Request::new(
+                probe.clone(),
+                uid.clone(),
+                r,
+                Context::empty(),
+                Some(schema),
+            )
+            .is_ok()
+        });
+        let entity = Entity::new_no_attrs(uid.clone(), groups);
+        index.insert(
+            uid.clone(),
+            ActionIndex {
+                policies: subset,
+                entity,
+                empty_context_ok,
+            },
+        );
+    }
+    Ok(index)
 }
 
 /// Entity types whose facts Portier keeps; a caller may never supply entities of these types.
@@ -99,6 +153,20 @@ pub struct PolicyBundle {
     /// Types that belong to an account (the Account type itself and its children).
     account_scoped: HashSet<EntityTypeName>,
     forbids: HashSet<PolicyId>,
+    /// Per action: only the policies whose action scope can match it, and the action's own
+    /// entity with its groups. Evaluating the subset gives the same answer as the whole set
+    /// (a policy whose scope does not match is never satisfied and never errors), faster.
+    by_action: HashMap<EntityUid, ActionIndex>,
+    /// Declared entity types by name, so requests need not run the Cedar parser.
+    type_names: HashMap<String, EntityTypeName>,
+}
+
+/// What the evaluation of one action needs from the policy set.
+struct ActionIndex {
+    policies: PolicySet,
+    entity: Entity,
+    /// An empty context is valid for this action (no probe request needed).
+    empty_context_ok: bool,
 }
 
 impl PolicyBundle {
@@ -161,6 +229,11 @@ impl PolicyBundle {
             .filter(|p| p.effect() == Effect::Forbid)
             .map(|p| p.id().clone())
             .collect();
+        let by_action = index_by_action(&schema, &policies, &types, &actions)?;
+        let type_names = declared
+            .iter()
+            .map(|ty| (ty.to_string(), (*ty).clone()))
+            .collect();
         Ok(PolicyBundle {
             schema,
             policies,
@@ -171,7 +244,33 @@ impl PolicyBundle {
             actions_by_resource,
             account_scoped,
             forbids,
+            by_action,
+            type_names,
         })
+    }
+
+    /// The policies that can apply to `action` (all of them for an unknown action).
+    pub fn policies_for(&self, action: &EntityUid) -> &PolicySet {
+        self.by_action
+            .get(action)
+            .map_or(&self.policies, |index| &index.policies)
+    }
+
+    /// The action's entity, with its groups as parents.
+    pub fn action_entity(&self, action: &EntityUid) -> Option<&Entity> {
+        self.by_action.get(action).map(|index| &index.entity)
+    }
+
+    /// Whether an empty context is valid for `action`.
+    pub fn empty_context_ok(&self, action: &EntityUid) -> bool {
+        self.by_action
+            .get(action)
+            .is_some_and(|index| index.empty_context_ok)
+    }
+
+    /// A declared entity type by name.
+    pub fn type_named(&self, name: &str) -> Option<&EntityTypeName> {
+        self.type_names.get(name)
     }
 
     /// The content hash of the files this bundle was loaded from.

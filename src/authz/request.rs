@@ -175,6 +175,9 @@ impl PolicyBundle {
         action: &EntityUid,
         resource: &EntityUid,
     ) -> Result<Context> {
+        if json.as_object().is_some_and(|o| o.is_empty()) && self.empty_context_ok(action) {
+            return Ok(Context::empty());
+        }
         let invalid = |e: String| Error::bad_field("context", e);
         let context = Context::from_json_value(json.clone(), Some((self.schema(), action)))
             .map_err(|e| invalid(e.to_string()))?;
@@ -201,11 +204,14 @@ impl PolicyBundle {
         field: &str,
     ) -> Result<EntityUid> {
         let (ty, id) = match reference {
-            EntityRef::Typed { ty, id } => {
-                let ty = EntityTypeName::from_str(ty)
-                    .map_err(|e| Error::bad_field(format!("{field}.type"), e.to_string()))?;
-                (ty, id.clone())
-            }
+            EntityRef::Typed { ty, id } => match self.type_named(ty) {
+                Some(declared) => (declared.clone(), id.clone()),
+                None => {
+                    let ty = EntityTypeName::from_str(ty)
+                        .map_err(|e| Error::bad_field(format!("{field}.type"), e.to_string()))?;
+                    (ty, id.clone())
+                }
+            },
             EntityRef::Text(text) if text.contains("::") => {
                 let uid = EntityUid::from_str(text)
                     .map_err(|e| Error::bad_field(field, format!("expected Type::\"id\": {e}")))?;
