@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 pub const MAX_SUPPLIED_ENTITIES: usize = 50;
 
 /// An entity reference: `"alice"` (principal only), `"User::\"alice\""`, or `{"type","id"}`.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum EntityRef {
     /// `Type::"id"`, or a bare id where a default type applies.
@@ -29,6 +29,42 @@ pub enum EntityRef {
         /// Entity id.
         id: String,
     },
+}
+
+impl<'de> Deserialize<'de> for EntityRef {
+    /// A string or a `{type, id}` object, decided by the JSON token itself (an untagged enum
+    /// would buffer the value and build an error for each variant it rules out).
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = EntityRef;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(r#"an entity: "id", "Type::\"id\"" or {"type": …, "id": …}"#)
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<EntityRef, E> {
+                Ok(EntityRef::Text(text.to_owned()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<EntityRef, A::Error> {
+                let (mut ty, mut id) = (None, None);
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match key.as_ref() {
+                        "type" => ty = Some(map.next_value::<String>()?),
+                        "id" => id = Some(map.next_value::<String>()?),
+                        other => {
+                            return Err(serde::de::Error::unknown_field(other, &["type", "id"]))
+                        }
+                    }
+                }
+                let ty = ty.ok_or_else(|| serde::de::Error::missing_field("type"))?;
+                let id = id.ok_or_else(|| serde::de::Error::missing_field("id"))?;
+                Ok(EntityRef::Typed { ty, id })
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 /// Whether a check may be answered from the cache.

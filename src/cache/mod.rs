@@ -55,20 +55,31 @@ impl DecisionCache {
             DecisionCache::Memory(cache) => cache.revisions(&subjects),
             DecisionCache::Redis(cache) => cache.revisions(&subjects).await?,
         };
+        // Every part is length-prefixed, so no two different requests hash the same bytes.
         let mut hash = Sha256::new();
-        hash.update(policy_revision.as_bytes());
+        let mut part = |bytes: &[u8]| {
+            hash.update((bytes.len() as u64).to_le_bytes());
+            hash.update(bytes);
+        };
+        part(policy_revision.as_bytes());
         for rev in revisions {
-            hash.update(rev.to_le_bytes());
+            part(&rev.to_le_bytes());
         }
-        let canonical = serde_json::json!([
-            request.principal_uid.to_string(),
-            request.action.to_string(),
-            request.resource.to_string(),
-            request.account.as_ref().map(|a| a.as_str()),
-            request.context_json,
-            request.supplied_json,
-        ]);
-        hash.update(canonical.to_string().as_bytes());
+        for uid in [&request.principal_uid, &request.action, &request.resource] {
+            part(uid.type_name().to_string().as_bytes());
+            part(uid.id().unescaped().as_bytes());
+        }
+        part(
+            request
+                .account
+                .as_ref()
+                .map_or("", |a| a.as_str())
+                .as_bytes(),
+        );
+        part(request.context_json.to_string().as_bytes());
+        for entity in &request.supplied_json {
+            part(entity.to_string().as_bytes());
+        }
         Some(hash.finalize().into())
     }
 
