@@ -633,3 +633,116 @@ async fn bad_people_input_is_refused_and_changes_nothing() {
         (invitations, contacts, audit)
     );
 }
+
+#[tokio::test]
+async fn a_forwarded_link_stays_useless_even_if_the_holder_edits_their_email() {
+    let app = TestApp::spawn().await;
+    client_area(&app).await;
+    let token = invite(&app, "olivia", "dan@example.com", &["billing"])
+        .await
+        .body["token"]
+        .clone();
+    // mia holds the forwarded link and tries to take dan's address for a moment.
+    let swap = app
+        .acting(
+            "mia",
+            Method::PATCH,
+            "/v1/users/mia",
+            Some(json!({"email": "dan@example.com"})),
+        )
+        .await;
+    assert_eq!(
+        (swap.status, &swap.body["error"]["reasons"]),
+        (403, &json!(["staff-only-actions"]))
+    );
+    assert_eq!(accept(&app, &token, "mia").await.status, 403);
+    // Staff (the portal, after verifying the address) may change a login email.
+    let verified = app
+        .staff(
+            Method::PATCH,
+            "/v1/users/mia",
+            Some(json!({"email": "mia.new@example.com"})),
+        )
+        .await;
+    assert_eq!(
+        (verified.status, verified.body["email"].as_str()),
+        (200, Some("mia.new@example.com"))
+    );
+}
+
+#[tokio::test]
+async fn checks_treat_used_cancelled_and_expired_invitations_as_unknown() {
+    let app = TestApp::spawn().await;
+    client_area(&app).await;
+    invited_user(&app, "erin", "erin@example.com").await;
+    let issued = invite(&app, "olivia", "erin@example.com", &[]).await;
+    let iid = issued.body["invitation"]["id"].as_str().unwrap().to_owned();
+    assert!(
+        app.allows("erin", "acceptInvitation", ("Invitation", &iid), "acct-1")
+            .await
+    );
+    assert_eq!(
+        accept(&app, &issued.body["token"], "erin").await.status,
+        200
+    );
+    assert!(
+        !app.allows("erin", "acceptInvitation", ("Invitation", &iid), "acct-1")
+            .await,
+        "used"
+    );
+
+    let later = invite(&app, "olivia", "frank@example.com", &[]).await;
+    let lid = later.body["invitation"]["id"].as_str().unwrap().to_owned();
+    invited_user(&app, "frank", "frank@example.com").await;
+    assert!(
+        app.allows("frank", "acceptInvitation", ("Invitation", &lid), "acct-1")
+            .await
+    );
+    app.clock.advance(Duration::from_secs(8 * 24 * 3600));
+    let fresh = json!({"principal": "frank", "action": "acceptInvitation", "resource": {"type": "Invitation", "id": lid}, "account": "acct-1", "consistency": "fresh"});
+    assert_eq!(
+        app.check_body(fresh).await.body["decision"],
+        "deny",
+        "expired"
+    );
+}
+
+#[tokio::test]
+async fn a_token_replaced_by_a_resend_cannot_consume_the_invitation() {
+    let app = TestApp::spawn().await;
+    client_area(&app).await;
+    invited_user(&app, "gail", "gail@example.com").await;
+    let first = invite(&app, "olivia", "gail@example.com", &[]).await;
+    let iid: portier::domain::InvitationId = first.body["invitation"]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let old_token: portier::domain::InvitationToken =
+        serde_json::from_value(first.body["token"].clone()).unwrap();
+    let resent = app
+        .acting(
+            "olivia",
+            Method::POST,
+            &format!("/v1/invitations/{iid}/resend"),
+            None,
+        )
+        .await;
+    assert_eq!(resent.status, 200);
+    // As if the old token had been looked up just before the resend landed.
+    let store = portier::store::Store::open(&app.database_url)
+        .await
+        .unwrap();
+    let gail = "gail".parse().unwrap();
+    let raced = store
+        .accept_invitation(&iid, &gail, &old_token.hash())
+        .await;
+    assert!(
+        matches!(raced, Err(portier::Error::Conflict(_))),
+        "{raced:?}"
+    );
+    assert_eq!(
+        accept(&app, &resent.body["token"], "gail").await.status,
+        200
+    );
+}

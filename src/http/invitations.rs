@@ -114,9 +114,10 @@ pub async fn accept(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<AcceptBody>,
 ) -> Result<Json<Accepted>> {
+    let token_hash = body.token.hash();
     let store = state.checker.store();
     let invitation = store
-        .invitation_by_token(&body.token.hash())
+        .invitation_by_token(&token_hash)
         .await?
         .ok_or_else(|| {
             Error::NotFound(
@@ -134,7 +135,9 @@ pub async fn accept(
             Target::Invitation(&account, &id),
         )
         .await?;
-    let invitation = store.accept_invitation(&id, &body.user).await?;
+    let invitation = store
+        .accept_invitation(&id, &body.user, &token_hash)
+        .await?;
     state
         .checker
         .changed(&[

@@ -64,7 +64,8 @@ pub async fn show(
     Ok(Json(user))
 }
 
-/// `PATCH /v1/users/{id}` (`editUser`; `changeUserStatus` too when `status` is present).
+/// `PATCH /v1/users/{id}` (`editUser`; also `changeUserStatus` for `status` and
+/// `changeLoginEmail` for `email`, both staff-only).
 #[utoipa::path(patch, path = "/v1/users/{id}", tag = "users", params(("id" = UserId, Path, description = "User id")), request_body = UserPatch,
     responses((status = 200, description = "The changed user", body = UserRecord), ApiErrors))]
 pub async fn update(
@@ -81,6 +82,14 @@ pub async fn update(
         state
             .checker
             .authorize(&actor, "changeUserStatus", Target::User(&id))
+            .await?;
+    }
+    if patch.email.is_some() {
+        // The login email proves who may accept an invitation: only staff (the portal,
+        // once it has verified the address) may change it.
+        state
+            .checker
+            .authorize(&actor, "changeLoginEmail", Target::User(&id))
             .await?;
     }
     let user = state

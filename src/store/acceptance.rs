@@ -9,19 +9,33 @@ use crate::domain::{Actor, InvitationId, UserId};
 use crate::error::{Error, Result};
 
 impl Store {
-    /// Accepts an invitation for `user`, in one transaction: marks it accepted (once only),
-    /// creates or updates the membership with the offered role and grants, and activates an
-    /// invited user. The caller has authorized `acceptInvitation` (email match, not suspended).
+    /// Accepts an invitation for `user`, in one transaction: marks it accepted (once, and
+    /// only while `token_hash` is still its token), creates or updates the membership with the
+    /// offered role and grants, and activates an invited user. The caller has authorized
+    /// `acceptInvitation`; the facts that decision rested on (the user's email and status)
+    /// are read again here, so a change racing the acceptance makes it fail, not succeed.
     pub async fn accept_invitation(
         &self,
         id: &InvitationId,
         user: &UserId,
+        token_hash: &str,
     ) -> Result<InvitationRecord> {
         let now = self.now();
         let actor = Actor::User(user.clone());
         let mut tx = self.begin_write().await?;
         let invitation = invitation_in(&mut tx, id).await?;
         invitation.check_usable(now)?;
+        let person: Option<(String, String)> =
+            sqlx::query_as("select lower(email), status from app_user where user_id = $1")
+                .bind(user.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+        let (email, status) = person.ok_or_else(|| Error::NotFound(format!("user {user}")))?;
+        if email != invitation.email.to_lowercase() || status == "suspended" {
+            return Err(Error::Conflict(
+                "the user's email or status changed while accepting; check again".into(),
+            ));
+        }
         let owner: Option<(String,)> =
             sqlx::query_as("select owner_id from account where account_id = $1 and owner_id = $2")
                 .bind(&invitation.account_id)
@@ -34,14 +48,20 @@ impl Store {
                 invitation.account_id
             )));
         }
-        let taken = sqlx::query("update invitation set state = 'accepted', accepted_by = $2, updated_at = $3 where invitation_id = $1 and state = 'pending'")
-            .bind(id.as_str())
-            .bind(user.as_str())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        let taken = sqlx::query(
+            "update invitation set state = 'accepted', accepted_by = $2, updated_at = $3 \
+             where invitation_id = $1 and state = 'pending' and token_hash = $4",
+        )
+        .bind(id.as_str())
+        .bind(user.as_str())
+        .bind(now)
+        .bind(token_hash)
+        .execute(&mut *tx)
+        .await?;
         if taken.rows_affected() != 1 {
-            return Err(Error::Conflict("this invitation was already used".into()));
+            return Err(Error::Conflict(
+                "this invitation was already used, or its token replaced by a resend".into(),
+            ));
         }
         sqlx::query(
             "insert into membership (account_id, user_id, role, grants, created_at, updated_at) values ($1, $2, $3, $4, $5, $5) \

@@ -120,8 +120,9 @@ impl Store {
         Ok(facts)
     }
 
-    /// The rows of the resource itself: a service's assignees, an invitation's email, whether
-    /// a contact exists. Always scoped to the account, so another account's rows are never found.
+    /// The rows of the resource itself: a service's assignees, an open invitation's email,
+    /// whether a contact exists. Always scoped to the account, so another account's rows are
+    /// never found; a used, cancelled or expired invitation counts as not found.
     async fn resource_facts(
         &self,
         account: &AccountId,
@@ -131,34 +132,39 @@ impl Store {
             resource_found: true,
             ..CheckFacts::default()
         };
-        let (sql, id) = match resource {
-            ResourceLookup::Nothing => return Ok(facts),
-            ResourceLookup::Service(id) => (
-                "select user_id from service_assignment where account_id = $1 and service_id = $2",
-                id,
-            ),
-            ResourceLookup::Invitation(id) => (
-                "select lower(email) from invitation where account_id = $1 and invitation_id = $2",
-                id,
-            ),
-            ResourceLookup::Contact(id) => (
-                "select contact_id from contact where account_id = $1 and contact_id = $2",
-                id,
-            ),
-        };
-        let rows: Vec<(String,)> = sqlx::query_as(sql)
-            .bind(account.as_str())
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?;
-        let mut values: Vec<String> = rows.into_iter().map(|(v,)| v).collect();
         match resource {
-            ResourceLookup::Service(_) => facts.assignees = values,
-            ResourceLookup::Invitation(_) => {
-                facts.invitation_email = values.pop();
-                facts.resource_found = facts.invitation_email.is_some();
+            ResourceLookup::Nothing => {}
+            ResourceLookup::Service(id) => {
+                let sql = "select user_id from service_assignment where account_id = $1 and service_id = $2";
+                let rows: Vec<(String,)> = sqlx::query_as(sql)
+                    .bind(account.as_str())
+                    .bind(id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                facts.assignees = rows.into_iter().map(|(u,)| u).collect();
             }
-            _ => facts.resource_found = !values.is_empty(),
+            ResourceLookup::Invitation(id) => {
+                let sql = "select lower(email) from invitation \
+                           where account_id = $1 and invitation_id = $2 and state = 'pending' and expires_at > $3";
+                let row: Option<(String,)> = sqlx::query_as(sql)
+                    .bind(account.as_str())
+                    .bind(id)
+                    .bind(self.now())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                facts.resource_found = row.is_some();
+                facts.invitation_email = row.map(|(email,)| email);
+            }
+            ResourceLookup::Contact(id) => {
+                let sql =
+                    "select contact_id from contact where account_id = $1 and contact_id = $2";
+                let row: Option<(String,)> = sqlx::query_as(sql)
+                    .bind(account.as_str())
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                facts.resource_found = row.is_some();
+            }
         }
         Ok(facts)
     }
