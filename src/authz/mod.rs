@@ -298,18 +298,18 @@ impl PolicyBundle {
         &self.grants
     }
 
-    /// Checks each grant against the schema; the error names the first unknown one's index.
-    pub fn check_grants(&self, grants: &[String]) -> Result<(), (usize, String)> {
+    /// Checks each grant against the schema; a `400` names the first unknown one (`grants[i]`).
+    pub fn check_grants(&self, grants: &[String]) -> crate::Result<()> {
         match grants.iter().position(|g| !self.grants.contains(g)) {
             None => Ok(()),
-            Some(i) => Err((
-                i,
-                format!(
-                    "unknown grant {:?}; the schema declares: {}",
-                    grants[i],
-                    self.grants.iter().cloned().collect::<Vec<_>>().join(", ")
-                ),
-            )),
+            Some(i) => {
+                let declared = self.grants.iter().cloned().collect::<Vec<_>>().join(", ");
+                let message = format!(
+                    "unknown grant {:?}; the schema declares: {declared}",
+                    grants[i]
+                );
+                Err(crate::Error::bad_field(format!("grants[{i}]"), message))
+            }
         }
     }
 

@@ -50,11 +50,7 @@ pub async fn create(
     PathIds(account): PathIds<AccountId>,
     JsonBody(new): JsonBody<NewInvitation>,
 ) -> Result<(StatusCode, Json<IssuedInvitation>)> {
-    state
-        .checker
-        .bundle()
-        .check_grants(&new.grants)
-        .map_err(|(i, message)| Error::bad_field(format!("grants[{i}]"), message))?;
+    state.checker.bundle().check_grants(&new.grants)?;
     state
         .checker
         .authorize(&actor, "inviteUser", Target::Account(&account))

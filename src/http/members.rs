@@ -13,7 +13,7 @@ use super::AppState;
 use crate::cache::Revisioned;
 use crate::check::Target;
 use crate::domain::{AccountId, Actor, Role, Topic, UserId};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::store::MemberRecord;
 
 /// Body of `PUT /v1/accounts/{id}/members/{user}`.
@@ -70,11 +70,7 @@ pub async fn put(
     PathIds((id, user)): PathIds<(AccountId, UserId)>,
     JsonBody(body): JsonBody<MemberBody>,
 ) -> Result<Json<MemberRecord>> {
-    state
-        .checker
-        .bundle()
-        .check_grants(&body.grants)
-        .map_err(|(i, message)| Error::bad_field(format!("grants[{i}]"), message))?;
+    state.checker.bundle().check_grants(&body.grants)?;
     state
         .checker
         .authorize(&actor, "changeGrants", Target::Account(&id))

@@ -1,6 +1,7 @@
 //! The facts one check needs, read by primary key in one round trip (plus one for a
 //! service's assignees), so the cost of a check does not grow with the store.
 
+use super::services::assignees_on;
 use super::{json_list, Store};
 use crate::domain::{AccountId, Role, UserId};
 use crate::error::Result;
@@ -135,13 +136,7 @@ impl Store {
         match resource {
             ResourceLookup::Nothing => {}
             ResourceLookup::Service(id) => {
-                let sql = "select user_id from service_assignment where account_id = $1 and service_id = $2";
-                let rows: Vec<(String,)> = sqlx::query_as(sql)
-                    .bind(account.as_str())
-                    .bind(id)
-                    .fetch_all(&self.pool)
-                    .await?;
-                facts.assignees = rows.into_iter().map(|(u,)| u).collect();
+                facts.assignees = assignees_on(&self.pool, account.as_str(), id).await?
             }
             ResourceLookup::Invitation(id) => {
                 let sql = "select lower(email) from invitation \

@@ -35,7 +35,7 @@ impl Store {
                 format!("{} is not a member of account {account}", assignees[i]),
             ));
         }
-        let before = assignees_in(&mut tx, account, service).await?;
+        let before = assignees_on(&mut *tx, account.as_str(), service.as_str()).await?;
         sqlx::query("delete from service_assignment where account_id = $1 and service_id = $2")
             .bind(account.as_str())
             .bind(service.as_str())
@@ -70,24 +70,21 @@ impl Store {
 
     /// The members a service is assigned to, sorted.
     pub async fn assignees(&self, account: &AccountId, service: &ServiceId) -> Result<Vec<String>> {
-        let rows: Vec<(String,)> = sqlx::query_as("select user_id from service_assignment where account_id = $1 and service_id = $2 order by user_id")
-            .bind(account.as_str())
-            .bind(service.as_str())
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.into_iter().map(|(u,)| u).collect())
+        assignees_on(&self.pool, account.as_str(), service.as_str()).await
     }
 }
 
-async fn assignees_in(
-    tx: &mut super::WriteTx,
-    account: &AccountId,
-    service: &ServiceId,
+/// A service's assignees, sorted, read through any connection (the pool or a transaction).
+pub(super) async fn assignees_on<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    account: &str,
+    service: &str,
 ) -> Result<Vec<String>> {
-    let rows: Vec<(String,)> = sqlx::query_as("select user_id from service_assignment where account_id = $1 and service_id = $2 order by user_id")
-        .bind(account.as_str())
-        .bind(service.as_str())
-        .fetch_all(&mut **tx)
+    let sql = "select user_id from service_assignment where account_id = $1 and service_id = $2 order by user_id";
+    let rows: Vec<(String,)> = sqlx::query_as(sql)
+        .bind(account)
+        .bind(service)
+        .fetch_all(executor)
         .await?;
     Ok(rows.into_iter().map(|(u,)| u).collect())
 }
