@@ -323,11 +323,12 @@ impl PolicyBundle {
                 if store_owned(&entity.uid()) {
                     return Err(Error::bad_field(&field, format!("{} entities come from Portier's store and cannot be supplied", entity.uid().type_name())));
                 }
-                let (uid, attrs, parents) = entity.into_inner();
+                // Cedar only hands out parents by value; look at a copy, keep the entity as sent.
+                let (_, _, parents) = entity.clone().into_inner();
                 if parents.iter().any(store_owned) {
                     return Err(Error::bad_field(format!("{field}.parents"), "parents of a type Portier stores cannot be supplied; the resource's account comes from `account`"));
                 }
-                Entity::new(uid, attrs, parents).map_err(|e| Error::bad_field(&field, e.to_string()))
+                Ok(entity)
             })
             .collect()
     }
