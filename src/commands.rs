@@ -3,16 +3,15 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::{bail, Context as _};
+use anyhow::Context as _;
 use arc_swap::ArcSwap;
-use rand::RngCore;
 use tokio::net::TcpListener;
 
 use crate::authz::{self, policy_tests, CheckBody, EntityRef, LivePolicies, PolicyBundle};
 use crate::cache::{DecisionCache, MemoryCache, RedisCache};
 use crate::check::Checker;
-use crate::config::{CheckArgs, DatabaseArgs, PolicyArgs, Secret, ServeArgs};
-use crate::http::{self, AppState, Tokens};
+use crate::config::{CheckArgs, DatabaseArgs, PolicyArgs, ServeArgs};
+use crate::http::{self, AppState};
 use crate::store::Store;
 
 /// `portier serve`: load policies (refusing an invalid set), open the store, listen.
@@ -21,19 +20,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let store = Store::open(args.database.database_url.expose())
         .await
         .context("opening the database")?;
-    let generated = match (&args.admin_token, &args.check_token) {
-        (None, None) => {
-            if !args.bind.ip().is_loopback() {
-                bail!("no token configured: set PORTIER_ADMIN_TOKEN (and PORTIER_CHECK_TOKEN) before listening on {}", args.bind);
-            }
-            Some(Secret::new(random_token()))
-        }
-        _ => None,
-    };
-    let tokens = Tokens::new(
-        args.admin_token.as_ref().or(generated.as_ref()),
-        args.check_token.as_ref(),
-    );
+    let (tokens, generated) = http::tokens_from_args(&args).map_err(anyhow::Error::msg)?;
     let cache = match &args.redis_url {
         Some(url) => {
             let timeout = std::time::Duration::from_millis(args.redis_timeout_ms);
@@ -63,7 +50,14 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(token) = generated {
         println!("No token configured; generated an admin token for this run (shown once, loopback only):\n{}", token.expose());
     }
-    http::serve(listener, http::app(state), http::shutdown_signal()).await?;
+    let limits = http::ServeLimits {
+        header_timeout: std::time::Duration::from_millis(args.header_timeout_ms),
+        body_timeout: std::time::Duration::from_millis(args.body_timeout_ms),
+        idle_timeout: std::time::Duration::from_millis(args.idle_timeout_ms),
+        max_connections: args.max_connections as usize,
+        ..http::ServeLimits::default()
+    };
+    http::serve_with(listener, http::app(state), http::shutdown_signal(), limits).await?;
     Ok(())
 }
 
@@ -141,11 +135,4 @@ pub async fn migrate(args: DatabaseArgs) -> anyhow::Result<()> {
 
 fn load_policies(args: &PolicyArgs) -> anyhow::Result<PolicyBundle> {
     authz::load(Path::new(&args.policies), Path::new(&args.schemas)).map_err(anyhow::Error::from)
-}
-
-/// 256 random bits, hex.
-fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
 }

@@ -43,6 +43,15 @@ pub enum Error {
     /// A dependency (the database) cannot answer now; retry later. Never turned into an allow.
     #[error("{0}")]
     Unavailable(String),
+    /// Refused before any handler: a method the route lacks (405), a body too slow (408) or
+    /// too large (413), a request line (414) or header section (431) too large. `field`
+    /// names the part (`method`, `body`, `uri`, `headers`).
+    #[error("{message}")]
+    Refused {
+        status: StatusCode,
+        field: String,
+        message: String,
+    },
     /// Anything else: logged, answered with a generic 500.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -87,7 +96,21 @@ impl Error {
             Error::InvalidPolicies(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_policies"),
             Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            Error::Refused { status, .. } => (*status, refusal_code(*status)),
         }
+    }
+}
+
+/// The `code` of a [`Error::Refused`] answer.
+fn refusal_code(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::REQUEST_TIMEOUT => "request_timeout",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::URI_TOO_LONG => "uri_too_long",
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "headers_too_large",
+        other if other.is_server_error() => "internal",
+        _ => "invalid_request",
     }
 }
 
@@ -120,6 +143,7 @@ impl IntoResponse for Error {
                 field: Some(field), ..
             } => body["field"] = json!(field),
             Error::Forbidden { reasons, .. } => body["reasons"] = json!(reasons),
+            Error::Refused { field, .. } => body["field"] = json!(field),
             Error::InvalidPolicies(problems) => body["problems"] = json!(problems),
             Error::Internal(err) => {
                 tracing::error!(error = ?err, "internal error");

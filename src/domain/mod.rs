@@ -21,7 +21,10 @@ macro_rules! string_schema {
 }
 use string_schema;
 
+mod chars;
 mod ids;
+#[cfg(test)]
+mod props;
 mod text;
 mod words;
 

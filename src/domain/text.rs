@@ -54,7 +54,7 @@ pub struct Name(String);
 super::string_schema!(
     Name,
     200,
-    r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    r"^[^\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]*[^\s\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff][^\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]*$"
 );
 
 impl Name {
@@ -73,6 +73,9 @@ impl TryFrom<String> for Name {
             n if n > 200 => Err("must be at most 200 characters".into()),
             _ if trimmed.chars().any(char::is_control) => {
                 Err("must not contain control characters".into())
+            }
+            _ if trimmed.chars().any(super::chars::is_deceptive) => {
+                Err("must not contain invisible or bidirectional control characters".into())
             }
             _ => Ok(Name(trimmed.to_owned())),
         }
@@ -189,6 +192,8 @@ mod tests {
             "Ada"
         );
         assert!(Name::try_from("   ".to_string()).is_err());
+        assert!(Name::try_from("a\u{202e}b".to_string()).is_err());
+        assert!(Name::try_from("a\u{200b}".to_string()).is_err());
         assert!(Phone::try_from("+44 (20) 7946-0958".to_string()).is_ok());
         assert!(Phone::try_from("call me".to_string()).is_err());
         let token = InvitationToken::generate();

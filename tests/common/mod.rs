@@ -151,6 +151,8 @@ pub struct Options {
     pub policies: PathBuf,
     pub schemas: PathBuf,
     pub database_timeout: std::time::Duration,
+    /// Timeouts and limits of the HTTP server.
+    pub limits: http::ServeLimits,
 }
 
 impl Options {
@@ -161,6 +163,7 @@ impl Options {
             policies: repo_path("policies"),
             schemas: repo_path("schemas"),
             database_timeout: std::time::Duration::from_secs(3),
+            limits: http::ServeLimits::default(),
         }
     }
 }
@@ -225,9 +228,15 @@ impl TestApp {
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel();
-        let server = tokio::spawn(http::serve(listener, http::app(state), async {
+        let shutdown = async {
             let _ = rx.await;
-        }));
+        };
+        let server = tokio::spawn(http::serve_with(
+            listener,
+            http::app(state),
+            shutdown,
+            options.limits,
+        ));
         TestApp {
             base,
             client: reqwest::Client::new(),
