@@ -30,6 +30,12 @@ pub fn parse_id(raw: &str) -> Result<String, String> {
     if raw.contains("::") {
         return Err("must not contain `::`, which separates a type from an id".into());
     }
+    // Cedar reads `Type::"id"` only in its normalized form, where any character Rust's debug
+    // escaping would escape (unassigned code points, a leading combining mark, ...) must be
+    // written as an escape; ids cannot carry backslashes, so refuse those characters.
+    if raw.escape_debug().ne(raw.chars()) {
+        return Err("must contain only printable characters".into());
+    }
     Ok(raw.to_owned())
 }
 
@@ -113,7 +119,7 @@ mod tests {
 
     #[test]
     fn ids_reject_lookalikes_and_type_separators() {
-        for bad in ["bill\u{200b}", "x\u{202e}y", "\u{2066}a", "a::b", "::", "User::\"a\""] {
+        for bad in ["bill\u{200b}", "x\u{202e}y", "\u{2066}a", "a::b", "::", "User::\"a\"", "\u{113c7}", "\u{301}a"] {
             assert!(bad.parse::<UserId>().is_err(), "{bad:?} accepted");
         }
         for good in ["a:b", "Éva", "user-42", "a.b@c", "日本"] {

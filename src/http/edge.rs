@@ -1,5 +1,6 @@
 //! The edge layer, around every route: refuses a request line or header section past the
-//! [`ServeLimits`] (`414`, `431`) and a header Portier reads that is sent twice (`400`: which
+//! [`ServeLimits`] (`414`, `431`), a body announced larger than allowed (`413`, before
+//! waiting for it), and a header Portier reads that is sent twice (`400`: which
 //! copy counts would depend on the reader), and turns the bodiless errors the router makes
 //! itself (`405`, ...) into the documented JSON error, so every error has one shape.
 
@@ -36,7 +37,8 @@ pub async fn guard(request: Request, next: Next) -> Response {
     as_json_error(next.run(request).await, &method)
 }
 
-/// `414` for a request line longer than allowed, `431` for too many or too large headers.
+/// `414` for a request line longer than allowed, `413` for a `Content-Length` over the body
+/// limit, `431` for too many or too large headers.
 fn within_limits(request: &Request, limits: &ServeLimits) -> Result<(), Error> {
     let uri = request.uri();
     let target = uri.path_and_query().map_or(1, |p| p.as_str().len())
@@ -54,6 +56,17 @@ fn within_limits(request: &Request, limits: &ServeLimits) -> Result<(), Error> {
         });
     }
     let headers = request.headers();
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|length| length > super::MAX_BODY_BYTES as u64) {
+        return Err(Error::Refused {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            field: "body".into(),
+            message: format!("larger than {} bytes", super::MAX_BODY_BYTES),
+        });
+    }
     let bytes: usize = headers
         .iter()
         .map(|(name, value)| name.as_str().len() + value.len() + 4)

@@ -63,7 +63,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
         let field = match (path.as_str(), missing) {
             ("." | "?", Some(name)) => name.to_owned(),
             (parent, Some(name)) => format!("{parent}.{name}"),
-            ("." | "?", None) => "body".to_owned(),
+            ("." | "?" | "", None) => "body".to_owned(),
             (path, None) => path.to_owned(),
         };
         Error::BadRequest {
@@ -113,7 +113,7 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, Error> {
             .and_then(|m| m.split('`').next());
         let field = match (err.path().to_string().as_str(), missing) {
             (_, Some(name)) => name.to_owned(),
-            ("." | "?", None) => "query".to_owned(),
+            ("." | "?" | "", None) => "query".to_owned(),
             (path, None) => path.to_owned(),
         };
         Error::BadRequest {

@@ -12,9 +12,9 @@ use crate::common::{client_area, TestApp, CHECK_TOKEN};
 
 /// Cases: `PROPTEST_CASES`, else `default`; a fixed seed unless `PROPTEST_RNG_SEED`.
 fn runner(default: u32) -> TestRunner {
-    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse().ok());
+    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
     TestRunner::new(Config {
-        cases: env("PROPTEST_CASES").unwrap_or(default),
+        cases: env("PROPTEST_CASES").map_or(default, |c| c.min(100_000) as u32),
         failure_persistence: None,
         rng_seed: RngSeed::Fixed(env("PROPTEST_RNG_SEED").unwrap_or(9)),
         ..Config::default()

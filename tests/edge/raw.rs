@@ -37,9 +37,10 @@ pub async fn exchange(base: &str, request: &[u8]) -> RawReply {
     let mut stream = TcpStream::connect(address(base)).await.expect("connect");
     // The server may answer and close before reading all of a large request.
     let _ = stream.write_all(request).await;
-    let bytes = read_to_close(&mut stream, Duration::from_secs(10))
-        .await
-        .expect("the server closed the connection in time");
+    let Some(bytes) = read_to_close(&mut stream, Duration::from_secs(10)).await else {
+        let line = String::from_utf8_lossy(request.split(|b| *b == b'\n').next().unwrap_or_default());
+        panic!("no answer and close within 10 s to {line}");
+    };
     parse(&bytes).unwrap_or_else(|| panic!("not an HTTP answer: {:?}", String::from_utf8_lossy(&bytes)))
 }
 
