@@ -614,7 +614,7 @@ async fn bad_people_input_is_refused_and_changes_nothing() {
             Some(huge),
         )
         .await;
-    assert_eq!((reply.status, reply.field()), (400, "body"));
+    assert_eq!((reply.status, reply.field()), (413, "body"));
     let prefs = app
         .acting(
             "mia",
