@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use portier::http::ServeLimits;
+use serde_json::json;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
@@ -56,10 +57,16 @@ async fn slow_and_idle_clients_are_cut_off_and_the_server_keeps_answering() {
     let clients = slow_clients(&app.base, 30).await;
     assert_eq!(clients.len(), 120, "more slow clients than the cap of 32");
 
+    // New connections (a fresh client), so they have to wait for a free slot.
     let started = Instant::now();
-    let health = app.client.get(format!("{}/healthz", app.base)).timeout(Duration::from_secs(8)).send().await;
+    let fresh = reqwest::Client::builder().timeout(Duration::from_secs(8)).build().unwrap();
+    let health = fresh.get(format!("{}/healthz", app.base)).send().await;
     assert_eq!(health.map(|r| r.status().as_u16()).ok(), Some(200), "/healthz while slow clients hold connections");
-    assert!(app.allows("bill", "payInvoice", ("Invoice", "inv-9"), "acct-1").await);
+    let check = json!({"principal": "bill", "action": "payInvoice", "resource": {"type": "Invoice", "id": "inv-9"}, "account": "acct-1"});
+    let fresh = reqwest::Client::builder().timeout(Duration::from_secs(8)).build().unwrap();
+    let decision = fresh.post(format!("{}/v1/check", app.base)).bearer_auth(CHECK_TOKEN).json(&check).send().await;
+    let decision: serde_json::Value = decision.expect("/v1/check while slow clients hold connections").json().await.unwrap();
+    assert_eq!(decision["decision"], "allow", "{decision}");
     println!("healthz and check answered after {:?}", started.elapsed());
 
     for (kind, mut stream) in clients {
