@@ -84,16 +84,36 @@ pub struct ServeArgs {
     pub database: DatabaseArgs,
     /// Tokens with the `admin` scope: every route, acting as hosting staff. Repeat the flag or
     /// separate with commas to accept several at once (rotation). At least 16 characters.
-    #[arg(long, env = "PORTIER_ADMIN_TOKEN", hide_env_values = true, value_delimiter = ',')]
+    #[arg(
+        long,
+        env = "PORTIER_ADMIN_TOKEN",
+        hide_env_values = true,
+        value_delimiter = ','
+    )]
     pub admin_token: Vec<Secret>,
     /// More `admin` tokens, comma-separated (added to `--admin-token`).
-    #[arg(long, env = "PORTIER_ADMIN_TOKENS", hide_env_values = true, value_delimiter = ',')]
+    #[arg(
+        long,
+        env = "PORTIER_ADMIN_TOKENS",
+        hide_env_values = true,
+        value_delimiter = ','
+    )]
     pub admin_tokens: Vec<Secret>,
     /// Tokens with the `check` scope: the check routes only. Repeatable, or comma-separated.
-    #[arg(long, env = "PORTIER_CHECK_TOKEN", hide_env_values = true, value_delimiter = ',')]
+    #[arg(
+        long,
+        env = "PORTIER_CHECK_TOKEN",
+        hide_env_values = true,
+        value_delimiter = ','
+    )]
     pub check_token: Vec<Secret>,
     /// More `check` tokens, comma-separated (added to `--check-token`).
-    #[arg(long, env = "PORTIER_CHECK_TOKENS", hide_env_values = true, value_delimiter = ',')]
+    #[arg(
+        long,
+        env = "PORTIER_CHECK_TOKENS",
+        hide_env_values = true,
+        value_delimiter = ','
+    )]
     pub check_tokens: Vec<Secret>,
     /// How long a request head may take to arrive, in milliseconds (default 10000).
     #[arg(long, env = "PORTIER_HEADER_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]

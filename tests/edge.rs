@@ -27,20 +27,48 @@ async fn metric_labels_come_from_a_fixed_set() {
     let app = TestApp::spawn().await;
     for i in 0..40 {
         let method = format!("PROBE{i}X");
-        let path = if i % 2 == 0 { "/healthz" } else { "/no/such/route" };
-        let request = format!("{method} {path} HTTP/1.1\r\nHost: portier\r\nConnection: close\r\n\r\n");
+        let path = if i % 2 == 0 {
+            "/healthz"
+        } else {
+            "/no/such/route"
+        };
+        let request =
+            format!("{method} {path} HTTP/1.1\r\nHost: portier\r\nConnection: close\r\n\r\n");
         exchange(&app.base, request.as_bytes()).await;
     }
     let long_method = "M".repeat(4000);
-    exchange(&app.base, format!("{long_method} /healthz HTTP/1.1\r\nHost: p\r\nConnection: close\r\n\r\n").as_bytes()).await;
-    let metrics = app.send(Method::GET, "/metrics", Some(CHECK_TOKEN), None, None).await;
+    exchange(
+        &app.base,
+        format!("{long_method} /healthz HTTP/1.1\r\nHost: p\r\nConnection: close\r\n\r\n")
+            .as_bytes(),
+    )
+    .await;
+    let metrics = app
+        .send(Method::GET, "/metrics", Some(CHECK_TOKEN), None, None)
+        .await;
     let text = metrics.body.as_str().expect("metrics text").to_owned();
-    assert!(!text.contains("PROBE"), "client-chosen methods became label values");
+    assert!(
+        !text.contains("PROBE"),
+        "client-chosen methods became label values"
+    );
     assert!(!text.contains("MMMM"), "a long method became a label value");
-    assert!(text.contains(r#"method="other""#), "unknown methods count as other");
-    for line in text.lines().filter(|l| l.starts_with("portier_http_requests_total")) {
-        let route = line.split("route=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or_default();
-        assert!(route == "unmatched" || route.starts_with('/'), "route label {route:?}");
+    assert!(
+        text.contains(r#"method="other""#),
+        "unknown methods count as other"
+    );
+    for line in text
+        .lines()
+        .filter(|l| l.starts_with("portier_http_requests_total"))
+    {
+        let route = line
+            .split("route=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap_or_default();
+        assert!(
+            route == "unmatched" || route.starts_with('/'),
+            "route label {route:?}"
+        );
     }
 }
 
@@ -49,7 +77,11 @@ async fn oversized_request_lines_and_headers_are_refused_as_json() {
     let app = TestApp::spawn().await;
     let long_uri = format!("/healthz?{}", "a".repeat(9000));
     let reply = exchange(&app.base, &get(&long_uri, "")).await;
-    assert_eq!((reply.status, reply.code(), reply.field()), (414, "uri_too_long", "uri"), "{reply:?}");
+    assert_eq!(
+        (reply.status, reply.code(), reply.field()),
+        (414, "uri_too_long", "uri"),
+        "{reply:?}"
+    );
 
     let method = "X".repeat(9000);
     let request = format!("{method} /healthz HTTP/1.1\r\nHost: p\r\nConnection: close\r\n\r\n");
@@ -57,10 +89,17 @@ async fn oversized_request_lines_and_headers_are_refused_as_json() {
 
     let big_header = format!("X-Filler: {}\r\n", "b".repeat(17_000));
     let reply = exchange(&app.base, &get("/healthz", &big_header)).await;
-    assert_eq!((reply.status, reply.code(), reply.field()), (431, "headers_too_large", "headers"), "{reply:?}");
+    assert_eq!(
+        (reply.status, reply.code(), reply.field()),
+        (431, "headers_too_large", "headers"),
+        "{reply:?}"
+    );
 
     let many: String = (0..150).map(|i| format!("X-Many-{i}: v\r\n")).collect();
-    assert_eq!(exchange(&app.base, &get("/healthz", &many)).await.status, 431);
+    assert_eq!(
+        exchange(&app.base, &get("/healthz", &many)).await.status,
+        431
+    );
 
     // Far past the limits, the connection's buffer limit answers before any route does.
     let huge = format!("X-Filler: {}\r\n", "c".repeat(400_000));
@@ -68,21 +107,43 @@ async fn oversized_request_lines_and_headers_are_refused_as_json() {
     assert_eq!(reply.status, 431, "{reply:?}");
 
     let fine = format!("X-Filler: {}\r\n", "d".repeat(4000));
-    assert_eq!(exchange(&app.base, &get("/healthz", &fine)).await.status, 200);
+    assert_eq!(
+        exchange(&app.base, &get("/healthz", &fine)).await.status,
+        200
+    );
 }
 
 #[tokio::test]
 async fn every_error_is_the_json_error() {
     let app = TestApp::spawn().await;
-    let reply = exchange(&app.base, &get("/v1/check", &format!("Authorization: Bearer {CHECK_TOKEN}\r\n"))).await;
-    assert_eq!((reply.status, reply.code(), reply.field()), (405, "method_not_allowed", "method"), "{reply:?}");
-    assert!(reply.head.to_ascii_lowercase().contains("allow: post"), "{}", reply.head);
+    let reply = exchange(
+        &app.base,
+        &get(
+            "/v1/check",
+            &format!("Authorization: Bearer {CHECK_TOKEN}\r\n"),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (reply.status, reply.code(), reply.field()),
+        (405, "method_not_allowed", "method"),
+        "{reply:?}"
+    );
+    assert!(
+        reply.head.to_ascii_lowercase().contains("allow: post"),
+        "{}",
+        reply.head
+    );
 
     let announced = format!(
         "POST /v1/check HTTP/1.1\r\nHost: p\r\nConnection: close\r\nAuthorization: Bearer {CHECK_TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 10485760\r\n\r\n"
     );
     let reply = exchange(&app.base, announced.as_bytes()).await;
-    assert_eq!((reply.status, reply.code(), reply.field()), (413, "payload_too_large", "body"), "{reply:?}");
+    assert_eq!(
+        (reply.status, reply.code(), reply.field()),
+        (413, "payload_too_large", "body"),
+        "{reply:?}"
+    );
 
     let sent = app
         .client
@@ -133,14 +194,28 @@ async fn repeated_identity_headers_are_refused() {
     client_area(&app).await;
     let two_actors = format!("Authorization: Bearer {ADMIN_TOKEN}\r\nX-Portier-Actor: olivia\r\nX-Portier-Actor: mia\r\n");
     let reply = exchange(&app.base, &get("/v1/accounts/acct-1", &two_actors)).await;
-    assert_eq!((reply.status, reply.field()), (400, "X-Portier-Actor"), "{reply:?}");
+    assert_eq!(
+        (reply.status, reply.field()),
+        (400, "X-Portier-Actor"),
+        "{reply:?}"
+    );
 
-    let two_tokens = format!("Authorization: Bearer {CHECK_TOKEN}\r\nAuthorization: Bearer {ADMIN_TOKEN}\r\n");
+    let two_tokens =
+        format!("Authorization: Bearer {CHECK_TOKEN}\r\nAuthorization: Bearer {ADMIN_TOKEN}\r\n");
     let reply = exchange(&app.base, &get("/v1/users/olivia", &two_tokens)).await;
-    assert_eq!((reply.status, reply.field()), (400, "Authorization"), "{reply:?}");
+    assert_eq!(
+        (reply.status, reply.field()),
+        (400, "Authorization"),
+        "{reply:?}"
+    );
 
     let one = format!("Authorization: Bearer {ADMIN_TOKEN}\r\nX-Portier-Actor: olivia\r\n");
-    assert_eq!(exchange(&app.base, &get("/v1/accounts/acct-1", &one)).await.status, 200);
+    assert_eq!(
+        exchange(&app.base, &get("/v1/accounts/acct-1", &one))
+            .await
+            .status,
+        200
+    );
 }
 
 #[tokio::test]
@@ -151,8 +226,16 @@ async fn the_bearer_scheme_is_case_insensitive() {
         let reply = exchange(&app.base, &get("/v1/users/nobody", &header)).await;
         assert_eq!(reply.status, 404, "{scheme}: {reply:?}");
     }
-    for wrong in [format!("Basic {ADMIN_TOKEN}"), format!("Bearer{ADMIN_TOKEN}"), "Bearer".to_owned()] {
-        let reply = exchange(&app.base, &get("/v1/users/nobody", &format!("Authorization: {wrong}\r\n"))).await;
+    for wrong in [
+        format!("Basic {ADMIN_TOKEN}"),
+        format!("Bearer{ADMIN_TOKEN}"),
+        "Bearer".to_owned(),
+    ] {
+        let reply = exchange(
+            &app.base,
+            &get("/v1/users/nobody", &format!("Authorization: {wrong}\r\n")),
+        )
+        .await;
         assert_eq!(reply.status, 401, "{wrong}: {reply:?}");
     }
 }
@@ -161,24 +244,58 @@ async fn the_bearer_scheme_is_case_insensitive() {
 async fn look_alike_ids_and_names_are_refused_and_accepted_ids_work_in_every_form() {
     let app = TestApp::spawn().await;
     client_area(&app).await;
-    for (id, name) in [("bill\u{200b}", "Bill"), ("x\u{202e}y", "X"), ("a::b", "A"), ("ok-user", "a\u{202e}b"), ("ok-user", "z\u{2066}")] {
+    for (id, name) in [
+        ("bill\u{200b}", "Bill"),
+        ("x\u{202e}y", "X"),
+        ("a::b", "A"),
+        ("ok-user", "a\u{202e}b"),
+        ("ok-user", "z\u{2066}"),
+    ] {
         let body = json!({"id": id, "email": "lookalike@example.com", "display_name": name});
         let reply = app.staff(Method::POST, "/v1/users", Some(body)).await;
         assert_eq!(reply.status, 400, "{id:?} / {name:?}: {:?}", reply.body);
-        let field = if id == "ok-user" { "display_name" } else { "id" };
+        let field = if id == "ok-user" {
+            "display_name"
+        } else {
+            "id"
+        };
         assert_eq!(reply.field(), field, "{:?}", reply.body);
     }
-    let patch = app.staff(Method::PATCH, "/v1/users/mia", Some(json!({"display_name": "M\u{200f}ia"}))).await;
-    assert_eq!((patch.status, patch.field()), (400, "display_name"), "{:?}", patch.body);
+    let patch = app
+        .staff(
+            Method::PATCH,
+            "/v1/users/mia",
+            Some(json!({"display_name": "M\u{200f}ia"})),
+        )
+        .await;
+    assert_eq!(
+        (patch.status, patch.field()),
+        (400, "display_name"),
+        "{:?}",
+        patch.body
+    );
     let account = json!({"id": "acct\u{feff}", "name": "Acct", "owner": "olivia"});
-    assert_eq!(app.staff(Method::POST, "/v1/accounts", Some(account)).await.status, 400);
+    assert_eq!(
+        app.staff(Method::POST, "/v1/accounts", Some(account))
+            .await
+            .status,
+        400
+    );
 
     app.user("a:b").await;
     app.member("acct-1", "a:b", "member", &["billing"]).await;
     let resource = json!({"type": "Invoice", "id": "inv-9"});
-    for principal in [json!("a:b"), json!("User::\"a:b\""), json!({"type": "User", "id": "a:b"})] {
+    for principal in [
+        json!("a:b"),
+        json!("User::\"a:b\""),
+        json!({"type": "User", "id": "a:b"}),
+    ] {
         let reply = app.check_body(json!({"principal": principal, "action": "payInvoice", "resource": resource, "account": "acct-1"})).await;
         assert_eq!(reply.status, 200, "{principal}: {:?}", reply.body);
-        assert_eq!(reply.body["decision"], "allow", "{principal}: {:?}", reply.body);
+        assert_eq!(
+            reply.body["decision"], "allow",
+            "{principal}: {:?}",
+            reply.body
+        );
     }
 }

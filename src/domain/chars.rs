@@ -42,7 +42,14 @@ mod tests {
 
     #[test]
     fn invisible_and_bidi_characters_are_caught() {
-        for c in ['\u{200B}', '\u{202E}', '\u{2066}', '\u{FEFF}', '\u{00AD}', '\u{E0041}'] {
+        for c in [
+            '\u{200B}',
+            '\u{202E}',
+            '\u{2066}',
+            '\u{FEFF}',
+            '\u{00AD}',
+            '\u{E0041}',
+        ] {
             assert!(is_deceptive(c), "{:?}", c);
         }
         for c in ['a', 'É', 'ß', '-', ' ', '\u{00A0}', '日'] {

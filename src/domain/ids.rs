@@ -119,7 +119,16 @@ mod tests {
 
     #[test]
     fn ids_reject_lookalikes_and_type_separators() {
-        for bad in ["bill\u{200b}", "x\u{202e}y", "\u{2066}a", "a::b", "::", "User::\"a\"", "\u{113c7}", "\u{301}a"] {
+        for bad in [
+            "bill\u{200b}",
+            "x\u{202e}y",
+            "\u{2066}a",
+            "a::b",
+            "::",
+            "User::\"a\"",
+            "\u{113c7}",
+            "\u{301}a",
+        ] {
             assert!(bad.parse::<UserId>().is_err(), "{bad:?} accepted");
         }
         for good in ["a:b", "Éva", "user-42", "a.b@c", "日本"] {

@@ -113,7 +113,10 @@ fn as_json_error(response: Response, method: &Method) -> Response {
                 .get(header::ALLOW)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default();
-            ("method", format!("{method} is not allowed here; allowed: {allowed}"))
+            (
+                "method",
+                format!("{method} is not allowed here; allowed: {allowed}"),
+            )
         }
         StatusCode::PAYLOAD_TOO_LARGE => ("body", "the body is too large".to_owned()),
         other => (

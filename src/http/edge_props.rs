@@ -46,7 +46,16 @@ fn json_value() -> impl Strategy<Value = Value> {
 
 /// A check body: the documented fields (and sometimes others) with any values.
 fn check_body() -> impl Strategy<Value = Value> {
-    let fields = vec!["principal", "action", "resource", "account", "context", "entities", "consistency", "extra"];
+    let fields = vec![
+        "principal",
+        "action",
+        "resource",
+        "account",
+        "context",
+        "entities",
+        "consistency",
+        "extra",
+    ];
     prop::collection::vec((prop::sample::select(fields), json_value()), 0..8).prop_map(|pairs| {
         Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
     })

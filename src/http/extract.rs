@@ -72,7 +72,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
         }
     })?;
     deserializer.end().map_err(|err| {
-        Error::bad_field("body", format!("unexpected data after the JSON value: {err}"))
+        Error::bad_field(
+            "body",
+            format!("unexpected data after the JSON value: {err}"),
+        )
     })?;
     Ok(value)
 }

@@ -31,10 +31,10 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use tokens::{Tokens, MIN_TOKEN_LEN};
-pub use tokens::from_args as tokens_from_args;
 pub use connection::BodyTimedOut;
 pub use server::{serve, serve_with, ServeLimits};
+pub use tokens::from_args as tokens_from_args;
+pub use tokens::{Tokens, MIN_TOKEN_LEN};
 
 use crate::authz::LivePolicies;
 use crate::cache::DecisionCache;

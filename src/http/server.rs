@@ -72,7 +72,9 @@ pub async fn serve_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
     limits: ServeLimits,
 ) -> io::Result<()> {
-    let slots = limits.max_connections.clamp(1, Semaphore::MAX_PERMITS.min(1 << 24));
+    let slots = limits
+        .max_connections
+        .clamp(1, Semaphore::MAX_PERMITS.min(1 << 24));
     let permits = Arc::new(Semaphore::new(slots));
     let (stop, stopping) = watch::channel(());
     let mut errors = AcceptErrors::default();

@@ -34,7 +34,10 @@ impl Tokens {
     /// scopes (a check client would get admin rights). The error never shows a token.
     pub fn configured(admin: &[Secret], check: &[Secret]) -> Result<Tokens, String> {
         let mut entries = Vec::new();
-        for (secrets, scope, name) in [(admin, Scope::Admin, "admin"), (check, Scope::Check, "check")] {
+        for (secrets, scope, name) in [
+            (admin, Scope::Admin, "admin"),
+            (check, Scope::Check, "check"),
+        ] {
             for (i, secret) in secrets.iter().enumerate() {
                 well_formed(secret.expose())
                     .map_err(|problem| format!("{name} token #{}: {problem}", i + 1))?;
@@ -47,9 +50,11 @@ impl Tokens {
                 .any(|(other, other_scope)| other == known && other_scope != scope)
         });
         if shared {
-            return Err("the same token is configured for the admin and the check scope; \
+            return Err(
+                "the same token is configured for the admin and the check scope; \
                         check clients would get admin rights: give each scope its own tokens"
-                .into());
+                    .into(),
+            );
         }
         entries.dedup();
         Ok(Tokens { entries })
@@ -94,8 +99,18 @@ fn well_formed(token: &str) -> Result<(), String> {
 /// The tokens `serve` runs with, checked. With none configured, a random admin token is
 /// generated for a loopback address (returned, to be shown once) and refused otherwise.
 pub fn from_args(args: &ServeArgs) -> Result<(Tokens, Option<Secret>), String> {
-    let admin: Vec<Secret> = args.admin_token.iter().chain(&args.admin_tokens).cloned().collect();
-    let check: Vec<Secret> = args.check_token.iter().chain(&args.check_tokens).cloned().collect();
+    let admin: Vec<Secret> = args
+        .admin_token
+        .iter()
+        .chain(&args.admin_tokens)
+        .cloned()
+        .collect();
+    let check: Vec<Secret> = args
+        .check_token
+        .iter()
+        .chain(&args.check_tokens)
+        .cloned()
+        .collect();
     if admin.is_empty() && check.is_empty() {
         if !args.bind.ip().is_loopback() {
             return Err(format!("no token configured: set PORTIER_ADMIN_TOKEN (and PORTIER_CHECK_TOKEN) before listening on {}", args.bind));
@@ -134,7 +149,13 @@ mod tests {
         assert_eq!(tokens.scope_of("admin-token-0002"), Some(Scope::Admin));
         assert_eq!(tokens.scope_of("check-token-0001"), Some(Scope::Check));
         assert_eq!(tokens.scope_of("admin-token-0003"), None);
-        for bad in ["x", " admin-token-0001", "admin-token-0001 ", "admin token 00001", "admin-tökén-00001"] {
+        for bad in [
+            "x",
+            " admin-token-0001",
+            "admin-token-0001 ",
+            "admin token 00001",
+            "admin-tökén-00001",
+        ] {
             let err = Tokens::configured(&secrets(&[bad]), &[]).unwrap_err();
             assert!(err.starts_with("admin token #1: "), "{bad:?}: {err}");
             assert!(

@@ -37,7 +37,15 @@ fn text() -> impl Strategy<Value = String> {
 fn entity_ref() -> impl Strategy<Value = Value> {
     prop_oneof![
         text().prop_map(Value::from),
-        (prop_oneof![Just("User".to_owned()), Just("Invoice".to_owned()), Just("Account".to_owned()), text()], text())
+        (
+            prop_oneof![
+                Just("User".to_owned()),
+                Just("Invoice".to_owned()),
+                Just("Account".to_owned()),
+                text()
+            ],
+            text()
+        )
             .prop_map(|(ty, id)| json!({"type": ty, "id": id})),
         Just(json!({"type": "User"})),
         Just(json!(42)),
@@ -50,20 +58,43 @@ fn context() -> impl Strategy<Value = Value> {
         Just(json!({})),
         Just(json!(null)),
         Just(json!("ctx")),
-        (text(), prop_oneof![any::<i64>().prop_map(Value::from), text().prop_map(Value::from), any::<bool>().prop_map(Value::from)])
+        (
+            text(),
+            prop_oneof![
+                any::<i64>().prop_map(Value::from),
+                text().prop_map(Value::from),
+                any::<bool>().prop_map(Value::from)
+            ]
+        )
             .prop_map(|(k, v)| json!({ k: v })),
     ]
 }
 
 fn check_body() -> impl Strategy<Value = Value> {
-    (entity_ref(), text(), entity_ref(), prop::option::of(text()), prop::option::of(context()), prop::option::of(text()))
-        .prop_map(|(principal, action, resource, account, context, consistency)| {
-            let mut body = json!({"principal": principal, "action": action, "resource": resource});
-            if let Some(account) = account { body["account"] = json!(account); }
-            if let Some(context) = context { body["context"] = context; }
-            if let Some(consistency) = consistency { body["consistency"] = json!(consistency); }
-            body
-        })
+    (
+        entity_ref(),
+        text(),
+        entity_ref(),
+        prop::option::of(text()),
+        prop::option::of(context()),
+        prop::option::of(text()),
+    )
+        .prop_map(
+            |(principal, action, resource, account, context, consistency)| {
+                let mut body =
+                    json!({"principal": principal, "action": action, "resource": resource});
+                if let Some(account) = account {
+                    body["account"] = json!(account);
+                }
+                if let Some(context) = context {
+                    body["context"] = context;
+                }
+                if let Some(consistency) = consistency {
+                    body["consistency"] = json!(consistency);
+                }
+                body
+            },
+        )
 }
 
 /// What every answer must be: a success, or a 4xx JSON error (a 400 names its field).
@@ -72,22 +103,38 @@ fn acceptable(status: u16, body: &Value) -> Result<(), TestCaseError> {
         return Ok(());
     }
     prop_assert!((400..500).contains(&status), "status {status}: {body}");
-    prop_assert!(body["error"]["code"].is_string(), "not the JSON error: {body}");
+    prop_assert!(
+        body["error"]["code"].is_string(),
+        "not the JSON error: {body}"
+    );
     if status == 400 {
-        prop_assert!(body["error"]["field"].as_str().is_some_and(|f| !f.is_empty()), "no field: {body}");
+        prop_assert!(
+            body["error"]["field"]
+                .as_str()
+                .is_some_and(|f| !f.is_empty()),
+            "no field: {body}"
+        );
     }
     Ok(())
 }
 
 #[test]
 fn random_requests_answer_a_decision_or_a_4xx_naming_a_field() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let app = runtime.block_on(async {
         let app = TestApp::spawn().await;
         client_area(&app).await;
         app
     });
-    let routes = prop_oneof![Just("/v1/check"), Just("/v1/allowed-actions"), Just("/v1/check/batch")];
+    let routes = prop_oneof![
+        Just("/v1/check"),
+        Just("/v1/allowed-actions"),
+        Just("/v1/check/batch")
+    ];
     runner(128)
         .run(&(routes, check_body()), |(route, body)| {
             let body = match route {
@@ -99,17 +146,30 @@ fn random_requests_answer_a_decision_or_a_4xx_naming_a_field() {
                 }
                 _ => body,
             };
-            let reply = runtime.block_on(app.send(Method::POST, route, Some(CHECK_TOKEN), None, Some(body.clone())));
-            acceptable(reply.status, &reply.body).map_err(|e| TestCaseError::fail(format!("{route} {body}: {e}")))
+            let reply = runtime.block_on(app.send(
+                Method::POST,
+                route,
+                Some(CHECK_TOKEN),
+                None,
+                Some(body.clone()),
+            ));
+            acceptable(reply.status, &reply.body)
+                .map_err(|e| TestCaseError::fail(format!("{route} {body}: {e}")))
         })
         .unwrap();
 
     runner(64)
-        .run(&("([a-z]{0,7}(=[a-zA-Z0-9%+=]{0,6})?&?){0,3}", prop::sample::select(vec!["audit", "recipients"])), |(query, route)| {
-            let path = format!("/v1/accounts/acct-1/{route}?{query}");
-            let reply = runtime.block_on(app.staff(Method::GET, &path, None));
-            acceptable(reply.status, &reply.body)
-        })
+        .run(
+            &(
+                "([a-z]{0,7}(=[a-zA-Z0-9%+=]{0,6})?&?){0,3}",
+                prop::sample::select(vec!["audit", "recipients"]),
+            ),
+            |(query, route)| {
+                let path = format!("/v1/accounts/acct-1/{route}?{query}");
+                let reply = runtime.block_on(app.staff(Method::GET, &path, None));
+                acceptable(reply.status, &reply.body)
+            },
+        )
         .unwrap();
 
     runner(64)

@@ -38,10 +38,12 @@ pub async fn exchange(base: &str, request: &[u8]) -> RawReply {
     // The server may answer and close before reading all of a large request.
     let _ = stream.write_all(request).await;
     let Some(bytes) = read_to_close(&mut stream, Duration::from_secs(10)).await else {
-        let line = String::from_utf8_lossy(request.split(|b| *b == b'\n').next().unwrap_or_default());
+        let line =
+            String::from_utf8_lossy(request.split(|b| *b == b'\n').next().unwrap_or_default());
         panic!("no answer and close within 10 s to {line}");
     };
-    parse(&bytes).unwrap_or_else(|| panic!("not an HTTP answer: {:?}", String::from_utf8_lossy(&bytes)))
+    parse(&bytes)
+        .unwrap_or_else(|| panic!("not an HTTP answer: {:?}", String::from_utf8_lossy(&bytes)))
 }
 
 /// Everything the server sends until it closes the connection; `None` if it has not closed
@@ -73,7 +75,11 @@ pub async fn read_one(stream: &mut TcpStream) -> RawReply {
             .await
             .expect("an answer in time")
             .expect("read");
-        assert!(n > 0, "closed before a full answer: {:?}", String::from_utf8_lossy(&bytes));
+        assert!(
+            n > 0,
+            "closed before a full answer: {:?}",
+            String::from_utf8_lossy(&bytes)
+        );
         bytes.extend_from_slice(&chunk[..n]);
     }
 }
@@ -82,7 +88,11 @@ fn complete(bytes: &[u8], reply: &RawReply) -> bool {
     let length = reply
         .head
         .lines()
-        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned()))
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().to_owned())
+        })
         .and_then(|v| v.parse::<usize>().ok())
         .unwrap_or(0);
     let head_end = reply.head.len() + 4;

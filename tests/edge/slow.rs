@@ -32,7 +32,9 @@ async fn slow_clients(base: &str, n: usize) -> Vec<(usize, TcpStream)> {
     let mut clients = Vec::new();
     for _ in 0..n {
         let mut idle = TcpStream::connect(address(base)).await.unwrap();
-        idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: p\r\n\r\n").await.unwrap();
+        idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: p\r\n\r\n")
+            .await
+            .unwrap();
         assert_eq!(read_one(&mut idle).await.status, 200);
         clients.push((3, idle));
     }
@@ -41,7 +43,10 @@ async fn slow_clients(base: &str, n: usize) -> Vec<(usize, TcpStream)> {
         let mut stream = TcpStream::connect(address(base)).await.unwrap();
         let kind = i % 3;
         match kind {
-            1 => stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: p\r\nX-Slow: ").await.unwrap(),
+            1 => stream
+                .write_all(b"GET /healthz HTTP/1.1\r\nHost: p\r\nX-Slow: ")
+                .await
+                .unwrap(),
             2 => stream.write_all(half_body.as_bytes()).await.unwrap(),
             _ => {}
         }
@@ -59,22 +64,46 @@ async fn slow_and_idle_clients_are_cut_off_and_the_server_keeps_answering() {
 
     // New connections (a fresh client), so they have to wait for a free slot.
     let started = Instant::now();
-    let fresh = reqwest::Client::builder().timeout(Duration::from_secs(8)).build().unwrap();
+    let fresh = reqwest::Client::builder()
+        .timeout(Duration::from_secs(8))
+        .build()
+        .unwrap();
     let health = fresh.get(format!("{}/healthz", app.base)).send().await;
-    assert_eq!(health.map(|r| r.status().as_u16()).ok(), Some(200), "/healthz while slow clients hold connections");
+    assert_eq!(
+        health.map(|r| r.status().as_u16()).ok(),
+        Some(200),
+        "/healthz while slow clients hold connections"
+    );
     let check = json!({"principal": "bill", "action": "payInvoice", "resource": {"type": "Invoice", "id": "inv-9"}, "account": "acct-1"});
-    let fresh = reqwest::Client::builder().timeout(Duration::from_secs(8)).build().unwrap();
-    let decision = fresh.post(format!("{}/v1/check", app.base)).bearer_auth(CHECK_TOKEN).json(&check).send().await;
-    let decision: serde_json::Value = decision.expect("/v1/check while slow clients hold connections").json().await.unwrap();
+    let fresh = reqwest::Client::builder()
+        .timeout(Duration::from_secs(8))
+        .build()
+        .unwrap();
+    let decision = fresh
+        .post(format!("{}/v1/check", app.base))
+        .bearer_auth(CHECK_TOKEN)
+        .json(&check)
+        .send()
+        .await;
+    let decision: serde_json::Value = decision
+        .expect("/v1/check while slow clients hold connections")
+        .json()
+        .await
+        .unwrap();
     assert_eq!(decision["decision"], "allow", "{decision}");
     println!("healthz and check answered after {:?}", started.elapsed());
 
     for (kind, mut stream) in clients {
         let bytes = read_to_close(&mut stream, Duration::from_secs(8)).await;
-        let bytes = bytes.unwrap_or_else(|| panic!("a slow client of kind {kind} was never cut off"));
+        let bytes =
+            bytes.unwrap_or_else(|| panic!("a slow client of kind {kind} was never cut off"));
         if kind == 2 {
             let reply = parse(&bytes).expect("an answer to the half-sent body");
-            assert_eq!((reply.status, reply.code(), reply.field()), (408, "request_timeout", "body"), "{reply:?}");
+            assert_eq!(
+                (reply.status, reply.code(), reply.field()),
+                (408, "request_timeout", "body"),
+                "{reply:?}"
+            );
         }
     }
     println!("all 120 slow clients cut off after {:?}", started.elapsed());
@@ -86,21 +115,31 @@ async fn a_trickled_head_is_cut_off_but_a_busy_connection_is_not() {
     let mut trickle = TcpStream::connect(address(&app.base)).await.unwrap();
     let started = Instant::now();
     let mut cut_off = None;
-    for byte in b"GET /healthz HTTP/1.1\r\nHost: portier.example\r\nX-Trickle: aaaaaaaaaaaaaaaaaaaa".iter().take(30) {
+    for byte in b"GET /healthz HTTP/1.1\r\nHost: portier.example\r\nX-Trickle: aaaaaaaaaaaaaaaaaaaa"
+        .iter()
+        .take(30)
+    {
         if trickle.write_all(&[*byte]).await.is_err() {
             cut_off = Some(started.elapsed());
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let closed = read_to_close(&mut trickle, Duration::from_secs(3)).await.is_some();
-    assert!(closed || cut_off.is_some(), "a head sent a byte every 50 ms was never cut off");
+    let closed = read_to_close(&mut trickle, Duration::from_secs(3))
+        .await
+        .is_some();
+    assert!(
+        closed || cut_off.is_some(),
+        "a head sent a byte every 50 ms was never cut off"
+    );
     assert!(started.elapsed() < Duration::from_secs(3));
 
     // Requests every 150 ms for well over every clock: the connection stays up.
     let mut busy = TcpStream::connect(address(&app.base)).await.unwrap();
     for _ in 0..12 {
-        busy.write_all(b"GET /healthz HTTP/1.1\r\nHost: p\r\n\r\n").await.unwrap();
+        busy.write_all(b"GET /healthz HTTP/1.1\r\nHost: p\r\n\r\n")
+            .await
+            .unwrap();
         assert_eq!(read_one(&mut busy).await.status, 200);
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
