@@ -71,14 +71,14 @@ pub async fn put(
     JsonBody(body): JsonBody<MemberBody>,
 ) -> Result<Json<MemberRecord>> {
     state.checker.bundle().check_grants(&body.grants)?;
-    state
+    let auth = state
         .checker
         .authorize(&actor, "changeGrants", Target::Account(&id))
         .await?;
     let member = state
         .checker
         .store()
-        .put_member(&actor, &id, &user, body.role, &body.grants)
+        .put_member(&auth, &id, &user, body.role, &body.grants)
         .await?;
     state
         .checker
@@ -100,14 +100,14 @@ pub async fn remove(
     actor: Actor,
     PathIds((id, user)): PathIds<(AccountId, UserId)>,
 ) -> Result<StatusCode> {
-    state
+    let auth = state
         .checker
         .authorize(&actor, "removeMember", Target::Account(&id))
         .await?;
     state
         .checker
         .store()
-        .remove_member(&actor, &id, &user)
+        .remove_member(&auth, &id, &user)
         .await?;
     state
         .checker
@@ -130,14 +130,14 @@ pub async fn preferences(
     PathIds((id, user)): PathIds<(AccountId, UserId)>,
     JsonBody(body): JsonBody<PreferencesBody>,
 ) -> Result<Json<MemberRecord>> {
-    state
+    let auth = state
         .checker
         .authorize(&actor, "editUser", Target::User(&user))
         .await?;
     let member = state
         .checker
         .store()
-        .set_member_topics(&actor, &id, &user, &body.preferences)
+        .set_member_topics(&auth, &id, &user, &body.preferences)
         .await?;
     Ok(Json(member))
 }

@@ -3,39 +3,30 @@
 use serde_json::json;
 
 use super::audit::{record, Change};
-use super::invitations::{invitation_in, InvitationRecord};
+use super::guard::Authorized;
+use super::invitations::InvitationRecord;
 use super::Store;
-use crate::domain::{Actor, InvitationId, UserId};
+use crate::domain::{InvitationId, UserId};
 use crate::error::{Error, Result};
 
 impl Store {
     /// Accepts an invitation for `user`, in one transaction: marks it accepted (once, and
     /// only while `token_hash` is still its token), creates or updates the membership with the
-    /// offered role and grants, and activates an invited user. The caller has authorized
-    /// `acceptInvitation`; the facts that decision rested on (the user's email and status)
-    /// are read again here, so a change racing the acceptance makes it fail, not succeed.
+    /// offered role and grants, and activates an invited user. `auth` is the user's
+    /// `acceptInvitation` decision; the facts it rested on (the user's email and status, the
+    /// invitation still open) are re-read under the account's lock, so a change racing the
+    /// acceptance, or a second acceptance of the same token, makes it fail, not succeed.
     pub async fn accept_invitation(
         &self,
+        auth: &Authorized,
         id: &InvitationId,
         user: &UserId,
         token_hash: &str,
     ) -> Result<InvitationRecord> {
         let now = self.now();
-        let actor = Actor::User(user.clone());
-        let mut tx = self.begin_write().await?;
-        let invitation = invitation_in(&mut tx, id).await?;
+        let actor = auth.actor();
+        let (mut tx, invitation) = self.invitation_tx(auth, id).await?;
         invitation.check_usable(now)?;
-        let person: Option<(String, String)> =
-            sqlx::query_as("select lower(email), status from app_user where user_id = $1")
-                .bind(user.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-        let (email, status) = person.ok_or_else(|| Error::NotFound(format!("user {user}")))?;
-        if email != invitation.email.to_lowercase() || status == "suspended" {
-            return Err(Error::Conflict(
-                "the user's email or status changed while accepting; check again".into(),
-            ));
-        }
         let owner: Option<(String,)> =
             sqlx::query_as("select owner_id from account where account_id = $1 and owner_id = $2")
                 .bind(&invitation.account_id)
@@ -87,7 +78,7 @@ impl Store {
         let change = Change {
             at: now,
             account: Some(&invitation.account_id),
-            actor: &actor,
+            actor,
             action: "invitation.accept",
             target: format!("user:{user}"),
             before: Some(json!(invitation)),

@@ -4,8 +4,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::audit::{record, Change};
+use super::guard::Authorized;
+use super::Lockable;
 use super::{Store, WriteTx};
-use crate::domain::{AccountId, AccountStatus, Actor, Name, Role, UserId};
+use crate::domain::{AccountId, AccountStatus, Name, Role, UserId};
 use crate::error::{Error, Result};
 
 /// An account as stored and shown.
@@ -65,15 +67,15 @@ const ACCOUNT_COLUMNS: &str = "account_id, name, status, owner_id, created_at, u
 
 impl Store {
     /// Creates an account and the owner's membership; `404` for an unknown owner, `409` for a taken id.
-    pub async fn create_account(&self, actor: &Actor, new: NewAccount) -> Result<AccountRecord> {
+    pub async fn create_account(
+        &self,
+        auth: &Authorized,
+        new: NewAccount,
+    ) -> Result<AccountRecord> {
+        let actor = auth.actor();
         let now = self.now();
-        let mut tx = self.begin_write().await?;
-        let owner: Option<(String,)> =
-            sqlx::query_as("select user_id from app_user where user_id = $1")
-                .bind(new.owner.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-        if owner.is_none() {
+        let mut tx = self.begin_guarded(auth, None).await?;
+        if !tx.lock(Lockable::User, new.owner.as_str(), false).await? {
             return Err(Error::NotFound(format!("owner: user {}", new.owner)));
         }
         let account = sqlx::query_as::<_, AccountRecord>(&format!(
@@ -127,11 +129,12 @@ impl Store {
     /// Applies a patch; `404` for an unknown account.
     pub async fn update_account(
         &self,
-        actor: &Actor,
+        auth: &Authorized,
         id: &AccountId,
         patch: AccountPatch,
     ) -> Result<AccountRecord> {
-        let mut tx = self.begin_write().await?;
+        let actor = auth.actor();
+        let mut tx = self.begin_guarded(auth, Some(id)).await?;
         let before = account_in(&mut tx, id).await?;
         let after = sqlx::query_as::<_, AccountRecord>(&format!(
             "update account set name = $2, status = $3, updated_at = $4 where account_id = $1 returning {ACCOUNT_COLUMNS}"
@@ -160,13 +163,15 @@ impl Store {
     /// stays as an admin. One transaction. Returns the previous owner's id.
     pub async fn transfer_ownership(
         &self,
-        actor: &Actor,
+        auth: &Authorized,
         id: &AccountId,
         new_owner: &UserId,
     ) -> Result<(AccountRecord, String)> {
+        let actor = auth.actor();
         let now = self.now();
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_guarded(auth, Some(id)).await?;
         let before = account_in(&mut tx, id).await?;
+        tx.lock(Lockable::User, new_owner.as_str(), false).await?;
         if before.owner_id == new_owner.as_str() {
             return Err(Error::Conflict(format!(
                 "{new_owner} already owns account {id}"

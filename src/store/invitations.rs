@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::audit::{record, Change};
+use super::guard::Authorized;
 use super::{json_list, Store, WriteTx};
 use crate::domain::{AccountId, Actor, Email, InvitationId, Role};
 use crate::error::{Error, Result};
@@ -109,14 +110,15 @@ impl Store {
     /// the email already belongs to a member or has a pending invitation to this account.
     pub async fn create_invitation(
         &self,
-        actor: &Actor,
+        auth: &Authorized,
         account: &AccountId,
         new: &NewInvitation,
         token_hash: &str,
         ttl: Duration,
     ) -> Result<InvitationRecord> {
+        let actor = auth.actor();
         let now = self.now();
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_guarded(auth, Some(account)).await?;
         let exists: Option<(String,)> =
             sqlx::query_as("select account_id from account where account_id = $1")
                 .bind(account.as_str())
@@ -124,7 +126,7 @@ impl Store {
                 .await?;
         exists.ok_or_else(|| Error::NotFound(format!("account {account}")))?;
         let member: Option<(String,)> = sqlx::query_as(
-            "select m.user_id from membership m join app_user u on u.user_id = m.user_id where m.account_id = $1 and lower(u.email) = lower($2)",
+            "select m.user_id from membership m join app_user u on u.user_id = m.user_id where m.account_id = $1 and u.email = $2",
         )
         .bind(account.as_str())
         .bind(new.email.as_str())
@@ -210,14 +212,14 @@ impl Store {
     /// Gives a pending or expired invitation a new token and expiry; the old token dies.
     pub async fn resend_invitation(
         &self,
-        actor: &Actor,
+        auth: &Authorized,
         id: &InvitationId,
         token_hash: &str,
         ttl: Duration,
     ) -> Result<InvitationRecord> {
+        let actor = auth.actor();
         let now = self.now();
-        let mut tx = self.begin_write().await?;
-        let before = invitation_in(&mut tx, id).await?;
+        let (mut tx, before) = self.invitation_tx(auth, id).await?;
         if before.state == "accepted" || before.state == "cancelled" {
             return Err(Error::Conflict(format!(
                 "invitation {id} was {}; invite again instead",
@@ -251,10 +253,10 @@ impl Store {
     }
 
     /// Cancels a pending invitation; its token is refused from now on. `409` when not pending.
-    pub async fn cancel_invitation(&self, actor: &Actor, id: &InvitationId) -> Result<()> {
+    pub async fn cancel_invitation(&self, auth: &Authorized, id: &InvitationId) -> Result<()> {
+        let actor = auth.actor();
         let now = self.now();
-        let mut tx = self.begin_write().await?;
-        let before = invitation_in(&mut tx, id).await?;
+        let (mut tx, before) = self.invitation_tx(auth, id).await?;
         if before.state != "pending" {
             return Err(Error::Conflict(format!(
                 "invitation {id} is {}, not pending",
@@ -282,6 +284,29 @@ impl Store {
     }
 }
 
+impl Store {
+    /// A write transaction on an invitation: its account locked and the decision re-checked
+    /// (see [`Authorized`]), then the invitation read again under that lock.
+    pub(super) async fn invitation_tx(
+        &self,
+        auth: &Authorized,
+        id: &InvitationId,
+    ) -> Result<(WriteTx, InvitationRecord)> {
+        let found = self
+            .invitation(id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("invitation {id}")))?;
+        let account: AccountId = found.account_id.parse().map_err(|e: String| {
+            Error::Internal(anyhow::anyhow!(
+                "stored invitation has a bad account id: {e}"
+            ))
+        })?;
+        let mut tx = self.begin_guarded(auth, Some(&account)).await?;
+        let invitation = invitation_in(&mut tx, id).await?;
+        Ok((tx, invitation))
+    }
+}
+
 pub(super) async fn invitation_in(tx: &mut WriteTx, id: &InvitationId) -> Result<InvitationRecord> {
     let row = sqlx::query_as::<_, InvitationRow>(&format!(
         "select {COLUMNS} from invitation where invitation_id = $1"
@@ -293,9 +318,52 @@ pub(super) async fn invitation_in(tx: &mut WriteTx, id: &InvitationId) -> Result
         .ok_or_else(|| Error::NotFound(format!("invitation {id}")))
 }
 
+/// Cancels an email's pending invitations to an account, each with its audit row: adding,
+/// changing or removing that member is a later decision than any invitation sent before, so
+/// an old token must not bring back a role or grants the owner has since changed or removed.
+pub(super) async fn supersede_invitations(
+    tx: &mut WriteTx,
+    actor: &Actor,
+    account: &str,
+    email: &str,
+) -> Result<()> {
+    let pending = sqlx::query_as::<_, InvitationRow>(&format!(
+        "select {COLUMNS} from invitation where account_id = $1 and email = $2 and state = 'pending'"
+    ))
+    .bind(account)
+    .bind(email)
+    .fetch_all(&mut **tx)
+    .await?;
+    for row in pending {
+        let before = InvitationRecord::from(row);
+        sqlx::query(
+            "update invitation set state = 'cancelled', updated_at = $2 where invitation_id = $1",
+        )
+        .bind(&before.id)
+        .bind(tx.now)
+        .execute(&mut **tx)
+        .await?;
+        let after = InvitationRecord {
+            state: "cancelled".into(),
+            ..before.clone()
+        };
+        let change = Change {
+            at: tx.now,
+            account: Some(account),
+            actor,
+            action: "invitation.supersede",
+            target: format!("invitation:{}", before.id),
+            before: Some(json!(before)),
+            after: Some(json!(after)),
+        };
+        record(tx, change).await?;
+    }
+    Ok(())
+}
+
 /// Marks an email's pending invitations to an account that ran out as expired, so a new one may be sent.
 async fn expire_pending(tx: &mut WriteTx, now: i64, account: &str, email: &str) -> Result<()> {
-    sqlx::query("update invitation set state = 'expired', updated_at = $1 where account_id = $2 and lower(email) = lower($3) and state = 'pending' and expires_at <= $1")
+    sqlx::query("update invitation set state = 'expired', updated_at = $1 where account_id = $2 and email = $3 and state = 'pending' and expires_at <= $1")
         .bind(now)
         .bind(account)
         .bind(email)

@@ -5,8 +5,10 @@ use serde_json::json;
 
 use super::audit::{record, Change};
 use super::contacts::topics_json;
-use super::{json_list, Store, WriteTx};
-use crate::domain::{AccountId, Actor, Role, Topic, UserId};
+use super::guard::Authorized;
+use super::invitations::supersede_invitations;
+use super::{json_list, Lockable, Store, WriteTx};
+use crate::domain::{AccountId, Role, Topic, UserId};
 use crate::error::{Error, Result};
 
 /// A member of an account, as shown.
@@ -76,21 +78,17 @@ impl Store {
     /// editable (`409`); grants must already be checked against the schema.
     pub async fn put_member(
         &self,
-        actor: &Actor,
+        auth: &Authorized,
         account: &AccountId,
         user: &UserId,
         role: Role,
         grants: &[String],
     ) -> Result<MemberRecord> {
-        let mut tx = self.begin_write().await?;
+        let actor = auth.actor();
+        let mut tx = self.begin_guarded(auth, Some(account)).await?;
         let before = member_in(&mut tx, account, user).await?;
         refuse_owner(&before, user)?;
-        let known: Option<(String,)> =
-            sqlx::query_as("select user_id from app_user where user_id = $1")
-                .bind(user.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-        if known.is_none() {
+        if !tx.lock(Lockable::User, user.as_str(), false).await? {
             return Err(Error::NotFound(format!("user {user}")));
         }
         let mut grants = grants.to_vec();
@@ -111,6 +109,7 @@ impl Store {
         let after = member_in(&mut tx, account, user)
             .await?
             .ok_or_else(|| Error::Internal(anyhow::anyhow!("membership vanished")))?;
+        supersede_invitations(&mut tx, actor, account.as_str(), &after.email).await?;
         let action = if before.is_some() {
             "member.update"
         } else {
@@ -133,11 +132,12 @@ impl Store {
     /// Removes a membership and its service assignments; `404` when not a member, `409` for the owner.
     pub async fn remove_member(
         &self,
-        actor: &Actor,
+        auth: &Authorized,
         account: &AccountId,
         user: &UserId,
     ) -> Result<()> {
-        let mut tx = self.begin_write().await?;
+        let actor = auth.actor();
+        let mut tx = self.begin_guarded(auth, Some(account)).await?;
         let before = member_in(&mut tx, account, user).await?;
         refuse_owner(&before, user)?;
         let Some(before) = before else {
@@ -155,6 +155,7 @@ impl Store {
             .bind(user.as_str())
             .execute(&mut *tx)
             .await?;
+        supersede_invitations(&mut tx, actor, account.as_str(), &before.email).await?;
         let change = Change {
             at: self.now(),
             account: Some(account.as_str()),
@@ -171,12 +172,13 @@ impl Store {
     /// Sets a member's own mail topics for the account; `404` when not a member.
     pub async fn set_member_topics(
         &self,
-        actor: &Actor,
+        auth: &Authorized,
         account: &AccountId,
         user: &UserId,
         topics: &[Topic],
     ) -> Result<MemberRecord> {
-        let mut tx = self.begin_write().await?;
+        let actor = auth.actor();
+        let mut tx = self.begin_guarded(auth, Some(account)).await?;
         let before = member_in(&mut tx, account, user)
             .await?
             .ok_or_else(|| Error::NotFound(format!("member {user} of account {account}")))?;

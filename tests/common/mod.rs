@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod proxy;
+pub mod served;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
