@@ -59,6 +59,7 @@ fn benchmarks(c: &mut Criterion) {
                 &bill,
                 Role::Member,
                 &["billing".to_owned()],
+                None,
             )
             .await
             .unwrap();

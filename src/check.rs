@@ -167,7 +167,7 @@ impl Checker {
                 lookup(&bundle, &request),
                 facts,
             )),
-            Actor::Staff => None,
+            Actor::Staff | Actor::Portier => None,
         };
         Ok(Authorized::new(actor.clone(), basis))
     }
@@ -228,6 +228,7 @@ fn management_request(
     let (principal, principal_uid) = match actor {
         Actor::User(id) => (Principal::User(id.clone()), uid(&types.user, id.as_str())),
         Actor::Staff => (Principal::Staff, uid(&types.staff, "staff")),
+        Actor::Portier => (Principal::NotAUser, uid(&types.staff, "portier")),
     };
     Ok(CheckRequest {
         principal,

@@ -54,6 +54,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     reload_on_hangup(Arc::clone(&policies));
     let state =
         AppState::new(store, policies, cache, tokens).with_invitation_ttl(args.invitation_ttl);
+    let _sweeper = crate::expiry::spawn_sweeper(state.checker.clone());
     let listener = TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("binding {}", args.bind))?;

@@ -12,7 +12,7 @@ use super::openapi::ApiErrors;
 use super::AppState;
 use crate::cache::Revisioned;
 use crate::check::Target;
-use crate::domain::{AccountId, Actor, Role, Topic, UserId};
+use crate::domain::{AccountId, Actor, Role, Timestamp, Topic, UserId};
 use crate::error::Result;
 use crate::store::MemberRecord;
 
@@ -26,6 +26,10 @@ pub struct MemberBody {
     #[serde(default)]
     #[schema(value_type = Vec<crate::authz::GrantName>)]
     grants: Vec<String>,
+    /// When this access ends by itself (RFC 3339, in the future); absent or `null`: until
+    /// removed. A PUT replaces the whole membership, so leaving it out clears a limit.
+    #[serde(default)]
+    expires_at: Option<Timestamp>,
 }
 
 /// Answer of `GET /v1/accounts/{id}/members`.
@@ -59,7 +63,8 @@ pub async fn list(
     Ok(Json(Members { members }))
 }
 
-/// `PUT /v1/accounts/{id}/members/{user}` (`changeGrants`): adds or changes a member.
+/// `PUT /v1/accounts/{id}/members/{user}` (`changeGrants`): adds or changes a member, with
+/// an optional `expires_at` after which the access ends by itself.
 /// `400` for a grant the schema does not declare, `404` unknown account or user, `409` the owner.
 #[utoipa::path(put, path = "/v1/accounts/{id}/members/{user}", tag = "members",
     params(("id" = AccountId, Path, description = "Account id"), ("user" = UserId, Path, description = "User id")), request_body = MemberBody,
@@ -78,7 +83,7 @@ pub async fn put(
     let member = state
         .checker
         .store()
-        .put_member(&auth, &id, &user, body.role, &body.grants)
+        .put_member(&auth, &id, &user, body.role, &body.grants, body.expires_at)
         .await?;
     state
         .checker

@@ -27,6 +27,14 @@ impl Store {
         let actor = auth.actor();
         let (mut tx, invitation) = self.invitation_tx(auth, id).await?;
         invitation.check_usable(now)?;
+        if let Some(ended) = invitation
+            .membership_expires_at
+            .filter(|t| t.millis() <= now)
+        {
+            return Err(Error::Gone(format!(
+                "the access this invitation offered ended at {ended}"
+            )));
+        }
         let owner: Option<(String,)> =
             sqlx::query_as("select owner_id from account where account_id = $1 and owner_id = $2")
                 .bind(&invitation.account_id)
@@ -55,14 +63,16 @@ impl Store {
             ));
         }
         sqlx::query(
-            "insert into membership (account_id, user_id, role, grants, created_at, updated_at) values ($1, $2, $3, $4, $5, $5) \
-             on conflict (account_id, user_id) do update set role = excluded.role, grants = excluded.grants, updated_at = excluded.updated_at",
+            "insert into membership (account_id, user_id, role, grants, created_at, updated_at, expires_at) values ($1, $2, $3, $4, $5, $5, $6) \
+             on conflict (account_id, user_id) do update set role = excluded.role, grants = excluded.grants, \
+             updated_at = excluded.updated_at, expires_at = excluded.expires_at",
         )
         .bind(&invitation.account_id)
         .bind(user.as_str())
         .bind(&invitation.role)
         .bind(json!(invitation.grants).to_string())
         .bind(now)
+        .bind(invitation.membership_expires_at.map(|t| t.millis()))
         .execute(&mut *tx)
         .await?;
         sqlx::query("update app_user set status = 'active', updated_at = $2 where user_id = $1 and status = 'invited'")

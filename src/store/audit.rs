@@ -6,7 +6,7 @@ use serde_json::Value;
 use sqlx::AnyConnection;
 
 use super::Store;
-use crate::domain::Actor;
+use crate::domain::{Actor, Timestamp};
 use crate::error::Result;
 
 /// One recorded change.
@@ -28,8 +28,8 @@ pub struct AuditEvent {
     /// State after (absent for a deletion): a record, or a list for assignments.
     #[schema(value_type = Option<Value>)]
     pub after: Option<Value>,
-    /// When, in Unix milliseconds.
-    pub created_at: i64,
+    /// When.
+    pub created_at: Timestamp,
 }
 
 #[derive(sqlx::FromRow)]
@@ -55,7 +55,7 @@ impl From<AuditRow> for AuditEvent {
             target: row.target,
             before: parse(row.before_json),
             after: parse(row.after_json),
-            created_at: row.created_at,
+            created_at: row.created_at.into(),
         }
     }
 }

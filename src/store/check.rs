@@ -23,7 +23,8 @@ pub struct CheckFacts {
     /// The invited email, lowercased (invitations only).
     pub invitation_email: Option<String>,
     /// When a time-based fact read here stops holding (Unix milliseconds): an invitation's
-    /// expiry. No decision resting on these facts may be served from a cache after it.
+    /// or a membership's expiry. No decision resting on these facts may be served from a
+    /// cache after it.
     pub valid_until: Option<i64>,
 }
 
@@ -62,6 +63,8 @@ pub struct MembershipFacts {
     pub admin: bool,
     /// Grants held.
     pub grants: Vec<String>,
+    /// The membership had a time limit, and it has passed.
+    pub expired: bool,
 }
 
 /// An account, as policies see it.
@@ -79,6 +82,7 @@ struct FactsRow {
     owner_id: Option<String>,
     role: Option<String>,
     grants: Option<String>,
+    expires_at: Option<i64>,
 }
 
 impl Store {
@@ -105,7 +109,7 @@ pub(super) async fn facts_on(
 ) -> Result<CheckFacts> {
     let row = sqlx::query_as::<_, FactsRow>(
         "select u.status as user_status, u.email as user_email, a.status as account_status, \
-                a.owner_id, m.role, m.grants \
+                a.owner_id, m.role, m.grants, m.expires_at \
          from (select cast($1 as text) as user_id, cast($2 as text) as account_id) q \
          left join app_user u on u.user_id = q.user_id \
          left join account a on a.account_id = q.account_id \
@@ -123,10 +127,16 @@ pub(super) async fn facts_on(
         },
     };
     let owner = user.is_some() && row.owner_id.as_deref() == user.map(UserId::as_str);
+    let limit = row.expires_at.filter(|_| row.role.is_some() && !owner);
+    let expired = limit.is_some_and(|at| at <= now);
+    if let Some(at) = limit.filter(|_| !expired) {
+        facts.valid_until = Some(facts.valid_until.map_or(at, |other| other.min(at)));
+    }
     let membership = row.role.map(|role| MembershipFacts {
         owner,
         admin: !owner && role == Role::Admin.as_str(),
         grants: row.grants.as_deref().map(json_list).unwrap_or_default(),
+        expired,
     });
     facts.user = row.user_status.map(|status| UserFacts {
         active: status == "active",

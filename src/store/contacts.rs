@@ -7,7 +7,7 @@ use serde_json::json;
 use super::audit::{record, Change};
 use super::guard::Authorized;
 use super::{json_list, Store, WriteTx};
-use crate::domain::{AccountId, ContactId, Email, Name, Phone, Topic};
+use crate::domain::{AccountId, ContactId, Email, Name, Phone, Timestamp, Topic};
 use crate::error::{Error, Result};
 
 /// A contact as stored and shown.
@@ -25,10 +25,10 @@ pub struct ContactRecord {
     pub phone: Option<String>,
     /// Mail topics the contact opted into.
     pub preferences: Vec<String>,
-    /// Unix milliseconds.
-    pub created_at: i64,
-    /// Unix milliseconds.
-    pub updated_at: i64,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// When it last changed.
+    pub updated_at: Timestamp,
 }
 
 #[derive(sqlx::FromRow)]
@@ -52,8 +52,8 @@ impl From<ContactRow> for ContactRecord {
             email: row.email,
             phone: row.phone,
             preferences: json_list(&row.topics),
-            created_at: row.created_at,
-            updated_at: row.updated_at,
+            created_at: row.created_at.into(),
+            updated_at: row.updated_at.into(),
         }
     }
 }

@@ -9,7 +9,7 @@ use serde_json::json;
 use super::audit::{record, Change};
 use super::guard::Authorized;
 use super::{json_list, Store, WriteTx};
-use crate::domain::{AccountId, Actor, Email, InvitationId, Role};
+use crate::domain::{AccountId, Actor, Email, InvitationId, Role, Timestamp};
 use crate::error::{Error, Result};
 
 /// An invitation as shown (never with its token).
@@ -31,16 +31,18 @@ pub struct InvitationRecord {
     pub state: String,
     /// The user who accepted.
     pub accepted_by: Option<String>,
-    /// Unix milliseconds.
-    pub created_at: i64,
-    /// Unix milliseconds; past it the token is refused.
-    pub expires_at: i64,
+    /// When it was sent (or last resent).
+    pub created_at: Timestamp,
+    /// When the token stops working.
+    pub expires_at: Timestamp,
+    /// When the access it offers ends: the membership created by accepting it expires then.
+    pub membership_expires_at: Option<Timestamp>,
 }
 
 impl InvitationRecord {
     /// Whether the token has run out at `now` (Unix milliseconds).
     pub fn is_expired(&self, now: i64) -> bool {
-        self.state == "expired" || (self.state == "pending" && now >= self.expires_at)
+        self.state == "expired" || (self.state == "pending" && now >= self.expires_at.millis())
     }
 
     /// Refuses a token that cannot be used any more, saying why.
@@ -70,6 +72,7 @@ struct InvitationRow {
     accepted_by: Option<String>,
     created_at: i64,
     expires_at: i64,
+    membership_expires_at: Option<i64>,
 }
 
 impl From<InvitationRow> for InvitationRecord {
@@ -83,8 +86,9 @@ impl From<InvitationRow> for InvitationRecord {
             invited_by: row.invited_by,
             state: row.state,
             accepted_by: row.accepted_by,
-            created_at: row.created_at,
-            expires_at: row.expires_at,
+            created_at: row.created_at.into(),
+            expires_at: row.expires_at.into(),
+            membership_expires_at: row.membership_expires_at.map(Timestamp::from),
         }
     }
 }
@@ -101,9 +105,13 @@ pub struct NewInvitation {
     #[serde(default)]
     #[schema(value_type = Vec<crate::authz::GrantName>)]
     pub grants: Vec<String>,
+    /// When the access offered ends (RFC 3339, in the future): the membership created by
+    /// accepting expires then. Absent: access until removed.
+    #[serde(default)]
+    pub membership_expires_at: Option<Timestamp>,
 }
 
-const COLUMNS: &str = "invitation_id, account_id, email, role, grants, invited_by, state, accepted_by, created_at, expires_at";
+const COLUMNS: &str = "invitation_id, account_id, email, role, grants, invited_by, state, accepted_by, created_at, expires_at, membership_expires_at";
 
 impl Store {
     /// Records an invitation whose token hashes to `token_hash`, valid for `ttl`. `409` when
@@ -118,6 +126,7 @@ impl Store {
     ) -> Result<InvitationRecord> {
         let actor = auth.actor();
         let now = self.now();
+        require_future("membership_expires_at", new.membership_expires_at, now)?;
         let mut tx = self.begin_guarded(auth, Some(account)).await?;
         let exists: Option<(String,)> =
             sqlx::query_as("select account_id from account where account_id = $1")
@@ -145,8 +154,8 @@ impl Store {
         let id = uuid::Uuid::now_v7().to_string();
         let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
         let row = sqlx::query_as::<_, InvitationRow>(&format!(
-            "insert into invitation (invitation_id, account_id, email, role, grants, invited_by, token_hash, state, created_at, expires_at, updated_at) \
-             values ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $8) returning {COLUMNS}"
+            "insert into invitation (invitation_id, account_id, email, role, grants, invited_by, token_hash, state, created_at, expires_at, updated_at, membership_expires_at) \
+             values ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $8, $10) returning {COLUMNS}"
         ))
         .bind(&id)
         .bind(account.as_str())
@@ -157,6 +166,7 @@ impl Store {
         .bind(token_hash)
         .bind(now)
         .bind(now.saturating_add(ttl_ms))
+        .bind(new.membership_expires_at.map(Timestamp::millis))
         .fetch_one(&mut *tx)
         .await
         .map_err(pending_conflict)?;
@@ -372,6 +382,17 @@ async fn expire_pending(tx: &mut WriteTx, now: i64, account: &str, email: &str) 
     Ok(())
 }
 
+/// A `400` naming `field` unless `at` is absent or after `now`.
+pub(super) fn require_future(field: &str, at: Option<Timestamp>, now: i64) -> Result<()> {
+    match at {
+        Some(at) if at.millis() <= now => Err(Error::bad_field(
+            field,
+            format!("{at} is not in the future"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn pending_conflict(err: sqlx::Error) -> Error {
     match &err {
         sqlx::Error::Database(db) if db.is_unique_violation() => Error::Conflict(
@@ -396,8 +417,9 @@ mod tests {
             invited_by: "staff".into(),
             state: "pending".into(),
             accepted_by: None,
-            created_at: 0,
-            expires_at,
+            created_at: 0.into(),
+            expires_at: expires_at.into(),
+            membership_expires_at: None,
         }
     }
 

@@ -8,7 +8,7 @@ use super::contacts::topics_json;
 use super::guard::Authorized;
 use super::invitations::supersede_invitations;
 use super::{json_list, Lockable, Store, WriteTx};
-use crate::domain::{AccountId, Role, Topic, UserId};
+use crate::domain::{AccountId, Role, Timestamp, Topic, UserId};
 use crate::error::{Error, Result};
 
 /// A member of an account, as shown.
@@ -28,10 +28,12 @@ pub struct MemberRecord {
     pub grants: Vec<String>,
     /// Mail topics the member opted into for this account.
     pub preferences: Vec<String>,
+    /// When the membership ends by itself; absent: until removed (always for the owner).
+    pub expires_at: Option<Timestamp>,
 }
 
 #[derive(sqlx::FromRow)]
-struct MemberRow {
+pub(super) struct MemberRow {
     user_id: String,
     email: String,
     display_name: String,
@@ -39,6 +41,7 @@ struct MemberRow {
     role: String,
     grants: String,
     topics: String,
+    expires_at: Option<i64>,
 }
 
 impl From<MemberRow> for MemberRecord {
@@ -51,12 +54,13 @@ impl From<MemberRow> for MemberRecord {
             role: row.role,
             grants: json_list(&row.grants),
             preferences: json_list(&row.topics),
+            expires_at: row.expires_at.map(Timestamp::from),
         }
     }
 }
 
-const SELECT_MEMBER: &str = "select u.user_id, u.email, u.display_name, u.status, \
-        case when a.owner_id = m.user_id then 'owner' else m.role end as role, m.grants, m.topics \
+pub(super) const SELECT_MEMBER: &str = "select u.user_id, u.email, u.display_name, u.status, \
+        case when a.owner_id = m.user_id then 'owner' else m.role end as role, m.grants, m.topics, m.expires_at \
      from membership m join app_user u on u.user_id = m.user_id join account a on a.account_id = m.account_id";
 
 impl Store {
@@ -74,8 +78,8 @@ impl Store {
         Ok(rows.into_iter().map(MemberRecord::from).collect())
     }
 
-    /// Adds a member or replaces their role and grants. The owner's membership is not
-    /// editable (`409`); grants must already be checked against the schema.
+    /// Adds a member or replaces their role, grants and expiry (`None`: none). The owner's
+    /// membership is not editable (`409`); grants must already be checked against the schema.
     pub async fn put_member(
         &self,
         auth: &Authorized,
@@ -83,7 +87,9 @@ impl Store {
         user: &UserId,
         role: Role,
         grants: &[String],
+        expires_at: Option<Timestamp>,
     ) -> Result<MemberRecord> {
+        super::invitations::require_future("expires_at", expires_at, self.now())?;
         let actor = auth.actor();
         let mut tx = self.begin_guarded(auth, Some(account)).await?;
         let before = member_in(&mut tx, account, user).await?;
@@ -96,14 +102,16 @@ impl Store {
         grants.dedup();
         let now = self.now();
         sqlx::query(
-            "insert into membership (account_id, user_id, role, grants, created_at, updated_at) values ($1, $2, $3, $4, $5, $5) \
-             on conflict (account_id, user_id) do update set role = excluded.role, grants = excluded.grants, updated_at = excluded.updated_at",
+            "insert into membership (account_id, user_id, role, grants, created_at, updated_at, expires_at) values ($1, $2, $3, $4, $5, $5, $6) \
+             on conflict (account_id, user_id) do update set role = excluded.role, grants = excluded.grants, \
+             updated_at = excluded.updated_at, expires_at = excluded.expires_at",
         )
         .bind(account.as_str())
         .bind(user.as_str())
         .bind(role.as_str())
         .bind(json!(grants).to_string())
         .bind(now)
+        .bind(expires_at.map(Timestamp::millis))
         .execute(&mut *tx)
         .await?;
         let after = member_in(&mut tx, account, user)

@@ -10,6 +10,7 @@ mod accounts;
 mod audit;
 mod check;
 mod contacts;
+mod expiry;
 mod file;
 mod guard;
 mod invitations;

@@ -7,7 +7,7 @@ use super::audit::{record, Change};
 use super::guard::Authorized;
 use super::Lockable;
 use super::{Store, WriteTx};
-use crate::domain::{Email, Name, UserId, UserStatus};
+use crate::domain::{Email, Name, Timestamp, UserId, UserStatus};
 use crate::error::{Error, Result};
 
 /// A user as stored and shown.
@@ -24,10 +24,12 @@ pub struct UserRecord {
     pub notification_email: Option<String>,
     /// `invited`, `active` or `suspended`.
     pub status: String,
-    /// Unix milliseconds.
-    pub created_at: i64,
-    /// Unix milliseconds.
-    pub updated_at: i64,
+    /// When it was created.
+    #[sqlx(try_from = "i64")]
+    pub created_at: Timestamp,
+    /// When it last changed.
+    #[sqlx(try_from = "i64")]
+    pub updated_at: Timestamp,
 }
 
 /// `POST /v1/users`.
