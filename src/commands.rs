@@ -17,9 +17,7 @@ use crate::store::Store;
 /// `portier serve`: load policies (refusing an invalid set), open the store, listen.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let bundle = load_policies(&args.policy)?;
-    let store = Store::open(args.database.database_url.expose())
-        .await
-        .context("opening the database")?;
+    let store = open_store(&args.database).await?;
     let (tokens, generated) = http::tokens_from_args(&args).map_err(anyhow::Error::msg)?;
     let cache = match &args.redis_url {
         Some(url) => {
@@ -43,6 +41,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     reload_on_hangup(Arc::clone(&policies));
     let state =
         AppState::new(store, policies, cache, tokens).with_invitation_ttl(args.invitation_ttl);
+    let _sweeper = crate::expiry::spawn_sweeper(state.checker.clone());
     let listener = TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("binding {}", args.bind))?;
@@ -100,9 +99,7 @@ pub fn test(args: &PolicyArgs) -> anyhow::Result<bool> {
 /// `portier check`: one decision against the database, printed as JSON.
 pub async fn check(args: CheckArgs) -> anyhow::Result<()> {
     let bundle = load_policies(&args.policy)?;
-    let store = Store::open(args.database.database_url.expose())
-        .await
-        .context("opening the database")?;
+    let store = open_store(&args.database).await?;
     let cache = DecisionCache::Memory(MemoryCache::new(1, std::time::Duration::from_secs(1)));
     let checker = Checker::new(store, cache, Arc::new(ArcSwap::from_pointee(bundle)));
     let body = CheckBody {
@@ -126,11 +123,17 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<()> {
 
 /// `portier migrate`: create the database if needed and apply migrations.
 pub async fn migrate(args: DatabaseArgs) -> anyhow::Result<()> {
-    Store::open(args.database_url.expose())
-        .await
-        .context("migrating the database")?;
+    open_store(&args).await.context("migrating the database")?;
     println!("ok: database migrated");
     Ok(())
+}
+
+/// Opens (creating and migrating) the database, every connection wait bounded by
+/// `--database-timeout-ms`.
+async fn open_store(args: &DatabaseArgs) -> anyhow::Result<Store> {
+    Store::open_with(args.database_url.expose(), args.timeout())
+        .await
+        .context("opening the database")
 }
 
 fn load_policies(args: &PolicyArgs) -> anyhow::Result<PolicyBundle> {

@@ -125,6 +125,18 @@ impl From<sqlx::Error> for Error {
             E::Database(db) if db.is_foreign_key_violation() => {
                 Error::Conflict("the record is still referenced, or refers to a missing one".into())
             }
+            E::Database(db) if matches!(db.code().as_deref(), Some("40001" | "40P01")) => {
+                Error::Conflict(
+                    "a concurrent change to the same records won; send the request again".into(),
+                )
+            }
+            E::Database(db) => match storage_fault(db.as_ref()) {
+                Some(problem) => {
+                    tracing::error!(error = %err, "database file fault");
+                    Error::Unavailable(format!("the database cannot be written: {problem}"))
+                }
+                None => Error::Internal(err.into()),
+            },
             E::PoolTimedOut | E::PoolClosed | E::Io(_) | E::Tls(_) | E::WorkerCrashed => {
                 tracing::warn!(error = %err, "database unavailable");
                 Error::Unavailable("the database is unavailable".into())
@@ -132,6 +144,22 @@ impl From<sqlx::Error> for Error {
             _ => Error::Internal(err.into()),
         }
     }
+}
+
+/// SQLite's answers that mean the file itself is in trouble (read-only, deleted, full,
+/// damaged, unreadable): the request cannot succeed until an operator acts, so it is a `503`
+/// that says so, not a generic `500`.
+fn storage_fault(db: &dyn sqlx::error::DatabaseError) -> Option<&'static str> {
+    let sqlite = db.try_downcast_ref::<sqlx::sqlite::SqliteError>()?;
+    let code: i64 = sqlx::error::DatabaseError::code(sqlite)?.parse().ok()?;
+    Some(match code & 0xff {
+        3 | 8 => "the file or its folder is read-only",
+        10 => "a disk I/O error",
+        11 | 26 => "the file is damaged or not a database",
+        13 => "the disk is full",
+        14 => "the file cannot be opened",
+        _ => return None,
+    })
 }
 
 impl IntoResponse for Error {

@@ -4,8 +4,10 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// An email address: trimmed, with one `@`, a non-empty local part and a dotted domain.
-/// Comparison for uniqueness is case-insensitive (done by the store's index on `lower(email)`).
+/// An email address with one `@`, a non-empty local part and a dotted domain, held in one
+/// normal form: trimmed, lowercased by Unicode's rules and composed (NFC). Normalizing once,
+/// here, makes uniqueness and "is this the invited address" plain equality on every backend
+/// (SQLite's `lower()` folds ASCII only).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Email(String);
@@ -17,9 +19,15 @@ super::string_schema!(
 );
 
 impl Email {
-    /// The address as given (trimmed).
+    /// The address in its normal form.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The normal form of an address: lowercased (all of Unicode, not only ASCII), composed.
+    pub fn normalize(address: &str) -> String {
+        use unicode_normalization::UnicodeNormalization;
+        address.trim().to_lowercase().nfc().collect()
     }
 }
 
@@ -33,7 +41,7 @@ impl TryFrom<String> for Email {
                 if !local.is_empty() && !domain.contains('@') && domain.contains('.')
                     && !domain.starts_with('.') && !domain.ends_with('.'));
         if valid {
-            Ok(Email(trimmed.to_owned()))
+            Ok(Email(Email::normalize(trimmed)))
         } else {
             Err(format!("{raw:?} is not an email address"))
         }
@@ -170,8 +178,12 @@ mod tests {
             Email::try_from(" Bo@Example.com ".to_string())
                 .unwrap()
                 .as_str(),
-            "Bo@Example.com"
+            "bo@example.com"
         );
+        let composed = Email::try_from("\u{c9}va@example.com".to_string()).unwrap();
+        let decomposed = Email::try_from("E\u{301}VA@Example.COM".to_string()).unwrap();
+        assert_eq!(composed, decomposed);
+        assert_eq!(composed.as_str(), "\u{e9}va@example.com");
         for bad in [
             "",
             "bob",

@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
-use super::accounts::AuditQuery;
+use super::audit::AuditQuery;
 use super::auth::bearer_token;
 use super::check::BatchBody;
 use super::contacts::RecipientsQuery;

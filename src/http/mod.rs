@@ -4,6 +4,7 @@
 //! resource; every handler reads as parse → authorize (through Cedar) → one store call → answer.
 
 mod accounts;
+mod audit;
 mod auth;
 mod check;
 mod connection;
@@ -120,7 +121,8 @@ fn api_router(tokens: Arc<Tokens>) -> OpenApiRouter<AppState> {
         .routes(routes!(accounts::create))
         .routes(routes!(accounts::show, accounts::update))
         .routes(routes!(accounts::transfer))
-        .routes(routes!(accounts::audit))
+        .routes(routes!(audit::account))
+        .routes(routes!(audit::user))
         .routes(routes!(members::list))
         .routes(routes!(members::put, members::remove))
         .routes(routes!(members::preferences))

@@ -30,6 +30,8 @@ pub struct Readiness {
     status: &'static str,
     /// `ok` or `unavailable`.
     database: &'static str,
+    /// What is wrong with the database, when it is unavailable.
+    database_problem: Option<String>,
     /// `memory`, `ok` or `unavailable` (Redis); does not decide readiness.
     cache: &'static str,
     /// The policy set serving.
@@ -65,6 +67,10 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
     let body = Readiness {
         status: if ready { "ready" } else { "unavailable" },
         database: if ready { "ok" } else { "unavailable" },
+        database_problem: database.err().map(|err| match err {
+            Error::Unavailable(problem) => problem,
+            _ => "the database does not answer".to_owned(),
+        }),
         cache,
         policy_revision: state.checker.bundle().revision().to_owned(),
         policy_reload_error: state.policies.last_error().map(|e| e.problems),

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod proxy;
+pub mod served;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -28,9 +29,19 @@ pub struct TestApp {
     /// The server's live policy set (reloads land here).
     pub policies: Arc<LivePolicies>,
     _watcher: notify::RecommendedWatcher,
+    _sweeper: AbortOnDrop,
     database: Option<TestDatabase>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+/// Stops the server's expiry sweep with the server.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// A fresh database for one test: a SQLite file in a temporary folder, or, when
@@ -223,6 +234,7 @@ impl TestApp {
         ));
         let watcher = policies.watch().expect("watch policy folders");
         let state = AppState::new(store, Arc::clone(&policies), cache, tokens);
+        let sweeper = portier::expiry::spawn_sweeper(state.checker.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -238,6 +250,7 @@ impl TestApp {
             options.limits,
         ));
         TestApp {
+            _sweeper: AbortOnDrop(sweeper),
             base,
             client: reqwest::Client::new(),
             database_url: options.database_url.clone(),
