@@ -170,7 +170,7 @@ pub fn columns(bundle: &PolicyBundle, account: &AccountId) -> Vec<Column> {
         .filter_map(|id| {
             let (uid, resource_types) = bundle.action(id)?;
             let resource_type = sample_type(bundle, resource_types)?;
-            let resource_id = if &resource_type == &bundle.types().account {
+            let resource_id = if resource_type == bundle.types().account {
                 account.to_string()
             } else {
                 SAMPLE_ID.to_owned()
