@@ -2,9 +2,9 @@
 //! explain, policies, drafts) over a real server; then the page itself in headless Chromium
 //! (`console/browser.rs`).
 
-mod common;
 #[path = "console/browser.rs"]
 mod browser;
+mod common;
 #[path = "console/webdriver.rs"]
 mod webdriver;
 
@@ -16,19 +16,28 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; conn
 
 /// A contact, a pending invitation and a service assignment on `acct-1`.
 pub async fn seed_extras(app: &TestApp) {
-    let contact = json!({"name": "Carla Books", "email": "carla@example.com", "preferences": ["billing"]});
+    let contact =
+        json!({"name": "Carla Books", "email": "carla@example.com", "preferences": ["billing"]});
     let reply = app
         .staff(Method::POST, "/v1/accounts/acct-1/contacts", Some(contact))
         .await;
     assert_eq!(reply.status, 201, "{:?}", reply.body);
     let invite = json!({"email": "nina@example.com", "role": "member", "grants": ["orders"]});
     let reply = app
-        .staff(Method::POST, "/v1/accounts/acct-1/invitations", Some(invite))
+        .staff(
+            Method::POST,
+            "/v1/accounts/acct-1/invitations",
+            Some(invite),
+        )
         .await;
     assert_eq!(reply.status, 201, "{:?}", reply.body);
     let assign = json!({"assignees": ["mia"]});
     let reply = app
-        .staff(Method::PUT, "/v1/accounts/acct-1/services/vps-7", Some(assign))
+        .staff(
+            Method::PUT,
+            "/v1/accounts/acct-1/services/vps-7",
+            Some(assign),
+        )
         .await;
     assert_eq!(reply.status, 200, "{:?}", reply.body);
 }
@@ -37,7 +46,10 @@ pub async fn seed_extras(app: &TestApp) {
 pub fn billing_needs_orders() -> String {
     let text = std::fs::read_to_string(common::repo_path("policies/grants.cedar")).unwrap();
     let (head, tail) = text.split_at(text.find("Grant::\"billing\"").unwrap());
-    format!("{head}Grant::\"orders\"{}", &tail["Grant::\"billing\"".len()..])
+    format!(
+        "{head}Grant::\"orders\"{}",
+        &tail["Grant::\"billing\"".len()..]
+    )
 }
 
 async fn get_raw(app: &TestApp, path: &str, token: Option<&str>) -> reqwest::Response {
@@ -59,20 +71,36 @@ async fn the_page_is_public_without_inline_code_and_every_console_answer_carries
     ] {
         let response = get_raw(&app, path, None).await;
         let headers = response.headers().clone();
-        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+        };
         assert_eq!(header("content-security-policy"), CSP, "{path}");
         assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
         assert_eq!(header("referrer-policy"), "no-referrer", "{path}");
-        assert!(header("content-type").starts_with(kind), "{path}: {}", header("content-type"));
+        assert!(
+            header("content-type").starts_with(kind),
+            "{path}: {}",
+            header("content-type")
+        );
     }
     let html = get_raw(&app, "/console", None).await.text().await.unwrap();
     assert!(html.contains("<script src=\"/console/app.js\" defer></script>"));
     assert_eq!(html.matches("<script").count(), 1, "no inline script");
-    assert!(!html.contains("style=") && !html.contains("<style"), "no inline style");
+    assert!(
+        !html.contains("style=") && !html.contains("<style"),
+        "no inline style"
+    );
     for handler in ["onclick", "onload", "onsubmit", "javascript:"] {
         assert!(!html.contains(handler), "no inline handler {handler}");
     }
-    let js = get_raw(&app, "/console/app.js", None).await.text().await.unwrap();
+    let js = get_raw(&app, "/console/app.js", None)
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(js.contains("sessionStorage") && !js.contains("localStorage"));
     assert!(!js.contains("innerHTML"), "text is never parsed as HTML");
 }
@@ -98,7 +126,13 @@ async fn console_routes_need_the_admin_token() {
         assert_eq!(check.status, 403, "{path}");
     }
     let as_user = app
-        .send(Method::GET, "/v1/console/find?q=bill", Some(ADMIN_TOKEN), Some("olivia"), None)
+        .send(
+            Method::GET,
+            "/v1/console/find?q=bill",
+            Some(ADMIN_TOKEN),
+            Some("olivia"),
+            None,
+        )
         .await;
     assert_eq!(as_user.status, 403, "search is staff's: {:?}", as_user.body);
 }
@@ -115,19 +149,29 @@ async fn find_matches_users_and_accounts_by_id_email_and_name() {
             .map(|v| v["id"].as_str().unwrap().to_owned())
             .collect()
     };
-    let by_id = app.staff(Method::GET, "/v1/console/find?q=BILL", None).await;
+    let by_id = app
+        .staff(Method::GET, "/v1/console/find?q=BILL", None)
+        .await;
     assert_eq!(ids(&by_id.body, "users"), ["bill"]);
     let by_email = app
         .staff(Method::GET, "/v1/console/find?q=olivia%40example", None)
         .await;
     assert_eq!(ids(&by_email.body, "users"), ["olivia"]);
-    assert_eq!(ids(&by_email.body, "accounts"), ["acct-1"], "accounts by owner email");
+    assert_eq!(
+        ids(&by_email.body, "accounts"),
+        ["acct-1"],
+        "accounts by owner email"
+    );
     let by_name = app
         .staff(Method::GET, "/v1/console/find?q=account%20acct-2", None)
         .await;
     assert_eq!(ids(&by_name.body, "accounts"), ["acct-2"]);
     let wildcard = app.staff(Method::GET, "/v1/console/find?q=%25", None).await;
-    assert_eq!(ids(&wildcard.body, "users").len(), 0, "% is matched literally");
+    assert_eq!(
+        ids(&wildcard.body, "users").len(),
+        0,
+        "% is matched literally"
+    );
     let empty = app.staff(Method::GET, "/v1/console/find?q=%20", None).await;
     assert_eq!((empty.status, empty.field()), (400, "q"));
     let missing = app.staff(Method::GET, "/v1/console/find", None).await;
@@ -144,7 +188,10 @@ async fn every_matrix_cell_is_what_the_check_route_answers() {
     assert_eq!(matrix.status, 200, "{:?}", matrix.body);
     let columns = matrix.body["columns"].as_array().unwrap();
     let rows = matrix.body["rows"].as_array().unwrap();
-    let users: Vec<&str> = rows.iter().map(|r| r["user_id"].as_str().unwrap()).collect();
+    let users: Vec<&str> = rows
+        .iter()
+        .map(|r| r["user_id"].as_str().unwrap())
+        .collect();
     assert_eq!(users, ["adam", "bill", "mia", "olivia"]);
     assert!(columns.len() >= 20, "{} columns", columns.len());
     assert_eq!(columns[0]["group"], "billing", "grant groups come first");
@@ -160,7 +207,11 @@ async fn every_matrix_cell_is_what_the_check_route_answers() {
             let checked = app.check(user, action, resource, "acct-1").await;
             assert_eq!(cell["decision"], checked["decision"], "{user} {action}");
             assert_eq!(cell["reasons"], checked["reasons"], "{user} {action}");
-            if cell["decision"] == "allow" { allows += 1 } else { denies += 1 }
+            if cell["decision"] == "allow" {
+                allows += 1
+            } else {
+                denies += 1
+            }
         }
     }
     assert!(allows > 0 && denies > 0, "{allows} allows, {denies} denies");
@@ -176,16 +227,30 @@ async fn explain_shows_deciding_policies_with_file_line_and_the_facts_used() {
     client_area(&app).await;
     let body = json!({"principal": "olivia", "action": "payInvoice",
         "resource": {"type": "Invoice", "id": "inv-1"}, "account": "acct-1"});
-    let reply = app.staff(Method::POST, "/v1/console/explain", Some(body)).await;
+    let reply = app
+        .staff(Method::POST, "/v1/console/explain", Some(body))
+        .await;
     assert_eq!(reply.status, 200, "{:?}", reply.body);
     assert_eq!(reply.body["decision"]["decision"], "allow");
     let deciding = &reply.body["deciding"][0];
     assert_eq!(deciding["id"], "owner-full-access");
-    assert_eq!((deciding["file"].as_str(), deciding["line"].as_u64()), (Some("owner.cedar"), Some(4)));
-    assert!(deciding["text"].as_str().unwrap().contains("resource in principal.ownerOf"));
-    assert!(deciding["text"].as_str().unwrap().starts_with("// The owner may do anything"));
+    assert_eq!(
+        (deciding["file"].as_str(), deciding["line"].as_u64()),
+        (Some("owner.cedar"), Some(4))
+    );
+    assert!(deciding["text"]
+        .as_str()
+        .unwrap()
+        .contains("resource in principal.ownerOf"));
+    assert!(deciding["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("// The owner may do anything"));
     let entities = reply.body["entities"].as_array().unwrap();
-    let olivia = entities.iter().find(|e| e["uid"]["id"] == "olivia").expect("principal entity");
+    let olivia = entities
+        .iter()
+        .find(|e| e["uid"]["id"] == "olivia")
+        .expect("principal entity");
     assert_eq!(olivia["attrs"]["ownerOf"][0]["__entity"]["id"], "acct-1");
     assert!(entities.iter().any(|e| e["uid"]["type"] == "Invoice"));
     assert_eq!(reply.body["permits"], json!([]));
@@ -197,15 +262,29 @@ async fn explain_lists_the_unmet_conditions_of_a_deny_no_policy_decided() {
     client_area(&app).await;
     let body = json!({"principal": "mia", "action": "payInvoice",
         "resource": {"type": "Invoice", "id": "inv-1"}, "account": "acct-1"});
-    let reply = app.staff(Method::POST, "/v1/console/explain", Some(body)).await;
+    let reply = app
+        .staff(Method::POST, "/v1/console/explain", Some(body))
+        .await;
     assert_eq!(reply.status, 200, "{:?}", reply.body);
     assert_eq!(reply.body["decision"]["decision"], "deny");
     assert_eq!(reply.body["deciding"], json!([]));
     let permits = reply.body["permits"].as_array().unwrap();
-    let ids: Vec<&str> = permits.iter().map(|p| p["policy"]["id"].as_str().unwrap()).collect();
-    assert!(ids.contains(&"grant-billing") && ids.contains(&"owner-full-access"), "{ids:?}");
-    assert!(!ids.contains(&"grant-orders"), "only permits covering the action: {ids:?}");
-    let billing = permits.iter().find(|p| p["policy"]["id"] == "grant-billing").unwrap();
+    let ids: Vec<&str> = permits
+        .iter()
+        .map(|p| p["policy"]["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"grant-billing") && ids.contains(&"owner-full-access"),
+        "{ids:?}"
+    );
+    assert!(
+        !ids.contains(&"grant-orders"),
+        "only permits covering the action: {ids:?}"
+    );
+    let billing = permits
+        .iter()
+        .find(|p| p["policy"]["id"] == "grant-billing")
+        .unwrap();
     assert_eq!(billing["policy"]["file"], "grants.cedar");
     let conditions = billing["conditions"].as_array().unwrap();
     let met: Vec<(&str, bool)> = conditions
@@ -213,21 +292,37 @@ async fn explain_lists_the_unmet_conditions_of_a_deny_no_policy_decided() {
         .map(|c| (c["kind"].as_str().unwrap(), c["met"].as_bool().unwrap()))
         .collect();
     assert_eq!(met, [("scope", true), ("when", true), ("when", false)]);
-    assert!(conditions[2]["text"].as_str().unwrap().contains("Grant::\"billing\""));
+    assert!(conditions[2]["text"]
+        .as_str()
+        .unwrap()
+        .contains("Grant::\"billing\""));
 
     let forbid = json!({"principal": "olivia", "action": "deleteUser",
         "resource": {"type": "User", "id": "mia"}});
-    let reply = app.staff(Method::POST, "/v1/console/explain", Some(forbid)).await;
+    let reply = app
+        .staff(Method::POST, "/v1/console/explain", Some(forbid))
+        .await;
     assert_eq!(reply.body["deciding"][0]["id"], "staff-only-actions");
     assert_eq!(reply.body["deciding"][0]["effect"], "forbid");
-    assert_eq!(reply.body["permits"], json!([]), "a forbid decided; nothing missed");
+    assert_eq!(
+        reply.body["permits"],
+        json!([]),
+        "a forbid decided; nothing missed"
+    );
 
     let stranger = json!({"principal": "nobody", "action": "viewAccount",
         "resource": {"type": "Account", "id": "acct-1"}});
-    let reply = app.staff(Method::POST, "/v1/console/explain", Some(stranger)).await;
-    assert!(reply.body["note"].as_str().unwrap().contains("not a user Portier knows"));
+    let reply = app
+        .staff(Method::POST, "/v1/console/explain", Some(stranger))
+        .await;
+    assert!(reply.body["note"]
+        .as_str()
+        .unwrap()
+        .contains("not a user Portier knows"));
     let bad = json!({"principal": "mia", "action": "fly", "resource": {"type": "Account", "id": "acct-1"}});
-    let reply = app.staff(Method::POST, "/v1/console/explain", Some(bad)).await;
+    let reply = app
+        .staff(Method::POST, "/v1/console/explain", Some(bad))
+        .await;
     assert_eq!((reply.status, reply.field()), (400, "action"));
 }
 
@@ -237,13 +332,21 @@ async fn a_draft_lists_the_cells_that_would_flip_and_deploys_nothing() {
     client_area(&app).await;
     let serving = app.policies.current().load().revision().to_owned();
     let body = json!({"account": "acct-1", "file": "grants.cedar", "text": billing_needs_orders()});
-    let reply = app.staff(Method::POST, "/v1/console/policies/draft", Some(body)).await;
+    let reply = app
+        .staff(Method::POST, "/v1/console/policies/draft", Some(body))
+        .await;
     assert_eq!(reply.status, 200, "{:?}", reply.body);
     let flips: Vec<(String, String, String)> = reply.body["flips"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| (f["user_id"].as_str().unwrap().into(), f["action"].as_str().unwrap().into(), f["after"].as_str().unwrap().into()))
+        .map(|f| {
+            (
+                f["user_id"].as_str().unwrap().into(),
+                f["action"].as_str().unwrap().into(),
+                f["after"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     let expected: Vec<(String, String, String)> = ["listInvoices", "payInvoice", "viewInvoice"]
         .iter()
@@ -252,19 +355,36 @@ async fn a_draft_lists_the_cells_that_would_flip_and_deploys_nothing() {
     assert_eq!(flips, expected);
     assert_eq!(reply.body["serving_revision"], serving);
     assert_ne!(reply.body["draft_revision"], serving);
-    assert_eq!(app.policies.current().load().revision(), serving, "nothing deployed");
-    assert!(app.allows("bill", "payInvoice", ("Invoice", "i"), "acct-1").await);
+    assert_eq!(
+        app.policies.current().load().revision(),
+        serving,
+        "nothing deployed"
+    );
+    assert!(
+        app.allows("bill", "payInvoice", ("Invoice", "i"), "acct-1")
+            .await
+    );
 
     let broken = json!({"account": "acct-1", "file": "grants.cedar", "text": "permit (principal, action, resource) when { principal.nope };"});
-    let reply = app.staff(Method::POST, "/v1/console/policies/draft", Some(broken)).await;
+    let reply = app
+        .staff(Method::POST, "/v1/console/policies/draft", Some(broken))
+        .await;
     assert_eq!(reply.status, 422, "{:?}", reply.body);
     let problems = reply.body["error"]["problems"].as_array().unwrap();
-    assert!(problems[0].as_str().unwrap().starts_with("grants.cedar:1"), "{problems:?}");
+    assert!(
+        problems[0].as_str().unwrap().starts_with("grants.cedar:1"),
+        "{problems:?}"
+    );
     let escape = json!({"account": "acct-1", "file": "../schemas/x.cedar", "text": ""});
-    let reply = app.staff(Method::POST, "/v1/console/policies/draft", Some(escape)).await;
+    let reply = app
+        .staff(Method::POST, "/v1/console/policies/draft", Some(escape))
+        .await;
     assert_eq!((reply.status, reply.field()), (400, "file"));
-    let unknown = json!({"account": "nope", "file": "grants.cedar", "text": billing_needs_orders()});
-    let reply = app.staff(Method::POST, "/v1/console/policies/draft", Some(unknown)).await;
+    let unknown =
+        json!({"account": "nope", "file": "grants.cedar", "text": billing_needs_orders()});
+    let reply = app
+        .staff(Method::POST, "/v1/console/policies/draft", Some(unknown))
+        .await;
     assert_eq!(reply.status, 404);
 }
 
@@ -281,16 +401,36 @@ async fn the_policies_page_shows_revision_files_tests_and_the_last_reload_error(
     assert_eq!(reply.body["last_reload_error"], Value::Null);
     assert_eq!(reply.body["tests"]["failed"], 0, "{}", reply.body["tests"]);
     assert!(reply.body["tests"]["passed"].as_u64().unwrap() > 20);
-    let names: Vec<&str> = reply.body["policy_files"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
-    assert!(names.contains(&"grants.cedar") && names.contains(&"status.cedar"), "{names:?}");
+    let names: Vec<&str> = reply.body["policy_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"grants.cedar") && names.contains(&"status.cedar"),
+        "{names:?}"
+    );
     assert_eq!(reply.body["invariants"]["status"], "none");
 
-    std::fs::write(policies.join("zz-broken.cedar"), "permit (principal, action, resource) when { 1 };").unwrap();
+    std::fs::write(
+        policies.join("zz-broken.cedar"),
+        "permit (principal, action, resource) when { 1 };",
+    )
+    .unwrap();
     assert!(app.policies.reload().is_err());
     let reply = app.staff(Method::GET, "/v1/console/policies", None).await;
-    let problems = reply.body["last_reload_error"].as_array().expect("the reload's problems");
-    assert!(problems[0].as_str().unwrap().contains("zz-broken.cedar:1"), "{problems:?}");
-    assert_eq!(reply.body["revision"], revision, "the old set keeps serving");
+    let problems = reply.body["last_reload_error"]
+        .as_array()
+        .expect("the reload's problems");
+    assert!(
+        problems[0].as_str().unwrap().contains("zz-broken.cedar:1"),
+        "{problems:?}"
+    );
+    assert_eq!(
+        reply.body["revision"], revision,
+        "the old set keeps serving"
+    );
 }
 
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {

@@ -95,7 +95,12 @@ fn conjuncts(expr: Value) -> Vec<Value> {
 }
 
 /// Evaluates one part as a policy of its own: met when that policy alone allows.
-fn evaluate(kind: &'static str, policy: Value, request: &Request, entities: &Entities) -> Condition {
+fn evaluate(
+    kind: &'static str,
+    policy: Value,
+    request: &Request,
+    entities: &Entities,
+) -> Condition {
     let policy = match Policy::from_json(None, policy) {
         Ok(policy) => policy,
         Err(e) => {
@@ -120,7 +125,11 @@ fn evaluate(kind: &'static str, policy: Value, request: &Request, entities: &Ent
         }
     };
     let response = Authorizer::new().is_authorized(request, &set, entities);
-    let error = response.diagnostics().errors().next().map(|e| e.to_string());
+    let error = response
+        .diagnostics()
+        .errors()
+        .next()
+        .map(|e| e.to_string());
     Condition {
         kind,
         text,
@@ -165,6 +174,9 @@ mod tests {
     fn part_text_reads_the_condition_or_the_scope() {
         let policy = "permit(\n  principal is User,\n  action,\n  resource\n) when {\n  principal.active\n};";
         assert_eq!(part_text("when", policy), "principal.active");
-        assert_eq!(part_text("scope", policy), "principal is User, action, resource");
+        assert_eq!(
+            part_text("scope", policy),
+            "principal is User, action, resource"
+        );
     }
 }

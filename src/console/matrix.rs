@@ -199,7 +199,9 @@ fn sample_type(bundle: &PolicyBundle, types: &HashSet<EntityTypeName>) -> Option
     }
     let mut candidates: Vec<&EntityTypeName> = types
         .iter()
-        .filter(|ty| bundle.is_account_scoped(ty) && **ty != core.invitation && **ty != core.contact)
+        .filter(|ty| {
+            bundle.is_account_scoped(ty) && **ty != core.invitation && **ty != core.contact
+        })
         .collect();
     candidates.sort_by_key(|ty| ty.to_string());
     candidates.first().map(|ty| (*ty).clone())

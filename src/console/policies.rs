@@ -215,7 +215,13 @@ mod tests {
     fn file_names_stay_in_the_policies_folder() {
         assert!(check_file_name("grants.cedar").is_ok());
         assert!(check_file_name("new_rule-2.cedar").is_ok());
-        for bad in ["../grants.cedar", "grants", ".cedar", "a/b.cedar", ".hidden.cedar"] {
+        for bad in [
+            "../grants.cedar",
+            "grants",
+            ".cedar",
+            "a/b.cedar",
+            ".hidden.cedar",
+        ] {
             assert!(check_file_name(bad).is_err(), "{bad}");
         }
     }

@@ -56,7 +56,7 @@ async fn browser_signs_in_reads_the_matrix_explains_a_deny_and_tries_a_draft() {
     let app = TestApp::spawn().await;
     client_area(&app).await;
     seed_extras(&app).await;
-    let browser = Browser::start(1280, 1000).await;
+    let browser = Browser::start(1280, 1400).await;
 
     sign_in(&browser, &app).await;
     let kept = browser
@@ -65,7 +65,11 @@ async fn browser_signs_in_reads_the_matrix_explains_a_deny_and_tries_a_draft() {
             json!([]),
         )
         .await;
-    assert_eq!(kept[0], json!(ADMIN_TOKEN), "the token is in session storage");
+    assert_eq!(
+        kept[0],
+        json!(ADMIN_TOKEN),
+        "the token is in session storage"
+    );
     assert!(
         !kept[1].as_str().unwrap_or_default().contains(ADMIN_TOKEN),
         "never in the address: {}",
@@ -73,11 +77,21 @@ async fn browser_signs_in_reads_the_matrix_explains_a_deny_and_tries_a_draft() {
     );
 
     open_account_through_find(&browser, "acct-1").await;
-    assert!(cell_text(&browser, "bill", "payInvoice").await.contains("allow"));
-    assert!(cell_text(&browser, "mia", "payInvoice").await.contains("deny"));
-    assert!(cell_text(&browser, "olivia", "inviteUser").await.contains("allow"));
-    assert!(cell_text(&browser, "adam", "inviteUser").await.contains("deny"));
-    assert!(cell_text(&browser, "adam", "payInvoice").await.contains("allow"));
+    assert!(cell_text(&browser, "bill", "payInvoice")
+        .await
+        .contains("allow"));
+    assert!(cell_text(&browser, "mia", "payInvoice")
+        .await
+        .contains("deny"));
+    assert!(cell_text(&browser, "olivia", "inviteUser")
+        .await
+        .contains("allow"));
+    assert!(cell_text(&browser, "adam", "inviteUser")
+        .await
+        .contains("deny"));
+    assert!(cell_text(&browser, "adam", "payInvoice")
+        .await
+        .contains("allow"));
     save_screenshot(&browser, "account-1280.png").await;
 
     // Keyboard: a cell is a real button that takes focus.
@@ -93,7 +107,9 @@ async fn browser_signs_in_reads_the_matrix_explains_a_deny_and_tries_a_draft() {
         .wait("button.cell[data-user=\"mia\"][data-action=\"payInvoice\"]")
         .await;
     browser.click(&cell).await;
-    browser.wait("#explain-result[data-decision=\"deny\"]").await;
+    browser
+        .wait("#explain-result[data-decision=\"deny\"]")
+        .await;
     let unmet = browser
         .wait(".missed-permit[data-id=\"grant-billing\"] li.condition.unmet")
         .await;
@@ -110,14 +126,18 @@ async fn browser_signs_in_reads_the_matrix_explains_a_deny_and_tries_a_draft() {
     let policies = browser.wait("#nav-policies").await;
     browser.click(&policies).await;
     browser.wait("#policies[data-loaded]").await;
-    let option = browser.wait("#draft-file option[value=\"grants.cedar\"]").await;
+    let option = browser
+        .wait("#draft-file option[value=\"grants.cedar\"]")
+        .await;
     browser.click(&option).await;
     let account = browser.wait("#draft-account").await;
     browser.clear(&account).await;
     browser.type_text(&account, "acct-1").await;
     let text = browser.wait("#draft-text").await;
     browser.clear(&text).await;
-    browser.type_text(&text, &super::billing_needs_orders()).await;
+    browser
+        .type_text(&text, &super::billing_needs_orders())
+        .await;
     let preview = browser.wait("#draft-button").await;
     browser.click(&preview).await;
     let result = browser.wait("#draft-result[data-flips]").await;
@@ -139,7 +159,9 @@ async fn browser_signs_in_reads_the_matrix_explains_a_deny_and_tries_a_draft() {
     );
 
     browser.resize(390, 844).await;
-    browser.goto(&format!("{}/console#/account/acct-1", app.base)).await;
+    browser
+        .goto(&format!("{}/console#/account/acct-1", app.base))
+        .await;
     browser.wait("#account[data-loaded=\"acct-1\"]").await;
     let fits = browser
         .script(
@@ -148,6 +170,15 @@ async fn browser_signs_in_reads_the_matrix_explains_a_deny_and_tries_a_draft() {
         )
         .await;
     assert_eq!(fits, json!(true), "no sideways page scroll at phone width");
-    assert!(cell_text(&browser, "bill", "payInvoice").await.contains("allow"));
+    assert!(cell_text(&browser, "bill", "payInvoice")
+        .await
+        .contains("allow"));
     save_screenshot(&browser, "account-390.png").await;
+    browser
+        .script(
+            "document.getElementById('matrix-title').scrollIntoView()",
+            json!([]),
+        )
+        .await;
+    save_screenshot(&browser, "matrix-390.png").await;
 }

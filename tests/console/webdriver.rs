@@ -152,19 +152,30 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let status = self
-            .script("return document.getElementById('status')?.textContent", json!([]))
+            .script(
+                "return document.getElementById('status')?.textContent",
+                json!([]),
+            )
             .await;
         panic!("no element matched {css} within 20 s (page status: {status})");
     }
 
     pub async fn click(&self, element: &str) {
-        self.session_call("POST", &format!("/element/{element}/click"), Some(json!({})))
-            .await;
+        self.session_call(
+            "POST",
+            &format!("/element/{element}/click"),
+            Some(json!({})),
+        )
+        .await;
     }
 
     pub async fn clear(&self, element: &str) {
-        self.session_call("POST", &format!("/element/{element}/clear"), Some(json!({})))
-            .await;
+        self.session_call(
+            "POST",
+            &format!("/element/{element}/clear"),
+            Some(json!({})),
+        )
+        .await;
     }
 
     pub async fn type_text(&self, element: &str, text: &str) {

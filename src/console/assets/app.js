@@ -19,7 +19,7 @@ function el(tag, attrs, ...children) {
     else if (key.startsWith("data-")) node.setAttribute(key, value);
     else node.setAttribute(key, value === true ? "" : value);
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -116,7 +116,7 @@ async function route() {
   } catch (e) {
     say("Could not load: " + e.message);
   }
-  $("main").focus({ preventScroll: false });
+  $("main").focus({ preventScroll: true });
 }
 
 // ---- Find ------------------------------------------------------------------------------
@@ -180,7 +180,7 @@ async function openAccount(id) {
     ...TOPICS.map((t) => api("GET", base + "/recipients?topic=" + t)),
   ]);
   const audit = el("div", { id: "audit" });
-  $("account-title").textContent = `Account ${account.name} (${account.id})`;
+  $("account-title").textContent = `${account.name} (${account.id})`;
   $("account-body").replaceChildren(
     facts([["Status", account.status],
       ["Owner", el("a", { href: "#/user/" + enc(account.owner_id), text: account.owner_id })],
@@ -416,6 +416,7 @@ async function draft(event) {
     tr.setAttribute("data-action", preview.flips[i].action);
   });
   out.setAttribute("data-flips", String(preview.flips.length));
+  out.scrollIntoView({ block: "nearest" });
   say(`Draft: ${preview.flips.length} cell(s) would flip.`);
 }
 
