@@ -80,7 +80,10 @@ async fn browser_signs_in_reads_the_matrix_explains_a_deny_and_tries_a_draft() {
     let page = browser.wait("#account-body").await;
     let text = browser.text(&page).await;
     assert!(text.contains("Owner") && text.contains("olivia"), "{text}");
-    assert!(!text.contains("[object"), "every value is shown as text: {text}");
+    assert!(
+        !text.contains("[object"),
+        "every value is shown as text: {text}"
+    );
     for shown in ["nina@example.com", "vps-7", "Carla Books", "member.add"] {
         assert!(text.contains(shown), "the account page shows {shown}");
     }
