@@ -76,6 +76,13 @@ async fn browser_signs_in_reads_the_matrix_explains_a_deny_and_tries_a_draft() {
         kept[1]
     );
 
+    browser
+        .script(
+            "window.cspViolations = []; document.addEventListener('securitypolicyviolation', \
+             (e) => window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));",
+            json!([]),
+        )
+        .await;
     open_account_through_find(&browser, "acct-1").await;
     let page = browser.wait("#account-body").await;
     let text = browser.text(&page).await;
@@ -168,6 +175,11 @@ async fn browser_signs_in_reads_the_matrix_explains_a_deny_and_tries_a_draft() {
         "the draft was not deployed"
     );
 
+    let violations = browser
+        .script("return window.cspViolations", json!([]))
+        .await;
+    assert_eq!(violations, json!([]), "nothing the page did broke its CSP");
+
     browser.resize(390, 844).await;
     browser
         .goto(&format!("{}/console#/account/acct-1", app.base))
@@ -191,4 +203,20 @@ async fn browser_signs_in_reads_the_matrix_explains_a_deny_and_tries_a_draft() {
         )
         .await;
     save_screenshot(&browser, "matrix-390.png").await;
+
+    let cell = browser
+        .wait("button.cell[data-user=\"mia\"][data-action=\"payInvoice\"]")
+        .await;
+    browser.click(&cell).await;
+    browser
+        .wait("#explain-result[data-decision=\"deny\"]")
+        .await;
+    let fits = browser
+        .script(
+            "return document.documentElement.scrollWidth <= window.innerWidth + 1",
+            json!([]),
+        )
+        .await;
+    assert_eq!(fits, json!(true), "explain fits a phone too");
+    save_screenshot(&browser, "explain-390.png").await;
 }

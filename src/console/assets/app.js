@@ -117,6 +117,7 @@ async function route() {
     say("Could not load: " + e.message);
   }
   $("main").focus({ preventScroll: true });
+  window.scrollTo(0, 0);
 }
 
 // ---- Find ------------------------------------------------------------------------------
@@ -278,7 +279,10 @@ function explainCell(account, user, column) {
   $("ex-account").value = account;
   $("ex-context").value = "{}";
   location.hash = "#/explain";
-  runExplain();
+  runExplain().then(() => {
+    $("explain-result").focus({ preventScroll: true });
+    $("explain-result").scrollIntoView({ block: "start" });
+  });
 }
 
 async function explain(event) {
