@@ -10,12 +10,12 @@
 //!
 //! # Layout
 //! - this file: the page, its assets, the security headers, the routers.
-//! - [`find`]: users and accounts by id, email or name.
-//! - [`matrix`]: an account's members × actions, each cell decided by the check pipeline.
-//! - [`explain`]: one decision with its deciding policies, their text and `file:line`, the
+//! - `find`: users and accounts by id, email or name.
+//! - `matrix`: an account's members × actions, each cell decided by the check pipeline.
+//! - `explain`: one decision with its deciding policies, their text and `file:line`, the
 //!   entities it was evaluated over, and for an unexplained deny the permits that missed.
-//! - [`conditions`]: splitting a permit into conditions and evaluating each alone.
-//! - [`policies`]: the serving set, its tests, and a draft's preview (cells that would flip).
+//! - `conditions`: splitting a permit into conditions and evaluating each alone.
+//! - `policies`: the serving set, its tests, and a draft's preview (cells that would flip).
 
 mod conditions;
 mod explain;

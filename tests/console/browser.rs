@@ -56,6 +56,11 @@ async fn browser_signs_in_reads_the_matrix_explains_a_deny_and_tries_a_draft() {
     let app = TestApp::spawn().await;
     client_area(&app).await;
     seed_extras(&app).await;
+    // Enough changes for a second page of the audit trail (twenty a page); mia ends as before.
+    for i in 0..16 {
+        let grants: &[&str] = if i % 2 == 0 { &["profile"] } else { &[] };
+        app.member("acct-1", "mia", "member", grants).await;
+    }
     let browser = Browser::start(1280, 1400).await;
 
     sign_in(&browser, &app).await;
@@ -94,6 +99,10 @@ async fn browser_signs_in_reads_the_matrix_explains_a_deny_and_tries_a_draft() {
     for shown in ["nina@example.com", "vps-7", "Carla Books", "member.add"] {
         assert!(text.contains(shown), "the account page shows {shown}");
     }
+    let older = browser.wait("#audit-older").await;
+    browser.click(&older).await;
+    let end = browser.wait("#audit p.legend").await;
+    assert_eq!(browser.text(&end).await, "End of the trail.");
     assert!(cell_text(&browser, "bill", "payInvoice")
         .await
         .contains("allow"));
