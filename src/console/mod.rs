@@ -108,7 +108,7 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
 fn staff_only(actor: &Actor) -> Result<()> {
     match actor {
         Actor::Staff => Ok(()),
-        Actor::User(_) => Err(Error::Forbidden {
+        Actor::User(_) | Actor::Portier => Err(Error::Forbidden {
             message: "the console's cross-account routes are for hosting staff only".into(),
             reasons: Vec::new(),
         }),

@@ -118,6 +118,7 @@ async fn browser_signs_in_reads_the_matrix_explains_a_deny_and_tries_a_draft() {
     assert!(cell_text(&browser, "adam", "payInvoice")
         .await
         .contains("allow"));
+    browser.script("window.scrollTo(0, 0)", json!([])).await;
     save_screenshot(&browser, "account-1280.png").await;
 
     // Keyboard: a cell is a real button that takes focus.

@@ -40,8 +40,8 @@ function decisionBadge(decision) {
   return el("span", { class: "badge " + (allow ? "allow" : "deny") }, allow ? "✓ allow" : "✗ deny");
 }
 
-function when(ms) {
-  return ms ? new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC") : "";
+function when(time) {
+  return time ? new Date(time).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC") : "";
 }
 
 function say(text) { $("status").textContent = text; }
@@ -187,9 +187,10 @@ async function openAccount(id) {
       ["Owner", el("a", { href: "#/user/" + enc(account.owner_id), text: account.owner_id })],
       ["Created", when(account.created_at)]]),
     el("h3", { id: "members-title", text: "Members" }),
-    table(["User", "Name", "Role", "Status", "Grants"], members.members.map((m) => [
+    table(["User", "Name", "Role", "Status", "Grants", "Access ends"], members.members.map((m) => [
       el("a", { href: "#/user/" + enc(m.user_id), text: m.user_id }), m.display_name, m.role, m.status,
       m.role === "member" ? grantTags(m.grants) : "all (" + m.role + ")",
+      m.expires_at ? when(m.expires_at) : "never",
     ])),
     el("h3", { text: "Pending invitations" }),
     table(["Email", "Role", "Grants", "Invited by", "Expires"], invitations.invitations
