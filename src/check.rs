@@ -177,7 +177,9 @@ impl Checker {
         self.cache.bump(changed).await;
     }
 
-    async fn facts(&self, bundle: &PolicyBundle, request: &CheckRequest) -> Result<CheckFacts> {
+    /// The store's facts a check of `request` is evaluated over (what explaining a decision
+    /// shows, as the entities built from them).
+    pub async fn facts(&self, bundle: &PolicyBundle, request: &CheckRequest) -> Result<CheckFacts> {
         let user = match &request.principal {
             Principal::User(id) => Some(id),
             Principal::Staff => None,

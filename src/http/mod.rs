@@ -12,7 +12,7 @@ mod contacts;
 mod edge;
 #[cfg(test)]
 mod edge_props;
-mod extract;
+pub(crate) mod extract;
 mod invitations;
 mod members;
 mod openapi;
@@ -90,6 +90,7 @@ impl AppState {
 /// operations, and `/openapi.json` describing them all.
 pub fn app(state: AppState) -> Router {
     Router::from(api_router(Arc::clone(&state.tokens)))
+        .merge(console_router(Arc::clone(&state.tokens)))
         .fallback(|| async { Error::NotFound("route".into()) })
         .with_state(state)
         .layer(middleware::from_fn(edge::guard))
@@ -143,6 +144,16 @@ fn api_router(tokens: Arc<Tokens>) -> OpenApiRouter<AppState> {
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::openapi_document))
+}
+
+/// The console (`/console`): its page and assets are public; the JSON routes it calls need
+/// the admin token. Every response carries the console's security headers.
+fn console_router(tokens: Arc<Tokens>) -> Router<AppState> {
+    crate::console::api()
+        .route_layer(middleware::from_fn(auth::require_admin))
+        .route_layer(middleware::from_fn_with_state(tokens, auth::authenticate))
+        .merge(crate::console::pages())
+        .layer(middleware::from_fn(crate::console::security_headers))
 }
 
 /// How long requests in flight may take to finish once shutdown starts.
