@@ -13,6 +13,7 @@ mod contacts;
 mod invitations;
 mod memberships;
 mod recipients;
+mod search;
 mod services;
 mod users;
 
@@ -31,6 +32,7 @@ pub use contacts::{ContactPatch, ContactRecord, NewContact};
 pub use invitations::{InvitationRecord, NewInvitation};
 pub use memberships::MemberRecord;
 pub use recipients::Recipient;
+pub use search::{Candidate, Reachable, MAX_CANDIDATES};
 pub use users::{NewUser, UserPatch, UserRecord};
 
 use crate::error::{Error, Result};
