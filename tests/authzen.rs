@@ -45,7 +45,7 @@ async fn hosting(redis: bool) -> Hosting {
         .await;
     assert_eq!(created.status, 201, "contact: {:?}", created.body);
     Hosting {
-        invitation: invited.body["id"].as_str().expect("invitation id").to_owned(),
+        invitation: invited.body["invitation"]["id"].as_str().expect("invitation id").to_owned(),
         contact: created.body["id"].as_str().expect("contact id").to_owned(),
         app,
         _database: database,

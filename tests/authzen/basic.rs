@@ -30,7 +30,7 @@ pub async fn decisions_match_the_native_check(h: &Hosting) {
         assert_eq!(native["decision"] == "allow", expected, "native {who} {action}");
         assert_eq!(context["reasons"], native["reasons"], "{who} {action}");
     }
-    let owner = evaluate(app, ask(user("olivia"), "viewAccount", account("acct-1"))).await;
+    let owner = evaluate(app, ask(user("olivia"), "inviteUser", account("acct-1"))).await;
     assert_eq!(owner.body["context"]["reasons"], json!(["owner-full-access"]));
     // Optional context (declared `mfa` kept, undeclared keys ignored): same decision.
     let mut with_context = ask(user("olivia"), "viewAccount", account("acct-1"));
@@ -103,7 +103,8 @@ pub async fn errors_are_400_naming_the_field(h: &Hosting) {
     for (content_type, body, field) in [
         ("text/plain", text.as_str(), "Content-Type"),
         ("application/x-www-form-urlencoded", text.as_str(), "Content-Type"),
-        ("application/json", "{\"subject\": ", "body"),
+        ("application/json", "{\"subject\": ", "subject"),
+        ("application/json", "{\"subject\" {}}", "body"),
         ("application/json", "", "body"),
         ("application/json", "[1, 2]", "body"),
     ] {
