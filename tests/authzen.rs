@@ -36,16 +36,25 @@ async fn hosting(redis: bool) -> Hosting {
     }
     let invite = json!({"email": "ivy@example.com", "role": "member", "grants": ["billing"]});
     let invited = app
-        .acting("olivia", Method::POST, "/v1/accounts/acct-1/invitations", Some(invite))
+        .acting(
+            "olivia",
+            Method::POST,
+            "/v1/accounts/acct-1/invitations",
+            Some(invite),
+        )
         .await;
     assert_eq!(invited.status, 201, "invite: {:?}", invited.body);
-    let contact = json!({"name": "Accounts Dept", "email": "ap@acme.example", "preferences": ["billing"]});
+    let contact =
+        json!({"name": "Accounts Dept", "email": "ap@acme.example", "preferences": ["billing"]});
     let created = app
         .staff(Method::POST, "/v1/accounts/acct-1/contacts", Some(contact))
         .await;
     assert_eq!(created.status, 201, "contact: {:?}", created.body);
     Hosting {
-        invitation: invited.body["invitation"]["id"].as_str().expect("invitation id").to_owned(),
+        invitation: invited.body["invitation"]["id"]
+            .as_str()
+            .expect("invitation id")
+            .to_owned(),
         contact: created.body["id"].as_str().expect("contact id").to_owned(),
         app,
         _database: database,
@@ -66,7 +75,13 @@ impl Answer {
 }
 
 /// Sends raw bytes with a content type and extra headers, with the check token.
-async fn raw(app: &TestApp, path: &str, content_type: &str, body: &str, headers: &[(&str, &str)]) -> Answer {
+async fn raw(
+    app: &TestApp,
+    path: &str,
+    content_type: &str,
+    body: &str,
+    headers: &[(&str, &str)],
+) -> Answer {
     let mut request = app
         .client
         .post(format!("{}{path}", app.base))
@@ -84,7 +99,11 @@ async fn answer(response: reqwest::Response) -> Answer {
     let headers = response.headers().clone();
     let text = response.text().await.expect("body");
     let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    Answer { status, headers, body }
+    Answer {
+        status,
+        headers,
+        body,
+    }
 }
 
 /// `POST`s JSON with the check token.
@@ -100,7 +119,9 @@ async fn evaluate(app: &TestApp, body: Value) -> Answer {
 async fn decision(app: &TestApp, body: Value) -> bool {
     let reply = evaluate(app, body.clone()).await;
     assert_eq!(reply.status, 200, "{body}: {}", reply.body);
-    reply.body["decision"].as_bool().expect("a boolean decision")
+    reply.body["decision"]
+        .as_bool()
+        .expect("a boolean decision")
 }
 
 fn user(id: &str) -> Value {
@@ -125,13 +146,34 @@ fn native_type(resource: &Value) -> String {
     format!("{}{}", ty[..1].to_uppercase(), &ty[1..])
 }
 
+/// `POST /access/v1/search/{what}`.
+async fn search(app: &TestApp, what: &str, body: Value) -> Answer {
+    post(app, &format!("/access/v1/search/{what}"), body).await
+}
+
+/// Which users may `action` on `resource`?
+fn subjects_who(action: &str, resource: Value) -> Value {
+    json!({"subject": {"type": "user"}, "action": {"name": action}, "resource": resource})
+}
+
+/// Which resources of type `ty` may `who` `action`?
+fn resources_of(who: &str, action: &str, ty: &str) -> Value {
+    json!({"subject": user(who), "action": {"name": action}, "resource": {"type": ty}})
+}
+
 /// The ids (or names) in a search answer, in order.
 fn found(reply: &Answer) -> Vec<String> {
     assert_eq!(reply.status, 200, "{}", reply.body);
     let results = reply.body["results"].as_array().expect("results array");
     results
         .iter()
-        .map(|r| r["id"].as_str().or(r["name"].as_str()).expect("id or name").to_owned())
+        .map(|r| {
+            r["id"]
+                .as_str()
+                .or(r["name"].as_str())
+                .expect("id or name")
+                .to_owned()
+        })
         .collect()
 }
 
@@ -141,8 +183,12 @@ mod basic;
 mod batch;
 #[path = "authzen/discovery.rs"]
 mod discovery;
+#[path = "authzen/paging.rs"]
+mod paging;
 #[path = "authzen/search.rs"]
 mod search;
+#[path = "authzen/transport.rs"]
+mod transport;
 
 /// Each walk as two tests: with the in-process cache and with Redis.
 macro_rules! on_both_caches {
@@ -166,14 +212,87 @@ on_both_caches!(
     basic::decisions_match_the_native_check,
     basic::properties_never_override_stored_facts,
     basic::errors_are_400_naming_the_field,
-    basic::headers_tokens_and_idempotency,
-    basic::decisions_follow_writes_through_the_same_cache,
     batch::defaults_merge_and_order,
     batch::semantics_and_item_errors,
     search::subjects,
     search::resources,
     search::actions,
-    search::paging_binds_the_query,
+    paging::paging_binds_the_query,
     search::errors_and_empty_results,
     discovery::metadata,
+    transport::headers_tokens_and_idempotency,
+    transport::decisions_follow_writes_through_the_same_cache,
 );
+
+/// Fail closed: with the database unreachable, every AuthZEN route answers `503`, never a
+/// decision (a batch does not turn the outage into per-item denies either), and recovers.
+#[tokio::test]
+async fn database_unreachable_is_503_never_a_decision() {
+    let database = TestDatabase::postgres().await;
+    let proxy = common::proxy::Proxy::start("127.0.0.1:5432".parse().unwrap()).await;
+    let name = database.url.rsplit('/').next().unwrap().to_owned();
+    let mut options = Options::new(&format!(
+        "postgres://postgres:postgres@{}/{name}",
+        proxy.addr
+    ));
+    options.database_timeout = std::time::Duration::from_millis(500);
+    let app = TestApp::start(&options).await;
+    client_area(&app).await;
+    let pay = |invoice: &str| {
+        ask(
+            user("olivia"),
+            "payInvoice",
+            of_account("invoice", invoice, "acct-1"),
+        )
+    };
+    assert!(decision(&app, pay("inv-1")).await);
+    proxy.cut();
+    let calls = [
+        ("/access/v1/evaluation", pay("inv-2")),
+        (
+            "/access/v1/evaluations",
+            json!({"evaluations": [pay("inv-3"), pay("inv-4")]}),
+        ),
+        (
+            "/access/v1/evaluations",
+            json!({"options": {"evaluations_semantic": "permit_on_first_permit"}, "evaluations": [pay("inv-5")]}),
+        ),
+        (
+            "/access/v1/search/subject",
+            json!({"subject": {"type": "user"}, "action": {"name": "viewAccount"}, "resource": account("acct-1")}),
+        ),
+        (
+            "/access/v1/search/resource",
+            json!({"subject": user("olivia"), "action": {"name": "viewAccount"}, "resource": {"type": "account"}}),
+        ),
+        (
+            "/access/v1/search/action",
+            json!({"subject": user("olivia"), "resource": account("acct-1")}),
+        ),
+    ];
+    for (path, body) in calls {
+        let reply = post(&app, path, body).await;
+        assert_eq!(reply.status, 503, "{path}: {}", reply.body);
+        assert_eq!(reply.body["error"]["code"], "unavailable", "{path}");
+        assert!(
+            !reply.body.to_string().contains("\"decision\""),
+            "{path}: {}",
+            reply.body
+        );
+    }
+    proxy.restore();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let reply = evaluate(&app, pay("inv-2")).await;
+        if reply.status == 200 {
+            assert_eq!(reply.body["decision"], json!(true));
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never recovered: {}",
+            reply.body
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

@@ -20,7 +20,10 @@ pub async fn metadata(h: &Hosting) {
     let app = &h.app;
     let reply = metadata_via(app, &[("X-Request-ID", "meta-1")]).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
-    assert!(reply.headers["content-type"].to_str().unwrap().starts_with("application/json"));
+    assert!(reply.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/json"));
     assert_eq!(reply.headers["x-request-id"], "meta-1");
     assert_eq!(reply.body["policy_decision_point"], app.base.as_str());
     let endpoints = [
@@ -31,19 +34,55 @@ pub async fn metadata(h: &Hosting) {
         ("search_action_endpoint", "/access/v1/search/action"),
     ];
     for (key, path) in endpoints {
-        let url = reply.body[key].as_str().unwrap_or_else(|| panic!("{key} in {}", reply.body));
+        let url = reply.body[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("{key} in {}", reply.body));
         assert_eq!(url, format!("{}{path}", app.base));
-        let probe = app.client.post(url).bearer_auth(CHECK_TOKEN).json(&json!({})).send().await.unwrap();
-        assert_eq!(probe.status().as_u16(), 400, "{key} answers (an empty query is a 400)");
+        let probe = app
+            .client
+            .post(url)
+            .bearer_auth(CHECK_TOKEN)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            probe.status().as_u16(),
+            400,
+            "{key} answers (an empty query is a 400)"
+        );
     }
-    let proxied = metadata_via(app, &[("X-Forwarded-Proto", "https"), ("X-Forwarded-Host", "pdp.example.com")]).await;
-    assert_eq!(proxied.body["policy_decision_point"], "https://pdp.example.com");
-    assert_eq!(proxied.body["access_evaluation_endpoint"], "https://pdp.example.com/access/v1/evaluation");
-    let anonymous = app.client.get(format!("{}/.well-known/authzen-configuration", app.base)).send().await.unwrap();
+    let proxied = metadata_via(
+        app,
+        &[
+            ("X-Forwarded-Proto", "https"),
+            ("X-Forwarded-Host", "pdp.example.com"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        proxied.body["policy_decision_point"],
+        "https://pdp.example.com"
+    );
+    assert_eq!(
+        proxied.body["access_evaluation_endpoint"],
+        "https://pdp.example.com/access/v1/evaluation"
+    );
+    let anonymous = app
+        .client
+        .get(format!("{}/.well-known/authzen-configuration", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(anonymous.status().as_u16(), 401);
-    let spec = app.send(Method::GET, "/openapi.json", None, None, None).await;
+    let spec = app
+        .send(Method::GET, "/openapi.json", None, None, None)
+        .await;
     for (_, path) in endpoints {
-        assert!(spec.body["paths"][path]["post"].is_object(), "{path} in /openapi.json");
+        assert!(
+            spec.body["paths"][path]["post"].is_object(),
+            "{path} in /openapi.json"
+        );
     }
     assert!(spec.body["paths"]["/.well-known/authzen-configuration"]["get"].is_object());
 }

@@ -3,7 +3,7 @@
 //!
 //! It is a thin translation ([`model`]) onto the native check pipeline: the same parsing,
 //! decision cache, data revisions and fail-closed rules decide every answer. Routes:
-//! evaluation and evaluations ([`evaluation`]), the three searches ([`search`], paged by
+//! one evaluation ([`evaluation`]), many ([`evaluations`]), the three searches ([`search`], paged by
 //! [`paging`]) and the metadata document ([`discovery`]). Both the check and the admin token
 //! reach them.
 //!
@@ -13,6 +13,7 @@
 
 mod discovery;
 mod evaluation;
+mod evaluations;
 mod model;
 mod paging;
 mod search;
@@ -33,7 +34,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(discovery::configuration))
         .routes(routes!(evaluation::evaluation))
-        .routes(routes!(evaluation::evaluations))
+        .routes(routes!(evaluations::evaluations))
         .routes(routes!(search::subject))
         .routes(routes!(search::resource))
         .routes(routes!(search::action))
@@ -53,10 +54,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AuthzenJson<T> {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
         if !is_json(content_type) {
-            return Err(Error::bad_field(
-                "Content-Type",
-                "must be application/json",
-            ));
+            return Err(Error::bad_field("Content-Type", "must be application/json"));
         }
         let bytes = Bytes::from_request(request, state)
             .await

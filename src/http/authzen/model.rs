@@ -70,7 +70,8 @@ impl Question<'_> {
         let resource_id = required_id(self.resource, "resource")?;
         Ok(CheckBody {
             principal: EntityRef::Typed {
-                ty: schema_type(bundle, &self.subject.ty).unwrap_or_else(|| self.subject.ty.clone()),
+                ty: schema_type(bundle, &self.subject.ty)
+                    .unwrap_or_else(|| self.subject.ty.clone()),
                 id: subject_id.to_owned(),
             },
             action: self.action.to_owned(),
@@ -167,5 +168,62 @@ pub fn authzen_field(err: Error) -> Error {
     Error::BadRequest {
         field: Some(field),
         message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn bundle() -> PolicyBundle {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        crate::authz::load(&root.join("policies"), &root.join("schemas")).expect("policies load")
+    }
+
+    fn map(value: Value) -> Map<String, Value> {
+        value.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn undeclared_context_keys_are_dropped_and_declared_ones_kept() {
+        let bundle = bundle();
+        let sent = map(json!({"time": "2025-06-27T18:03-07:00", "ip": "192.168.1.1", "mfa": true}));
+        assert_eq!(
+            schema_context(&bundle, "payInvoice", &sent),
+            json!({"mfa": true})
+        );
+        let wrong = map(json!({"mfa": "yes", "ip": "192.168.1.1"}));
+        assert_eq!(
+            schema_context(&bundle, "payInvoice", &wrong),
+            json!({"mfa": "yes"})
+        );
+        let unknown_action = map(json!({"ip": "192.168.1.1"}));
+        assert_eq!(
+            schema_context(&bundle, "launchRocket", &unknown_action),
+            json!({"ip": "192.168.1.1"})
+        );
+    }
+
+    #[test]
+    fn types_match_the_schema_case_insensitively() {
+        let bundle = bundle();
+        assert_eq!(schema_type(&bundle, "user").as_deref(), Some("User"));
+        assert_eq!(schema_type(&bundle, "INVOICE").as_deref(), Some("Invoice"));
+        assert_eq!(schema_type(&bundle, "Service").as_deref(), Some("Service"));
+        assert_eq!(schema_type(&bundle, "spaceship"), None);
+    }
+
+    #[test]
+    fn native_fields_are_renamed_to_authzen_ones() {
+        let renamed = |field: &str| match authzen_field(Error::bad_field(field, "x")) {
+            Error::BadRequest { field, .. } => field.unwrap_or_default(),
+            _ => String::new(),
+        };
+        assert_eq!(renamed("principal.id"), "subject.id");
+        assert_eq!(renamed("principal"), "subject");
+        assert_eq!(renamed("action"), "action.name");
+        assert_eq!(renamed("account"), "resource.properties.account");
+        assert_eq!(renamed("resource.type"), "resource.type");
     }
 }

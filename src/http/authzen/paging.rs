@@ -58,7 +58,11 @@ impl Window {
         let query = digest(endpoint, query);
         let Some(token) = page.token.filter(|t| !t.is_empty()) else {
             let limit = asked.unwrap_or(DEFAULT_LIMIT);
-            return Ok(Window { offset: 0, limit, query });
+            return Ok(Window {
+                offset: 0,
+                limit,
+                query,
+            });
         };
         let window = decode(&token).ok_or_else(|| {
             Error::bad_field("page.token", "not a page token issued by this server")
@@ -77,7 +81,10 @@ impl Window {
         let start = self.offset.min(all.len());
         let end = start.saturating_add(self.limit).min(all.len());
         let next_token = if end < all.len() {
-            encode(&Window { offset: end, ..*self })
+            encode(&Window {
+                offset: end,
+                ..*self
+            })
         } else {
             String::new()
         };
@@ -115,9 +122,11 @@ fn decode(token: &str) -> Option<Window> {
     let offset = usize::from_str_radix(&token[..8], 16).ok()?;
     let limit = usize::from_str_radix(&token[8..16], 16).ok()?;
     let query = hex::decode(&token[16..]).ok()?.try_into().ok()?;
-    (1..=MAX_LIMIT)
-        .contains(&limit)
-        .then_some(Window { offset, limit, query })
+    (1..=MAX_LIMIT).contains(&limit).then_some(Window {
+        offset,
+        limit,
+        query,
+    })
 }
 
 #[cfg(test)]
@@ -139,10 +148,18 @@ mod tests {
         let first = Window::of("resource", &query, Some(&page(None, Some(2)))).unwrap();
         let (items, meta) = first.slice(&all);
         assert_eq!((items, meta.count, meta.total), (vec![0, 1], 2, 5));
-        let second = Window::of("resource", &query, Some(&page(Some(&meta.next_token), None)));
+        let second = Window::of(
+            "resource",
+            &query,
+            Some(&page(Some(&meta.next_token), None)),
+        );
         let (items, meta) = second.unwrap().slice(&all);
         assert_eq!(items, vec![2, 3]);
-        let third = Window::of("resource", &query, Some(&page(Some(&meta.next_token), Some(2))));
+        let third = Window::of(
+            "resource",
+            &query,
+            Some(&page(Some(&meta.next_token), Some(2))),
+        );
         let (items, meta) = third.unwrap().slice(&all);
         assert_eq!((items, meta.next_token.as_str()), (vec![4], ""));
     }

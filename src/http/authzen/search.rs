@@ -72,7 +72,8 @@ pub async fn subject(
     if !is_user(&bundle, &body.subject.ty) || !applies(&bundle, &action.name, &body.resource.ty) {
         return Ok(Json(respond(&window, Vec::new())));
     }
-    let candidates = subject_candidates(&state.checker, &bundle, &body.resource, resource_id).await?;
+    let candidates =
+        subject_candidates(&state.checker, &bundle, &body.resource, resource_id).await?;
     let entities: Vec<Entity> = candidates
         .into_iter()
         .map(|id| entity(&body.subject.ty, id, None))
@@ -142,7 +143,10 @@ pub async fn action(
     };
     let request = probe.parse(&bundle)?;
     let names = state.checker.allowed_actions(&bundle, &request).await?;
-    let results = names.into_iter().map(|name| json!({ "name": name })).collect();
+    let results = names
+        .into_iter()
+        .map(|name| json!({ "name": name }))
+        .collect();
     Ok(Json(respond(&window, results)))
 }
 
@@ -193,7 +197,8 @@ async fn resource_candidates(
     .find(|(known, _)| known.to_string() == ty)
     .map(|(_, kind)| kind);
     let Some(kind) = kind else {
-        let own = (ty == types.user.to_string()).then(|| entity(requested_type, user.as_str().to_owned(), None));
+        let own = (ty == types.user.to_string())
+            .then(|| entity(requested_type, user.as_str().to_owned(), None));
         return Ok(own.into_iter().collect());
     };
     let rows = checker.store().reachable(user, kind).await?;
