@@ -111,6 +111,9 @@ pub async fn properties_never_override_stored_facts(h: &Hosting) {
     assert!(!decision(app, ask(claims, "placeOrder", account("acct-1"))).await);
     let stolen = json!({"type": "account", "id": "acct-2", "properties": {"account": "acct-2", "owner": "bill"}});
     assert!(!decision(app, ask(user("bill"), "listInvoices", stolen)).await);
+    // Staff cannot be claimed from outside: a `staff` subject is decided as a non-user.
+    let staff = json!({"type": "staff", "id": "staff"});
+    assert!(!decision(app, ask(staff, "createAccount", account("acct-9"))).await);
     // The account named must be the Account itself.
     let mismatched =
         json!({"type": "account", "id": "acct-1", "properties": {"account": "acct-2"}});
