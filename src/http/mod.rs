@@ -6,6 +6,7 @@
 mod accounts;
 mod audit;
 mod auth;
+mod authzen;
 mod check;
 mod connection;
 mod contacts;
@@ -112,7 +113,8 @@ fn api_router(tokens: Arc<Tokens>) -> OpenApiRouter<AppState> {
         .routes(routes!(check::check))
         .routes(routes!(check::batch))
         .routes(routes!(check::allowed_actions))
-        .routes(routes!(ops::metrics));
+        .routes(routes!(ops::metrics))
+        .merge(authzen::routes());
     let admin_routes = OpenApiRouter::new()
         .routes(routes!(users::create))
         .routes(routes!(users::show, users::update, users::remove))

@@ -18,6 +18,7 @@ mod invitations;
 mod memberships;
 mod migrate;
 mod recipients;
+mod search;
 mod services;
 mod users;
 
@@ -38,6 +39,7 @@ pub use guard::{Authorized, Basis};
 pub use invitations::{InvitationRecord, NewInvitation};
 pub use memberships::MemberRecord;
 pub use recipients::Recipient;
+pub use search::{Candidate, Reachable, MAX_CANDIDATES};
 pub use users::{NewUser, UserPatch, UserRecord};
 
 use crate::domain::AccountId;

@@ -1,0 +1,273 @@
+//! The AuthZEN searches. Each lists candidates from the store (the account's owner and
+//! members; the accounts, assigned services, invitations and contacts a user can reach; the
+//! actions the schema applies to a resource type) and keeps those the native check pipeline
+//! allows, so a search result never claims more than an evaluation would answer.
+//!
+//! A type or action the schema does not know is an empty result, not an error (AuthZEN asks
+//! for that); a missing input id or a malformed body is a `400`.
+
+use std::str::FromStr;
+
+use axum::extract::State;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use utoipa::ToSchema;
+
+use super::model::{account_property, required_id, schema_type, Action, Entity, Question};
+use super::paging::{PageRequest, PageResponse, Window};
+use super::AuthzenJson;
+use crate::authz::PolicyBundle;
+use crate::check::Checker;
+use crate::domain::{AccountId, UserId};
+use crate::error::{Error, Result};
+use crate::http::openapi::ApiErrors;
+use crate::http::AppState;
+use crate::store::{Candidate, Reachable};
+
+/// Body of the search routes. The searched-for entity needs only its `type` (an `id` there
+/// is ignored); the action search takes no `action`. Unknown fields are ignored.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct SearchRequest {
+    /// The subject: `{"type": "user", "id": …}`, or just the type for a subject search.
+    subject: Entity,
+    /// The action; required by the subject and resource searches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    action: Option<Action>,
+    /// The resource, with `properties.account` for account resources; just the type for a
+    /// resource search.
+    resource: Entity,
+    /// The Cedar context, as for an evaluation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    context: Option<Map<String, Value>>,
+    /// Which page.
+    #[serde(default, skip_serializing)]
+    page: Option<PageRequest>,
+}
+
+/// A search answer: one page of results.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchResponse {
+    /// The page; `next_token` is `""` on the last one.
+    page: PageResponse,
+    /// Subjects or resources (`{"type", "id", "properties"?}`) or actions (`{"name"}`).
+    #[schema(value_type = Vec<Object>)]
+    results: Vec<Value>,
+}
+
+/// `POST /access/v1/search/subject`: the users (the account's owner and members) who may do
+/// `action` on `resource`.
+#[utoipa::path(post, path = "/access/v1/search/subject", tag = "authzen",
+    request_body = SearchRequest,
+    responses((status = 200, description = "Allowed subjects", body = SearchResponse), ApiErrors))]
+pub async fn subject(
+    State(state): State<AppState>,
+    AuthzenJson(body): AuthzenJson<SearchRequest>,
+) -> Result<Json<SearchResponse>> {
+    let window = Window::of("subject", &query_of(&body)?, body.page.as_ref())?;
+    let action = required_action(&body)?;
+    let resource_id = required_id(&body.resource, "resource")?;
+    let bundle = state.checker.bundle();
+    if !is_user(&bundle, &body.subject.ty) || !applies(&bundle, &action.name, &body.resource.ty) {
+        return Ok(Json(respond(&window, Vec::new())));
+    }
+    let candidates =
+        subject_candidates(&state.checker, &bundle, &body.resource, resource_id).await?;
+    let entities: Vec<Entity> = candidates
+        .into_iter()
+        .map(|id| entity(&body.subject.ty, id, None))
+        .collect();
+    let questions = entities.iter().map(|subject| Question {
+        subject,
+        action: &action.name,
+        resource: &body.resource,
+        context: body.context.as_ref(),
+    });
+    let allowed = keep_allowed(&state.checker, &bundle, questions).await?;
+    let results = entities_where(&entities, &allowed);
+    Ok(Json(respond(&window, results)))
+}
+
+/// `POST /access/v1/search/resource`: the resources of the given type — accounts, services
+/// with assignments, invitations, contacts, the user itself — that the subject may `action`.
+#[utoipa::path(post, path = "/access/v1/search/resource", tag = "authzen",
+    request_body = SearchRequest,
+    responses((status = 200, description = "Allowed resources", body = SearchResponse), ApiErrors))]
+pub async fn resource(
+    State(state): State<AppState>,
+    AuthzenJson(body): AuthzenJson<SearchRequest>,
+) -> Result<Json<SearchResponse>> {
+    let window = Window::of("resource", &query_of(&body)?, body.page.as_ref())?;
+    let action = required_action(&body)?;
+    let subject_id = required_id(&body.subject, "subject")?;
+    let bundle = state.checker.bundle();
+    if !is_user(&bundle, &body.subject.ty) || !applies(&bundle, &action.name, &body.resource.ty) {
+        return Ok(Json(respond(&window, Vec::new())));
+    }
+    let user = UserId::from_str(subject_id).map_err(|e| Error::bad_field("subject.id", e))?;
+    let entities = resource_candidates(&state.checker, &bundle, &body.resource.ty, &user).await?;
+    let questions = entities.iter().map(|resource| Question {
+        subject: &body.subject,
+        action: &action.name,
+        resource,
+        context: body.context.as_ref(),
+    });
+    let allowed = keep_allowed(&state.checker, &bundle, questions).await?;
+    let results = entities_where(&entities, &allowed);
+    Ok(Json(respond(&window, results)))
+}
+
+/// `POST /access/v1/search/action`: the actions the schema applies to the resource's type
+/// that the subject may do on it (the native allowed-actions, in AuthZEN's shape).
+#[utoipa::path(post, path = "/access/v1/search/action", tag = "authzen",
+    request_body = SearchRequest,
+    responses((status = 200, description = "Allowed actions", body = SearchResponse), ApiErrors))]
+pub async fn action(
+    State(state): State<AppState>,
+    AuthzenJson(body): AuthzenJson<SearchRequest>,
+) -> Result<Json<SearchResponse>> {
+    let window = Window::of("action", &query_of(&body)?, body.page.as_ref())?;
+    required_id(&body.subject, "subject")?;
+    required_id(&body.resource, "resource")?;
+    let bundle = state.checker.bundle();
+    let first = schema_type(&bundle, &body.resource.ty).and_then(|ty| bundle.first_action_for(&ty));
+    let (true, Some(first)) = (is_user(&bundle, &body.subject.ty), first) else {
+        return Ok(Json(respond(&window, Vec::new())));
+    };
+    let probe = Question {
+        subject: &body.subject,
+        action: &first,
+        resource: &body.resource,
+        context: body.context.as_ref(),
+    };
+    let request = probe.parse(&bundle)?;
+    let names = state.checker.allowed_actions(&bundle, &request).await?;
+    let results = names
+        .into_iter()
+        .map(|name| json!({ "name": name }))
+        .collect();
+    Ok(Json(respond(&window, results)))
+}
+
+/// The owner and members of the resource's account; for a `User` resource, that user.
+async fn subject_candidates(
+    checker: &Checker,
+    bundle: &PolicyBundle,
+    resource: &Entity,
+    resource_id: &str,
+) -> Result<Vec<String>> {
+    let types = bundle.types();
+    let ty = schema_type(bundle, &resource.ty).unwrap_or_default();
+    let account = if ty == types.account.to_string() {
+        Some(resource_id.to_owned())
+    } else {
+        account_property(resource)?
+    };
+    let Some(account) = account else {
+        if ty == types.user.to_string() {
+            return Ok(vec![resource_id.to_owned()]);
+        }
+        return Err(Error::bad_field(
+            "resource.properties.account",
+            format!("required: a {ty} belongs to an account"),
+        ));
+    };
+    let account = AccountId::from_str(&account)
+        .map_err(|e| Error::bad_field("resource.properties.account", e))?;
+    checker.store().account_member_ids(&account).await
+}
+
+/// Stored resources of the named type the user can reach, as AuthZEN entities.
+async fn resource_candidates(
+    checker: &Checker,
+    bundle: &PolicyBundle,
+    requested_type: &str,
+    user: &UserId,
+) -> Result<Vec<Entity>> {
+    let types = bundle.types();
+    let ty = schema_type(bundle, requested_type).unwrap_or_default();
+    let kind = [
+        (&types.account, Reachable::Accounts),
+        (&types.service, Reachable::Services),
+        (&types.invitation, Reachable::Invitations),
+        (&types.contact, Reachable::Contacts),
+    ]
+    .into_iter()
+    .find(|(known, _)| known.to_string() == ty)
+    .map(|(_, kind)| kind);
+    let Some(kind) = kind else {
+        let own = (ty == types.user.to_string())
+            .then(|| entity(requested_type, user.as_str().to_owned(), None));
+        return Ok(own.into_iter().collect());
+    };
+    let rows = checker.store().reachable(user, kind).await?;
+    let scoped = kind != Reachable::Accounts;
+    Ok(rows
+        .into_iter()
+        .map(|Candidate { account, id }| entity(requested_type, id, scoped.then_some(account)))
+        .collect())
+}
+
+/// Decides every question through the check pipeline (concurrently); `true` where allowed.
+/// Any failure fails the search: a partial list is never passed off as the answer.
+async fn keep_allowed<'a>(
+    checker: &Checker,
+    bundle: &PolicyBundle,
+    questions: impl Iterator<Item = Question<'a>>,
+) -> Result<Vec<bool>> {
+    let requests = questions
+        .map(|q| q.parse(bundle))
+        .collect::<Result<Vec<_>>>()?;
+    let decisions = requests.iter().map(|r| checker.decide(bundle, r));
+    let decided = futures_util::future::try_join_all(decisions).await?;
+    Ok(decided.iter().map(|d| d.is_allow()).collect())
+}
+
+fn entities_where(entities: &[Entity], allowed: &[bool]) -> Vec<Value> {
+    entities
+        .iter()
+        .zip(allowed)
+        .filter(|(_, allowed)| **allowed)
+        .map(|(entity, _)| json!(entity))
+        .collect()
+}
+
+fn entity(ty: &str, id: String, account: Option<String>) -> Entity {
+    Entity {
+        ty: ty.to_owned(),
+        id: Some(id),
+        properties: account.map(|a| Map::from_iter([("account".to_owned(), Value::String(a))])),
+    }
+}
+
+fn respond(window: &Window, results: Vec<Value>) -> SearchResponse {
+    let (results, page) = window.slice(&results);
+    SearchResponse { page, results }
+}
+
+/// The request without its page, for binding page tokens to it.
+fn query_of(body: &SearchRequest) -> Result<Value> {
+    serde_json::to_value(body).map_err(|e| Error::Internal(e.into()))
+}
+
+fn required_action(body: &SearchRequest) -> Result<&Action> {
+    body.action
+        .as_ref()
+        .ok_or_else(|| Error::bad_field("action", "required"))
+}
+
+/// Whether the named type is the schema's `User` (the only subjects Portier decides for).
+fn is_user(bundle: &PolicyBundle, ty: &str) -> bool {
+    schema_type(bundle, ty).is_some_and(|t| t == bundle.types().user.to_string())
+}
+
+/// Whether the schema declares the action and applies it to the named resource type.
+fn applies(bundle: &PolicyBundle, action: &str, resource_type: &str) -> bool {
+    let Some(ty) = schema_type(bundle, resource_type) else {
+        return false;
+    };
+    bundle
+        .action(action)
+        .is_some_and(|(_, types)| types.iter().any(|t| t.to_string() == ty))
+}
