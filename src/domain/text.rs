@@ -36,7 +36,9 @@ impl TryFrom<String> for Email {
     fn try_from(raw: String) -> Result<Self, String> {
         let trimmed = raw.trim();
         let valid = trimmed.len() <= 254
-            && !trimmed.chars().any(|c| c.is_whitespace() || c.is_control())
+            && !trimmed
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || super::chars::is_deceptive(c))
             && matches!(trimmed.split_once('@'), Some((local, domain))
                 if !local.is_empty() && !domain.contains('@') && domain.contains('.')
                     && !domain.starts_with('.') && !domain.ends_with('.'));
@@ -192,6 +194,8 @@ mod tests {
             "bob@example",
             "a@b@c.d",
             "bo b@x.io",
+            "bill\u{200b}@example.com",
+            "x\u{202e}y@example.com",
         ] {
             assert!(Email::try_from(bad.to_string()).is_err(), "{bad} accepted");
         }
