@@ -125,6 +125,9 @@ impl From<sqlx::Error> for Error {
             E::Database(db) if db.is_foreign_key_violation() => {
                 Error::Conflict("the record is still referenced, or refers to a missing one".into())
             }
+            E::Database(db) if db.code().as_deref() == Some("55P03") => Error::Unavailable(
+                "the database is busy with other writes to the same records".into(),
+            ),
             E::Database(db) if matches!(db.code().as_deref(), Some("40001" | "40P01")) => {
                 Error::Conflict(
                     "a concurrent change to the same records won; send the request again".into(),
@@ -154,6 +157,7 @@ fn storage_fault(db: &dyn sqlx::error::DatabaseError) -> Option<&'static str> {
     let code: i64 = sqlx::error::DatabaseError::code(sqlite)?.parse().ok()?;
     Some(match code & 0xff {
         3 | 8 => "the file or its folder is read-only",
+        5 | 6 => "the file is locked by another writer",
         10 => "a disk I/O error",
         11 | 26 => "the file is damaged or not a database",
         13 => "the disk is full",

@@ -163,6 +163,31 @@ async fn two_replicas_on_postgres_and_redis_deny_from_the_instant_and_audit_once
 }
 
 #[tokio::test]
+async fn a_run_out_membership_gives_nothing_even_without_the_expiry_policy() {
+    let policies = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(common::repo_path("policies")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_owned();
+        if path.extension().is_some_and(|e| e == "cedar") && name != "expiry.cedar" {
+            std::fs::copy(&path, policies.path().join(name)).unwrap();
+        }
+    }
+    let app = TestApp::spawn_with(policies.path(), &common::repo_path("schemas")).await;
+    client_area(&app).await;
+    limit_bill(&app, &at(&app, HOUR)).await;
+    assert_eq!(decide(&app, false).await["decision"], "allow");
+    app.clock.advance(HOUR);
+    for fresh in [false, true] {
+        let after = decide(&app, fresh).await;
+        assert_eq!(after["decision"], "deny", "fresh {fresh}: {after}");
+    }
+    assert!(
+        !app.allows("bill", "viewAccount", ("Account", "acct-1"), "acct-1")
+            .await
+    );
+}
+
+#[tokio::test]
 async fn an_invitation_s_time_limit_passes_to_the_membership() {
     let app = TestApp::spawn().await;
     client_area(&app).await;

@@ -376,4 +376,21 @@ async fn a_user_s_own_audit_trail_has_every_change_to_their_record() {
     assert_eq!(email_change["before"]["email"], "bill@example.com");
     assert_eq!(email_change["after"]["email"], "william@example.com");
     assert!(email_change["account_id"].is_null());
+
+    // Like every route under a user, the trail ends with the user.
+    assert_eq!(
+        app.staff(Method::DELETE, "/v1/users/ivy", None)
+            .await
+            .status,
+        404
+    );
+    app.user("ivy").await;
+    assert_eq!(
+        app.staff(Method::DELETE, "/v1/users/ivy", None)
+            .await
+            .status,
+        204
+    );
+    let gone = app.staff(Method::GET, "/v1/users/ivy/audit", None).await;
+    assert_eq!(gone.status, 404, "{:?}", gone.body);
 }

@@ -64,7 +64,7 @@ pub fn build_entities(
                 set_of_account(membership.is_some_and(|m| m.expired)),
             ),
         ];
-        let tags = match (&account_uid, membership) {
+        let tags = match (&account_uid, membership.filter(|m| !m.expired)) {
             (Some(account), Some(m)) => {
                 // A grant the schema no longer declares is ignored rather than failing every check.
                 let declared = m.grants.iter().filter(|g| bundle.grants().contains(*g));

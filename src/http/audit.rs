@@ -56,6 +56,7 @@ pub async fn account(
 
 /// `GET /v1/users/{id}/audit` (`viewUser`: the user themself, or staff): the changes to the
 /// user's own record, which belong to no account. Newest first; `next_before` pages on.
+/// `404` once the user is deleted.
 #[utoipa::path(get, path = "/v1/users/{id}/audit", tag = "users", params(("id" = UserId, Path, description = "User id"), AuditQuery),
     responses((status = 200, description = "A page of events", body = AuditPage), ApiErrors))]
 pub async fn user(
@@ -69,6 +70,10 @@ pub async fn user(
         .checker
         .authorize(&actor, "viewUser", Target::User(&id))
         .await?;
+    // Like every route under a user, it ends with the user (a reused id starts afresh too).
+    if state.checker.store().user(&id).await?.is_none() {
+        return Err(Error::NotFound(format!("user {id}")));
+    }
     let scope = AuditScope::User(id.as_str());
     read(&state, scope, page.before.as_deref(), limit).await
 }

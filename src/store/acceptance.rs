@@ -23,9 +23,10 @@ impl Store {
         user: &UserId,
         token_hash: &str,
     ) -> Result<InvitationRecord> {
-        let now = self.now();
         let actor = auth.actor();
-        let (mut tx, invitation) = self.invitation_tx(auth, id).await?;
+        let auth = auth.clone().writing_own_row();
+        let (mut tx, invitation) = self.invitation_tx(&auth, id).await?;
+        let now = tx.now;
         invitation.check_usable(now)?;
         if let Some(ended) = invitation
             .membership_expires_at

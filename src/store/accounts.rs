@@ -170,8 +170,8 @@ impl Store {
         new_owner: &UserId,
     ) -> Result<(AccountRecord, String)> {
         let actor = auth.actor();
-        let now = self.now();
         let mut tx = self.begin_guarded(auth, Some(id)).await?;
+        let now = tx.now;
         let before = account_in(&mut tx, id).await?;
         tx.lock(Lockable::User, new_owner.as_str(), false).await?;
         if before.owner_id == new_owner.as_str() {

@@ -132,10 +132,15 @@ pub(super) async fn facts_on(
     if let Some(at) = limit.filter(|_| !expired) {
         facts.valid_until = Some(facts.valid_until.map_or(at, |other| other.min(at)));
     }
+    // A membership that has run out carries no role and no grant: whatever the policies
+    // say, it gives nothing. `expired` still tells them why (`expiredIn`).
     let membership = row.role.map(|role| MembershipFacts {
         owner,
-        admin: !owner && role == Role::Admin.as_str(),
-        grants: row.grants.as_deref().map(json_list).unwrap_or_default(),
+        admin: !owner && !expired && role == Role::Admin.as_str(),
+        grants: match expired {
+            true => Vec::new(),
+            false => row.grants.as_deref().map(json_list).unwrap_or_default(),
+        },
         expired,
     });
     facts.user = row.user_status.map(|status| UserFacts {

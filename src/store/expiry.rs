@@ -28,8 +28,13 @@ impl Store {
         .await?;
         let mut ended = Vec::with_capacity(due.len());
         for (account, user) in due {
-            if self.expire_one(&account, &user, now).await? {
-                ended.push((account, user));
+            match self.expire_one(&account, &user, now).await {
+                Ok(true) => ended.push((account, user)),
+                Ok(false) => {}
+                // One row that cannot be ended must not hold up the ones behind it.
+                Err(err) => {
+                    tracing::warn!(%account, %user, error = %err, "could not end an expired membership")
+                }
             }
         }
         Ok(ended)

@@ -18,6 +18,9 @@ use crate::error::{Error, Result};
 pub struct Authorized {
     actor: Actor,
     basis: Option<Basis>,
+    /// The write changes the acting user's own row (accepting activates an invited user):
+    /// lock it exclusively from the start, since upgrading a shared lock deadlocks.
+    writes_own_row: bool,
 }
 
 /// The facts a user's authorization was decided on, and where they were read.
@@ -72,7 +75,17 @@ impl Basis {
 impl Authorized {
     /// A decision for `actor`; `basis` is `None` for staff, whom no stored fact can stop.
     pub fn new(actor: Actor, basis: Option<Basis>) -> Authorized {
-        Authorized { actor, basis }
+        Authorized {
+            actor,
+            basis,
+            writes_own_row: false,
+        }
+    }
+
+    /// The same decision for a write that also changes the acting user's own row.
+    pub fn writing_own_row(mut self) -> Authorized {
+        self.writes_own_row = true;
+        self
     }
 
     /// Hosting staff (the admin token without an actor): always allowed, nothing to re-read.
@@ -97,14 +110,16 @@ impl WriteTx {
         if let Some(account) = account {
             self.lock(Lockable::Account, account.as_str(), true).await?;
         }
+        self.now = self.clock.now_ms();
         let Some(basis) = &auth.basis else {
             return Ok(());
         };
         if let Some(other) = basis.account.as_ref().filter(|a| Some(*a) != account) {
             self.lock(Lockable::Account, other.as_str(), true).await?;
         }
-        self.lock(Lockable::User, basis.user.as_str(), false)
+        self.lock(Lockable::User, basis.user.as_str(), auth.writes_own_row)
             .await?;
+        self.now = self.clock.now_ms();
         let now = self.now;
         let facts = facts_on(
             &mut self.tx,

@@ -125,9 +125,13 @@ impl Store {
         ttl: Duration,
     ) -> Result<InvitationRecord> {
         let actor = auth.actor();
-        let now = self.now();
-        require_future("membership_expires_at", new.membership_expires_at, now)?;
+        require_future(
+            "membership_expires_at",
+            new.membership_expires_at,
+            self.now(),
+        )?;
         let mut tx = self.begin_guarded(auth, Some(account)).await?;
+        let now = tx.now;
         let exists: Option<(String,)> =
             sqlx::query_as("select account_id from account where account_id = $1")
                 .bind(account.as_str())
@@ -228,8 +232,8 @@ impl Store {
         ttl: Duration,
     ) -> Result<InvitationRecord> {
         let actor = auth.actor();
-        let now = self.now();
         let (mut tx, before) = self.invitation_tx(auth, id).await?;
+        let now = tx.now;
         if before.state == "accepted" || before.state == "cancelled" {
             return Err(Error::Conflict(format!(
                 "invitation {id} was {}; invite again instead",

@@ -11,9 +11,10 @@ use crate::domain::Email;
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!();
 
 /// Applies the pending migrations, then normalizes the emails SQL alone could not
-/// (non-ASCII capitals, decomposed accents). The second step reads only rows with non-ASCII
-/// addresses and changes nothing when all are normal, so it runs on every start: a start
-/// that was stopped half-way is finished by the next.
+/// (non-ASCII capitals, decomposed accents). The second step reads only rows that are not
+/// plainly normal (non-ASCII, or ASCII capitals or spaces) and changes nothing when all are
+/// normal, so it runs on every start: a start that was stopped half-way is finished by the
+/// next.
 pub(super) async fn migrate(pool: &AnyPool, backend: Backend) -> anyhow::Result<()> {
     MIGRATIONS.run(pool).await?;
     normalize_emails(pool, backend).await
@@ -32,7 +33,9 @@ async fn normalize_emails(pool: &AnyPool, backend: Backend) -> anyhow::Result<()
         ("invitation", "invitation_id", "email"),
         ("contact", "contact_id", "email"),
     ] {
-        let sql = format!("select {key}, {column} from {table} where {column} {non_ascii}");
+        let sql = format!(
+            "select {key}, {column} from {table} where {column} {non_ascii} or {column} <> lower(trim({column}))"
+        );
         let rows: Vec<(String, String)> = sqlx::query_as(&sql).fetch_all(pool).await?;
         for (id, email) in rows {
             let normal = Email::normalize(&email);

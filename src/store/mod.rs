@@ -61,6 +61,8 @@ pub struct Store {
     backend: Backend,
     /// The SQLite file, watched for deletion or replacement.
     file: Option<Arc<file::DatabaseFile>>,
+    /// The longest wait for a connection, the writer lock or a row lock.
+    wait: Duration,
     writer: Option<Arc<Mutex<()>>>,
     clock: Clock,
 }
@@ -125,19 +127,29 @@ impl Store {
         let options: AnyConnectOptions = url
             .parse::<AnyConnectOptions>()?
             .disable_statement_logging();
-        let pool = AnyPoolOptions::new()
+        let wait_ms = acquire_timeout.as_millis().max(1);
+        let mut pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
             .acquire_timeout(acquire_timeout)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        conn.execute("pragma journal_mode = wal; pragma synchronous = normal; pragma foreign_keys = on; pragma busy_timeout = 5000;").await?;
-                    }
+                    let setup = match backend {
+                        Backend::Sqlite => format!("pragma journal_mode = wal; pragma synchronous = normal; pragma foreign_keys = on; pragma busy_timeout = {wait_ms};"),
+                        Backend::Postgres => format!("set lock_timeout = {wait_ms}"),
+                    };
+                    conn.execute(setup.as_str()).await?;
                     Ok(())
                 })
-            })
-            .connect_with(options)
-            .await?;
+            });
+        if backend == Backend::Sqlite {
+            // Connections are opened by path: one opened after the file was deleted would
+            // create an empty database there. Keep the ones opened at start.
+            pool = pool
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .min_connections(1);
+        }
+        let pool = pool.connect_with(options).await?;
         migrate::migrate(&pool, backend).await?;
         let writer = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
         let file = match backend {
@@ -148,6 +160,7 @@ impl Store {
             pool,
             backend,
             file,
+            wait: acquire_timeout,
             writer,
             clock: Clock::default(),
         })
@@ -203,13 +216,20 @@ impl Store {
             file.check()?;
         }
         let guard = match &self.writer {
-            Some(lock) => Some(lock.clone().lock_owned().await),
+            Some(lock) => Some(
+                tokio::time::timeout(self.wait, lock.clone().lock_owned())
+                    .await
+                    .map_err(|_| {
+                        Error::Unavailable("the database is busy with other writes".into())
+                    })?,
+            ),
             None => None,
         };
         Ok(WriteTx {
             tx: self.pool.begin().await?,
             backend: self.backend,
             now: self.now(),
+            clock: self.clock.clone(),
             _guard: guard,
         })
     }
@@ -219,8 +239,11 @@ impl Store {
 struct WriteTx {
     tx: sqlx::Transaction<'static, sqlx::Any>,
     backend: Backend,
-    /// The store's clock when the transaction began.
+    /// The store's clock once the transaction holds its locks (see [`WriteTx::guard`]):
+    /// what time-based facts are judged by, so a wait for a lock never makes an expired
+    /// membership or invitation look current.
     now: i64,
+    clock: Clock,
     _guard: Option<OwnedMutexGuard<()>>,
 }
 

@@ -70,7 +70,7 @@ impl Store {
                 "select account_id, invitation_id from invitation \
                  where state = 'pending' and expires_at > $3 \
                  and (account_id in ({mine}) \
-                      or lower(email) = (select lower(email) from app_user where user_id = $1)) \
+                      or email = (select email from app_user where user_id = $1)) \
                  order by 1, 2 limit $2"
             ),
         };

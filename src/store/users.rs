@@ -210,6 +210,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         tx.lock(Lockable::User, id.as_str(), true).await?;
         tx.guard(auth, None).await?;
+        // `guard` locked only the acting user; the row written here is locked above.
         Ok(tx)
     }
 }
