@@ -14,6 +14,7 @@ mod invitations;
 mod memberships;
 mod recipients;
 mod services;
+mod shapes;
 mod users;
 
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -31,6 +32,7 @@ pub use contacts::{ContactPatch, ContactRecord, NewContact};
 pub use invitations::{InvitationRecord, NewInvitation};
 pub use memberships::MemberRecord;
 pub use recipients::Recipient;
+pub use shapes::MembershipShape;
 pub use users::{NewUser, UserPatch, UserRecord};
 
 use crate::error::{Error, Result};
