@@ -9,6 +9,7 @@
 //! Each answer covers every possible request and entity store of that environment; a "no"
 //! comes with the solver's counterexample.
 
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use cedar_policy::{PolicySet, RequestEnv, Schema};
@@ -90,12 +91,15 @@ pub async fn verify(
         counterexample: None,
     });
     let environments: Vec<RequestEnv> = schema.request_envs().collect();
+    let invariant_scopes: Vec<HashSet<String>> =
+        invariants.iter().map(|i| scope(&i.matcher, schema)).collect();
     for env in &environments {
         let label = environment_label(env);
         let set = CompiledPolicySet::compile(policies, env, schema)
             .map_err(|e| fail(&format!("compiling the policies for {label}"), e))?;
-        for (proof, invariant) in proofs.iter_mut().zip(invariants) {
-            if !proof.proven() {
+        for ((proof, invariant), applies) in proofs.iter_mut().zip(invariants).zip(&invariant_scopes) {
+            // Outside its scope an invariant matches nothing, so it holds there trivially.
+            if !proof.proven() || !applies.contains(&label) {
                 continue;
             }
             let found = check_invariant(&mut compiler, &set, invariant, env, schema, &label).await?;
@@ -164,6 +168,10 @@ async fn first_error(
     label: &str,
 ) -> Result<Option<Env>, ProofError> {
     for policy in policies.policies() {
+        // A policy whose scope cannot match this environment is never evaluated in it.
+        if !scope(policy, schema).contains(label) {
+            continue;
+        }
         let compiled = CompiledPolicy::compile(policy, env, schema)
             .map_err(|e| fail(&format!("compiling {} for {label}", policy.id()), e))?;
         let found = compiler
@@ -175,6 +183,14 @@ async fn first_error(
         }
     }
     Ok(None)
+}
+
+/// The environments a policy's scope can match, by label.
+fn scope(policy: &cedar_policy::Policy, schema: &Schema) -> HashSet<String> {
+    policy
+        .get_valid_request_envs(schema)
+        .map(|env| environment_label(&env))
+        .collect()
 }
 
 /// `User, Action::"payInvoice", Invoice`.

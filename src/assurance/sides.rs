@@ -67,7 +67,7 @@ fn copy_folder(commit: &str, folder: &Path, ext: &str, into: &PathBuf) -> anyhow
     std::fs::create_dir_all(into)?;
     let prefix = git(folder, &["rev-parse", "--show-prefix"])?;
     let tree = format!("{commit}:{}", prefix.trim());
-    let names = git(folder, &["ls-tree", "--name-only", &tree])?;
+    let names = git(folder, &["ls-tree", "--full-tree", "--name-only", &tree])?;
     for name in names.lines().filter(|n| n.ends_with(&format!(".{ext}"))) {
         let text = git(folder, &["show", &format!("{tree}{name}")])?;
         std::fs::write(into.join(name), text)?;

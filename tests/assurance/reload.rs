@@ -77,7 +77,7 @@ async fn a_violated_invariant_alone_refuses_a_reload() {
     std::fs::remove_dir_all(dir.path().join("policies/tests")).unwrap();
     let app = TestApp::spawn_with(&dir.path().join("policies"), &dir.path().join("schemas")).await;
     assert_eq!(readyz(&app).await["policy_assurance"]["policy_tests"]["status"], "none");
-    mutate(dir.path(), "invitations.cedar", "unless { principal.email == resource.email };", "unless { true };");
+    mutate(dir.path(), "invitations.cedar", "unless { principal.email == resource.email };", "unless { principal.email == resource.email || principal.active };");
 
     let route = app.staff(Method::POST, "/v1/admin/reload", None).await;
     assert_eq!(route.status, 422, "{:?}", route.body);
@@ -85,7 +85,7 @@ async fn a_violated_invariant_alone_refuses_a_reload() {
     assert!(problems.contains("invariant only-invitee-accepts"), "{problems}");
     assert!(problems.contains("acceptInvitation"), "{problems}");
 
-    mutate(dir.path(), "invitations.cedar", "unless { true };", "unless { principal.email == resource.email };");
+    mutate(dir.path(), "invitations.cedar", "unless { principal.email == resource.email || principal.active };", "unless { principal.email == resource.email };");
     let route = app.staff(Method::POST, "/v1/admin/reload", None).await;
     assert_eq!(route.status, 200, "{:?}", route.body);
     assert!(readyz(&app).await["policy_reload_error"].is_null());
