@@ -4,9 +4,16 @@
 //! which closes the window where an editor's half-written file yields a valid but wrong set.
 //!
 //! The proofs run on a thread of their own with a small runtime, so the guard can be called
-//! from synchronous code (the reload) and from inside the server's runtime alike.
+//! from synchronous code (the reload) and from inside the server's runtime alike. The outcome
+//! is remembered per content (policy revision, every file under the policy folder, the
+//! solver), so reloading a set already judged, or starting many servers on the same files,
+//! costs one hash.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use sha2::{Digest, Sha256};
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -54,8 +61,64 @@ pub struct InvariantsStatus {
     pub reason: Option<String>,
 }
 
-/// Runs the policy tests and the proofs for `bundle`, read from `policies_dir`.
+/// Most outcomes remembered; the memory is emptied when full.
+const REMEMBERED: usize = 32;
+
+/// Runs the policy tests and the proofs for `bundle`, read from `policies_dir` (or recalls
+/// the outcome for the same content).
 pub fn assess(bundle: &PolicyBundle, policies_dir: &Path) -> Assurance {
+    static KNOWN: OnceLock<Mutex<HashMap<String, Assurance>>> = OnceLock::new();
+    let known = KNOWN.get_or_init(Mutex::default);
+    let key = content_key(bundle, policies_dir);
+    let recalled = known.lock().unwrap_or_else(|p| p.into_inner()).get(&key).cloned();
+    if let Some(assurance) = recalled {
+        return assurance;
+    }
+    let assurance = assess_now(bundle, policies_dir);
+    if assurance.invariants.status == "error" {
+        return assurance; // perhaps a passing solver failure: try again next time
+    }
+    let mut known = known.lock().unwrap_or_else(|p| p.into_inner());
+    if known.len() >= REMEMBERED {
+        known.clear();
+    }
+    known.insert(key, assurance.clone());
+    assurance
+}
+
+/// A hash of everything the outcome depends on.
+fn content_key(bundle: &PolicyBundle, policies_dir: &Path) -> String {
+    let mut hash = Sha256::new();
+    hash.update(bundle.revision().as_bytes());
+    let solver = Solver::locate(None).map(|s| (s.path, s.version));
+    hash.update(format!("{solver:?}").as_bytes());
+    let mut files = Vec::new();
+    list_files(policies_dir, 3, &mut files);
+    files.sort();
+    for file in files {
+        hash.update(file.to_string_lossy().as_bytes());
+        hash.update([0]);
+        hash.update(std::fs::read(&file).unwrap_or_default());
+        hash.update([0]);
+    }
+    hex::encode(hash.finalize())
+}
+
+/// Every file under `dir`, `depth` folders deep at most.
+fn list_files(dir: &Path, depth: usize, into: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+        if path.is_dir() && depth > 0 {
+            list_files(&path, depth - 1, into);
+        } else if path.is_file() {
+            into.push(path);
+        }
+    }
+}
+
+fn assess_now(bundle: &PolicyBundle, policies_dir: &Path) -> Assurance {
     let mut problems = Vec::new();
     let policy_tests = run_tests(bundle, policies_dir, &mut problems);
     let invariants = prove_invariants(bundle, policies_dir, &mut problems);
