@@ -54,7 +54,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     ));
     let problems = &policies.assurance().problems;
     if !problems.is_empty() {
-        bail!("refusing to serve this policy set:\n  {}", problems.join("\n  "));
+        bail!(
+            "refusing to serve this policy set:\n  {}",
+            problems.join("\n  ")
+        );
     }
     let _watcher = policies.watch().context("watching the policy folders")?;
     reload_on_hangup(Arc::clone(&policies));

@@ -63,8 +63,16 @@ impl Counterexample {
                 Decision::Allow => "allow",
                 Decision::Deny => "deny",
             },
-            reasons: response.diagnostics().reason().map(ToString::to_string).collect(),
-            errors: response.diagnostics().errors().map(ToString::to_string).collect(),
+            reasons: response
+                .diagnostics()
+                .reason()
+                .map(ToString::to_string)
+                .collect(),
+            errors: response
+                .diagnostics()
+                .errors()
+                .map(ToString::to_string)
+                .collect(),
         }
     }
 
@@ -90,7 +98,13 @@ impl Counterexample {
         std::fs::create_dir_all(dir)?;
         let safe: String = id
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         let path = dir.join(format!("counterexample-{safe}.json"));
         let text = serde_json::to_string_pretty(&json!([self.test_case(name)]))?;
@@ -119,7 +133,14 @@ impl Counterexample {
                 format!("; errors: {}", self.errors.join("; "))
             }
         );
-        for entity in self.entities.as_array().into_iter().flatten() {
+        // Entities with no attribute, parent or tag (enum values such as grants) say nothing.
+        let telling = self.entities.as_array().into_iter().flatten().filter(|e| {
+            ["attrs", "parents", "tags"].iter().any(|k| {
+                e[*k].as_object().is_some_and(|o| !o.is_empty())
+                    || e[*k].as_array().is_some_and(|a| !a.is_empty())
+            })
+        });
+        for entity in telling {
             let _ = writeln!(out, "{indent}entity:  {}", entity_line(entity));
         }
         out
@@ -164,7 +185,8 @@ fn entity_line(entity: &Value) -> String {
 
 /// The request as `cedar run-tests` writes it: uids as Cedar text, the context as JSON.
 fn request_json(request: &Request) -> Value {
-    let text = |uid: Option<&cedar_policy::EntityUid>| uid.map_or(String::new(), ToString::to_string);
+    let text =
+        |uid: Option<&cedar_policy::EntityUid>| uid.map_or(String::new(), ToString::to_string);
     let mut context = serde_json::Map::new();
     if let Some(ctx) = request.context() {
         for (key, _) in ctx.clone() {

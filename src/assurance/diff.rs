@@ -58,8 +58,8 @@ pub struct PolicyDiff {
     pub changed: Vec<EnvironmentDiff>,
     /// Time spent proving.
     pub elapsed: Duration,
-    /// The data impact, with the time it took, when a database was given.
-    pub impact: Option<(Impact, Duration)>,
+    /// The data impact, when a database was given.
+    pub impact: Option<Impact>,
 }
 
 /// Runs the comparison and prints it; `Ok(true)` whatever it finds (a diff is a report).
@@ -73,13 +73,17 @@ pub async fn run(args: &DiffArgs) -> anyhow::Result<bool> {
     let mut diff = compare(&old, &new, &solver).await?;
     if let Some(url) = &args.database_url {
         let started = Instant::now();
-        let store = Store::open(url.expose()).await.context("opening the database")?;
+        let store = Store::open(url.expose())
+            .await
+            .context("opening the database")?;
         let shapes = store
             .membership_shapes()
             .await
             .map_err(|e| anyhow::anyhow!("reading membership shapes: {e}"))?;
-        let found = impact::impact(&old.bundle, &new.bundle, &shapes);
-        diff.impact = Some((found, started.elapsed()));
+        let read_seconds = started.elapsed().as_secs_f64();
+        let mut found = impact::impact(&old.bundle, &new.bundle, &shapes);
+        found.read_seconds = read_seconds;
+        diff.impact = Some(found);
     }
     print!("{}", report::render(&diff, args.format));
     Ok(true)

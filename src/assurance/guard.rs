@@ -70,7 +70,11 @@ pub fn assess(bundle: &PolicyBundle, policies_dir: &Path) -> Assurance {
     static KNOWN: OnceLock<Mutex<HashMap<String, Assurance>>> = OnceLock::new();
     let known = KNOWN.get_or_init(Mutex::default);
     let key = content_key(bundle, policies_dir);
-    let recalled = known.lock().unwrap_or_else(|p| p.into_inner()).get(&key).cloned();
+    let recalled = known
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&key)
+        .cloned();
     if let Some(assurance) = recalled {
         return assurance;
     }
@@ -129,7 +133,11 @@ fn assess_now(bundle: &PolicyBundle, policies_dir: &Path) -> Assurance {
     }
 }
 
-fn run_tests(bundle: &PolicyBundle, policies_dir: &Path, problems: &mut Vec<String>) -> TestsStatus {
+fn run_tests(
+    bundle: &PolicyBundle,
+    policies_dir: &Path,
+    problems: &mut Vec<String>,
+) -> TestsStatus {
     let dir = policies_dir.join("tests");
     if !dir.is_dir() {
         return TestsStatus {
@@ -143,7 +151,10 @@ fn run_tests(bundle: &PolicyBundle, policies_dir: &Path, problems: &mut Vec<Stri
         Ok(summary) => summary,
         Err(e) => {
             problems.push(format!("{}: {e}", dir.display()));
-            policy_tests::Summary { passed: 0, failed: 1 }
+            policy_tests::Summary {
+                passed: 0,
+                failed: 1,
+            }
         }
     };
     let report = String::from_utf8_lossy(&out);
@@ -154,7 +165,11 @@ fn run_tests(bundle: &PolicyBundle, policies_dir: &Path, problems: &mut Vec<Stri
             .map(|l| format!("policy test {l}")),
     );
     TestsStatus {
-        status: if summary.failed == 0 { "passed" } else { "failed" },
+        status: if summary.failed == 0 {
+            "passed"
+        } else {
+            "failed"
+        },
         passed: summary.passed,
         failed: summary.failed,
     }
@@ -191,7 +206,12 @@ fn prove_invariants(
                     .enable_all()
                     .build()
                     .map_err(|e| prove::ProofError(format!("runtime: {e}")))?;
-                runtime.block_on(prove::verify(bundle.schema(), bundle.policies(), &found, &solver))
+                runtime.block_on(prove::verify(
+                    bundle.schema(),
+                    bundle.policies(),
+                    &found,
+                    &solver,
+                ))
             })
             .join()
             .unwrap_or_else(|_| Err(prove::ProofError("the proof thread panicked".into())))
@@ -206,8 +226,7 @@ fn prove_invariants(
 }
 
 fn outcome(verification: &Verification, problems: &mut Vec<String>) -> InvariantsStatus {
-    let (proven, violated): (Vec<_>, Vec<_>) =
-        verification.proofs.iter().partition(|p| p.proven());
+    let (proven, violated): (Vec<_>, Vec<_>) = verification.proofs.iter().partition(|p| p.proven());
     for proof in &violated {
         if let Some(cex) = &proof.counterexample {
             problems.push(format!(
@@ -222,7 +241,11 @@ fn outcome(verification: &Verification, problems: &mut Vec<String>) -> Invariant
         }
     }
     InvariantsStatus {
-        status: if violated.is_empty() { "proven" } else { "violated" },
+        status: if violated.is_empty() {
+            "proven"
+        } else {
+            "violated"
+        },
         proven: proven.iter().map(|p| p.id.clone()).collect(),
         violated: violated.iter().map(|p| p.id.clone()).collect(),
         reason: None,

@@ -54,10 +54,15 @@ pub struct Impact {
     pub gains_by_action: BTreeMap<String, i64>,
     /// Per action: how many memberships lose it.
     pub losses_by_action: BTreeMap<String, i64>,
+    /// Seconds spent reading the shapes from the database.
+    pub read_seconds: f64,
+    /// Seconds spent evaluating them.
+    pub evaluate_seconds: f64,
 }
 
 /// Evaluates every shape under both sets.
 pub fn impact(old: &PolicyBundle, new: &PolicyBundle, shapes: &[MembershipShape]) -> Impact {
+    let started = std::time::Instant::now();
     let mut report = Impact {
         shapes: shapes.len(),
         ..Impact::default()
@@ -90,6 +95,7 @@ pub fn impact(old: &PolicyBundle, new: &PolicyBundle, shapes: &[MembershipShape]
         });
     }
     report.changed.sort_by(|a, b| b.members.cmp(&a.members));
+    report.evaluate_seconds = started.elapsed().as_secs_f64();
     report
 }
 
@@ -150,23 +156,39 @@ fn probe(
 ) -> Option<(Request, Entities)> {
     let types = bundle.types();
     let (user_id, account_id) = &shape.sample;
-    let account = EntityUid::from_type_name_and_id(types.account.clone(), EntityId::new(account_id));
+    let account =
+        EntityUid::from_type_name_and_id(types.account.clone(), EntityId::new(account_id));
     let user = EntityUid::from_type_name_and_id(types.user.clone(), EntityId::new(user_id));
     let this_account = |yes: bool| {
-        Expr::new_set([account.clone()].into_iter().filter(|_| yes).map(Expr::new_entity_uid))
+        Expr::new_set(
+            [account.clone()]
+                .into_iter()
+                .filter(|_| yes)
+                .map(Expr::new_entity_uid),
+        )
     };
-    let grants = shape.grants.iter().filter(|g| bundle.grants().contains(*g)).map(|g| {
-        Expr::new_entity_uid(EntityUid::from_type_name_and_id(
-            types.grant.clone(),
-            EntityId::new(g),
-        ))
-    });
+    let grants = shape
+        .grants
+        .iter()
+        .filter(|g| bundle.grants().contains(*g))
+        .map(|g| {
+            Expr::new_entity_uid(EntityUid::from_type_name_and_id(
+                types.grant.clone(),
+                EntityId::new(g),
+            ))
+        });
     let admin = !shape.owner && shape.role == "admin";
     let user_entity = Entity::new_with_tags(
         user.clone(),
         [
-            ("active".to_owned(), Expr::new_bool(shape.user_status == "active")),
-            ("suspended".to_owned(), Expr::new_bool(shape.user_status == "suspended")),
+            (
+                "active".to_owned(),
+                Expr::new_bool(shape.user_status == "active"),
+            ),
+            (
+                "suspended".to_owned(),
+                Expr::new_bool(shape.user_status == "suspended"),
+            ),
             ("email".to_owned(), Expr::new_string(String::new())),
             ("ownerOf".to_owned(), this_account(shape.owner)),
             ("adminOf".to_owned(), this_account(admin)),
@@ -179,7 +201,10 @@ fn probe(
         account.clone(),
         [
             ("accountId".to_owned(), Expr::new_string(account_id.clone())),
-            ("active".to_owned(), Expr::new_bool(shape.account_status == "active")),
+            (
+                "active".to_owned(),
+                Expr::new_bool(shape.account_status == "active"),
+            ),
         ],
         [],
         NO_TAGS,
@@ -203,6 +228,13 @@ fn probe(
     };
     let schema = bundle.schema();
     let entities = Entities::from_entities(entities, Some(schema)).ok()?;
-    let request = Request::new(user, action.clone(), resource, Context::empty(), Some(schema)).ok()?;
+    let request = Request::new(
+        user,
+        action.clone(),
+        resource,
+        Context::empty(),
+        Some(schema),
+    )
+    .ok()?;
     Some((request, entities))
 }

@@ -87,8 +87,11 @@ pub fn load(dir: &Path, schema: &Schema) -> Result<Vec<Invariant>, Vec<String>> 
 fn read_file(path: &Path) -> Result<Vec<Invariant>, Vec<String>> {
     let shown = path.display();
     let text = std::fs::read_to_string(path).map_err(|e| vec![format!("{shown}: {e}")])?;
-    let parsed = PolicySet::from_str(&text)
-        .map_err(|errs| errs.iter().map(|e| format!("{shown}: {e}")).collect::<Vec<_>>())?;
+    let parsed = PolicySet::from_str(&text).map_err(|errs| {
+        errs.iter()
+            .map(|e| format!("{shown}: {e}"))
+            .collect::<Vec<_>>()
+    })?;
     if parsed.templates().next().is_some() {
         return Err(vec![format!("{shown}: an invariant cannot be a template")]);
     }
@@ -96,7 +99,9 @@ fn read_file(path: &Path) -> Result<Vec<Invariant>, Vec<String>> {
     let mut problems = Vec::new();
     for policy in parsed.policies() {
         let Some(id) = policy.annotation("id") else {
-            problems.push(format!("{shown}: an invariant has no @id(\"...\") annotation"));
+            problems.push(format!(
+                "{shown}: an invariant has no @id(\"...\") annotation"
+            ));
             continue;
         };
         let line = line_of(&text, id);
@@ -183,8 +188,12 @@ mod tests {
 
     #[test]
     fn the_comment_is_the_lines_just_above() {
-        let text = "// header\n\n// first\n// second\n@id(\"x\")\nforbid (principal, action, resource);";
+        let text =
+            "// header\n\n// first\n// second\n@id(\"x\")\nforbid (principal, action, resource);";
         assert_eq!(comment_above(text, 5), "first second");
-        assert_eq!(comment_above("@id(\"x\")\npermit (principal, action, resource);", 1), "");
+        assert_eq!(
+            comment_above("@id(\"x\")\npermit (principal, action, resource);", 1),
+            ""
+        );
     }
 }

@@ -91,18 +91,23 @@ pub async fn verify(
         counterexample: None,
     });
     let environments: Vec<RequestEnv> = schema.request_envs().collect();
-    let invariant_scopes: Vec<HashSet<String>> =
-        invariants.iter().map(|i| scope(&i.matcher, schema)).collect();
+    let invariant_scopes: Vec<HashSet<String>> = invariants
+        .iter()
+        .map(|i| scope(&i.matcher, schema))
+        .collect();
     for env in &environments {
         let label = environment_label(env);
         let set = CompiledPolicySet::compile(policies, env, schema)
             .map_err(|e| fail(&format!("compiling the policies for {label}"), e))?;
-        for ((proof, invariant), applies) in proofs.iter_mut().zip(invariants).zip(&invariant_scopes) {
+        for ((proof, invariant), applies) in
+            proofs.iter_mut().zip(invariants).zip(&invariant_scopes)
+        {
             // Outside its scope an invariant matches nothing, so it holds there trivially.
             if !proof.proven() || !applies.contains(&label) {
                 continue;
             }
-            let found = check_invariant(&mut compiler, &set, invariant, env, schema, &label).await?;
+            let found =
+                check_invariant(&mut compiler, &set, invariant, env, schema, &label).await?;
             proof.counterexample = found.map(|(cex, expected)| {
                 Counterexample::new(&cex, label.clone(), expected, policies)
             });
@@ -110,8 +115,12 @@ pub async fn verify(
         let never_errors = proofs.last_mut().filter(|p| p.proven());
         if let Some(proof) = never_errors {
             if let Some(cex) = first_error(&mut compiler, policies, env, schema, &label).await? {
-                proof.counterexample =
-                    Some(Counterexample::new(&cex, label.clone(), Expected::NoErrors, policies));
+                proof.counterexample = Some(Counterexample::new(
+                    &cex,
+                    label.clone(),
+                    Expected::NoErrors,
+                    policies,
+                ));
             }
         }
     }
@@ -142,7 +151,12 @@ async fn check_invariant(
     label: &str,
 ) -> Result<Option<(Env, Expected)>, ProofError> {
     let matcher = CompiledPolicy::compile(&invariant.matcher, env, schema)
-        .map_err(|e| fail(&format!("compiling invariant {} for {label}", invariant.id), e))?
+        .map_err(|e| {
+            fail(
+                &format!("compiling invariant {} for {label}", invariant.id),
+                e,
+            )
+        })?
         .into_compiled_policyset();
     let what = || format!("proving {} for {label}", invariant.id);
     match invariant.promise {
@@ -177,7 +191,12 @@ async fn first_error(
         let found = compiler
             .check_never_errors_with_counterexample_opt(&compiled)
             .await
-            .map_err(|e| fail(&format!("proving {} never errors for {label}", policy.id()), e))?;
+            .map_err(|e| {
+                fail(
+                    &format!("proving {} never errors for {label}", policy.id()),
+                    e,
+                )
+            })?;
         if found.is_some() {
             return Ok(found);
         }

@@ -44,26 +44,35 @@ fn text(diff: &PolicyDiff) -> String {
     let mut out = headline(diff) + "\n";
     for env in &diff.changed {
         let _ = writeln!(out, "  {}: {}", env.environment, change_words(env.change));
-        for (what, witness) in [("now allowed", &env.newly_allowed), ("now denied", &env.newly_denied)] {
+        for (what, witness) in [
+            ("now allowed", &env.newly_allowed),
+            ("now denied", &env.newly_denied),
+        ] {
             if let Some(w) = witness {
                 let _ = writeln!(out, "    {what}, for example:");
                 out.push_str(&w.describe("      "));
             }
         }
     }
-    if let Some((impact, took)) = &diff.impact {
-        out.push_str(&impact_text(impact, took.as_secs_f64()));
+    if let Some(impact) = &diff.impact {
+        out.push_str(&impact_text(impact));
     }
     out
 }
 
-fn impact_text(impact: &Impact, seconds: f64) -> String {
-    let mut out = format!(
-        "impact on stored data: {} memberships in {} shapes, {} shapes change ({seconds:.2} s)\n",
+fn impact_summary(impact: &Impact) -> String {
+    format!(
+        "{} memberships in {} shapes, {} shapes change (read in {:.2} s, evaluated in {:.3} s)",
         impact.members,
         impact.shapes,
-        impact.changed.len()
-    );
+        impact.changed.len(),
+        impact.read_seconds,
+        impact.evaluate_seconds
+    )
+}
+
+fn impact_text(impact: &Impact) -> String {
+    let mut out = format!("impact on stored data: {}\n", impact_summary(impact));
     for (action, members) in &impact.gains_by_action {
         let _ = writeln!(out, "  + {action}: {members} members gain it");
     }
@@ -118,9 +127,7 @@ fn as_json(diff: &PolicyDiff) -> Value {
         "equivalent": diff.changed.is_empty(),
         "changed": environments,
         "seconds": diff.elapsed.as_secs_f64(),
-        "impact": diff.impact.as_ref().map(|(impact, took)| {
-            json!({"seconds": took.as_secs_f64(), "report": impact})
-        }),
+        "impact": diff.impact,
     })
 }
 
@@ -159,14 +166,11 @@ fn markdown(diff: &PolicyDiff) -> String {
         }));
         out.push_str("```\n</details>\n");
     }
-    if let Some((impact, took)) = &diff.impact {
+    if let Some(impact) = &diff.impact {
         let _ = write!(
             out,
-            "\n#### Impact on stored data\n\n{} memberships in {} shapes; {} shapes change ({:.2} s).\n\n",
-            impact.members,
-            impact.shapes,
-            impact.changed.len(),
-            took.as_secs_f64()
+            "\n#### Impact on stored data\n\n{}.\n\n",
+            impact_summary(impact)
         );
         if !impact.changed.is_empty() {
             out.push_str("| members | role | grants | user | account | gain | lose | sample |\n|---:|---|---|---|---|---|---|---|\n");

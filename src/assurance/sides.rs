@@ -43,21 +43,39 @@ pub fn open(spec: &str, folders: &PolicyArgs) -> anyhow::Result<Side> {
 
 fn at_revision(revision: &str, folders: &PolicyArgs) -> anyhow::Result<PolicyBundle> {
     let repo = &folders.policies;
-    let commit = git(repo, &["rev-parse", "--verify", "--quiet", &format!("{revision}^{{commit}}")])
-        .with_context(|| format!("{revision:?} is neither a folder nor a git revision"))?;
+    let commit = git(
+        repo,
+        &[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{revision}^{{commit}}"),
+        ],
+    )
+    .with_context(|| format!("{revision:?} is neither a folder nor a git revision"))?;
     let scratch = std::env::temp_dir().join(format!(
         "portier-diff-{}-{}",
         std::process::id(),
         commit.trim()
     ));
-    let copied = copy_folder(commit.trim(), &folders.policies, "cedar", &scratch.join("policies"))
-        .and_then(|()| {
-            copy_folder(commit.trim(), &folders.schemas, "cedarschema", &scratch.join("schemas"))
-        })
-        .and_then(|()| {
-            authz::load(&scratch.join("policies"), &scratch.join("schemas"))
-                .with_context(|| format!("the policies at {revision}"))
-        });
+    let copied = copy_folder(
+        commit.trim(),
+        &folders.policies,
+        "cedar",
+        &scratch.join("policies"),
+    )
+    .and_then(|()| {
+        copy_folder(
+            commit.trim(),
+            &folders.schemas,
+            "cedarschema",
+            &scratch.join("schemas"),
+        )
+    })
+    .and_then(|()| {
+        authz::load(&scratch.join("policies"), &scratch.join("schemas"))
+            .with_context(|| format!("the policies at {revision}"))
+    });
     let _ = std::fs::remove_dir_all(&scratch);
     copied
 }

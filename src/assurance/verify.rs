@@ -17,11 +17,13 @@ use crate::config::VerifyArgs;
 pub async fn run(args: &VerifyArgs) -> anyhow::Result<bool> {
     let bundle = authz::load(&args.policy.policies, &args.policy.schemas)?;
     let folder = invariants::folder(&args.policy.policies);
-    let found = invariants::load(&folder, bundle.schema()).map_err(|problems| {
-        anyhow::anyhow!("invalid invariants:\n  {}", problems.join("\n  "))
-    })?;
+    let found = invariants::load(&folder, bundle.schema())
+        .map_err(|problems| anyhow::anyhow!("invalid invariants:\n  {}", problems.join("\n  ")))?;
     if found.is_empty() {
-        anyhow::bail!("no invariants in {}: write them as *.cedar files there", folder.display());
+        anyhow::bail!(
+            "no invariants in {}: write them as *.cedar files there",
+            folder.display()
+        );
     }
     let solver = Solver::locate(args.solver.as_deref())?;
     let mut out = std::io::stdout().lock();
@@ -74,7 +76,11 @@ fn print_proof(out: &mut impl Write, proof: &Proof, dir: &Path) -> anyhow::Resul
         Some(Promise::AlwaysAllows) => "must allow",
         None => "must not error",
     };
-    writeln!(out, "      counterexample in {} ({demand}):", cex.environment)?;
+    writeln!(
+        out,
+        "      counterexample in {} ({demand}):",
+        cex.environment
+    )?;
     write!(out, "{}", cex.describe("        "))?;
     let name = format!("counterexample: {} ({})", proof.id, cex.environment);
     let path: PathBuf = cex

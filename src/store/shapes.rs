@@ -82,7 +82,18 @@ fn split_sample(text: &str) -> (String, String) {
 
 impl MembershipShape {
     fn same_shape(&self, other: &MembershipShape) -> bool {
-        (self.owner, &self.role, &self.grants, &self.user_status, &self.account_status)
-            == (other.owner, &other.role, &other.grants, &other.user_status, &other.account_status)
+        (
+            self.owner,
+            &self.role,
+            &self.grants,
+            &self.user_status,
+            &self.account_status,
+        ) == (
+            other.owner,
+            &other.role,
+            &other.grants,
+            &other.user_status,
+            &other.account_status,
+        )
     }
 }

@@ -30,7 +30,11 @@ fn solver() -> Solver {
 fn cedar_cli() -> PathBuf {
     let home = PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo/bin/cedar");
     for candidate in [PathBuf::from("cedar"), home] {
-        if Command::new(&candidate).arg("--version").output().is_ok_and(|o| o.status.success()) {
+        if Command::new(&candidate)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
             return candidate;
         }
     }
@@ -83,4 +87,3 @@ fn portier(args: &[&str], dir: &Path) -> Output {
         .output()
         .expect("portier runs")
 }
-

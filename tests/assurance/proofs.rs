@@ -16,8 +16,15 @@ async fn the_shipped_invariants_are_proven_in_every_request_environment() {
     let violated: Vec<&str> = verification.violated().map(|p| p.id.as_str()).collect();
     assert!(violated.is_empty(), "violated: {violated:?}");
     assert_eq!(verification.environments, 74);
-    assert!(verification.proofs.len() >= 17, "{} proofs", verification.proofs.len());
-    assert!(verification.proofs.iter().any(|p| p.id == prove::NEVER_ERRORS_ID));
+    assert!(
+        verification.proofs.len() >= 17,
+        "{} proofs",
+        verification.proofs.len()
+    );
+    assert!(verification
+        .proofs
+        .iter()
+        .any(|p| p.id == prove::NEVER_ERRORS_ID));
     eprintln!(
         "{} promises proven in {} environments in {:.2} s",
         verification.proofs.len(),
@@ -29,7 +36,11 @@ async fn the_shipped_invariants_are_proven_in_every_request_environment() {
 #[test]
 fn invariants_are_not_loaded_as_policies() {
     let bundle = authz::load(&repo_path("policies"), &repo_path("schemas")).unwrap();
-    let ids: Vec<String> = bundle.policies().policies().map(|p| p.id().to_string()).collect();
+    let ids: Vec<String> = bundle
+        .policies()
+        .policies()
+        .map(|p| p.id().to_string())
+        .collect();
     let found =
         invariants::load(&invariants::folder(&repo_path("policies")), bundle.schema()).unwrap();
     assert!(found.len() >= 16);
@@ -42,7 +53,11 @@ fn invariants_are_not_loaded_as_policies() {
             "{} was loaded as a policy",
             invariant.id
         );
-        assert!(!invariant.comment.is_empty(), "{} has no comment", invariant.id);
+        assert!(
+            !invariant.comment.is_empty(),
+            "{} has no comment",
+            invariant.id
+        );
     }
     assert_eq!(ids.len(), 20, "{ids:?}");
 }
@@ -53,8 +68,11 @@ fn a_broken_invariant_is_refused_with_its_place() {
     let file = dir.path().join("policies/invariants/broken.cedar");
     std::fs::write(&file, "// nope\n@id(\"broken\")\nforbid (principal is User, action, resource) when { principal.nope };\n").unwrap();
     let bundle = authz::load(&dir.path().join("policies"), &dir.path().join("schemas")).unwrap();
-    let problems = invariants::load(&invariants::folder(&dir.path().join("policies")), bundle.schema())
-        .unwrap_err();
+    let problems = invariants::load(
+        &invariants::folder(&dir.path().join("policies")),
+        bundle.schema(),
+    )
+    .unwrap_err();
     assert!(problems[0].contains("broken.cedar:2"), "{problems:?}");
 }
 
@@ -125,15 +143,34 @@ async fn mutations_are_caught_and_their_counterexamples_replay_as_failing_cedar_
         let file = cex.save(&saved, &proof.id, mutation.name).unwrap();
 
         // Portier's runner and the official CLI both fail the case on the mutated set...
-        let mutated = authz::load(&dir.path().join("policies"), &dir.path().join("schemas")).unwrap();
+        let mutated =
+            authz::load(&dir.path().join("policies"), &dir.path().join("schemas")).unwrap();
         let summary = policy_tests::run(&mutated, &saved, &mut Vec::new()).unwrap();
-        assert_eq!((summary.passed, summary.failed), (0, 1), "{}", mutation.name);
-        assert!(!cedar_run_tests(&cedar, &dir.path().join("policies"), &file), "{}: cedar passed the case", mutation.name);
+        assert_eq!(
+            (summary.passed, summary.failed),
+            (0, 1),
+            "{}",
+            mutation.name
+        );
+        assert!(
+            !cedar_run_tests(&cedar, &dir.path().join("policies"), &file),
+            "{}: cedar passed the case",
+            mutation.name
+        );
         // ...and pass it on the shipped set, so it stays as a regression test.
         let shipped = authz::load(&repo_path("policies"), &repo_path("schemas")).unwrap();
         let summary = policy_tests::run(&shipped, &saved, &mut Vec::new()).unwrap();
-        assert_eq!((summary.passed, summary.failed), (1, 0), "{}", mutation.name);
-        assert!(cedar_run_tests(&cedar, &repo_path("policies"), &file), "{}: cedar failed on the shipped set", mutation.name);
+        assert_eq!(
+            (summary.passed, summary.failed),
+            (1, 0),
+            "{}",
+            mutation.name
+        );
+        assert!(
+            cedar_run_tests(&cedar, &repo_path("policies"), &file),
+            "{}: cedar failed on the shipped set",
+            mutation.name
+        );
     }
 }
 
@@ -165,7 +202,10 @@ fn cedar_run_tests(cedar: &Path, policies: &Path, tests: &Path) -> bool {
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     // A case that cannot even be read is an error, not a failing case: refuse it here.
-    match (stdout.contains("1 passed, 0 failed"), stdout.contains("0 passed, 1 failed")) {
+    match (
+        stdout.contains("1 passed, 0 failed"),
+        stdout.contains("0 passed, 1 failed"),
+    ) {
         (true, false) => output.status.success(),
         (false, true) => false,
         _ => panic!(
