@@ -89,8 +89,8 @@ const MUTATIONS: [Mutation; 5] = [
     Mutation {
         name: "drop the owner-only forbid",
         file: "user-management.cedar",
-        from: "@id(\"owner-only-user-management\")\nforbid",
-        to: "@id(\"owner-only-user-management\")\npermit",
+        from: "@id(\"owner-only-user-management\")\nforbid (principal is User, action in Action::\"UserManagement\", resource)\nunless { resource in principal.ownerOf };",
+        to: "",
         caught_by: "owner-only-user-management",
     },
     Mutation {
@@ -103,8 +103,8 @@ const MUTATIONS: [Mutation; 5] = [
     Mutation {
         name: "drop the inactive-user forbid",
         file: "status.cedar",
-        from: "unless { principal.active ||",
-        to: "unless { true ||",
+        from: "@id(\"inactive-user-denied\")\nforbid (principal is User, action, resource)\nunless { principal.active || (action == Action::\"acceptInvitation\" && !principal.suspended) };",
+        to: "",
         caught_by: "inactive-users-denied",
     },
     Mutation {
