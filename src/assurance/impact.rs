@@ -94,7 +94,7 @@ pub fn impact(old: &PolicyBundle, new: &PolicyBundle, shapes: &[MembershipShape]
             losses,
         });
     }
-    report.changed.sort_by(|a, b| b.members.cmp(&a.members));
+    report.changed.sort_by_key(|s| std::cmp::Reverse(s.members));
     report.evaluate_seconds = started.elapsed().as_secs_f64();
     report
 }
