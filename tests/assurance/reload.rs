@@ -208,3 +208,30 @@ fn verify_without_a_solver_says_how_to_install_one() {
         "{error}"
     );
 }
+
+#[test]
+fn serve_refuses_to_start_with_a_violated_invariant() {
+    let dir = policy_copy();
+    mutate(
+        dir.path(),
+        "user-management.cedar",
+        "unless { resource in principal.ownerOf }",
+        "unless { resource in principal.ownerOf || resource in principal.adminOf }",
+    );
+    let database = format!("sqlite://{}", dir.path().join("portier.db").display());
+    let args = [
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--database-url",
+        &database,
+    ];
+    let output = portier(&args, dir.path());
+    assert!(!output.status.success());
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        error.contains("refusing to serve this policy set")
+            && error.contains("invariant owner-only-user-management"),
+        "{error}"
+    );
+}
