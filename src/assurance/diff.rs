@@ -81,7 +81,8 @@ pub async fn run(args: &DiffArgs) -> anyhow::Result<bool> {
             .await
             .map_err(|e| anyhow::anyhow!("reading membership shapes: {e}"))?;
         let read_seconds = started.elapsed().as_secs_f64();
-        let mut found = impact::impact(&old.bundle, &new.bundle, &shapes);
+        let mut found = impact::impact(&old.bundle, &new.bundle, &shapes)
+            .map_err(|e| anyhow::anyhow!("cannot evaluate the stored memberships: {e}"))?;
         found.read_seconds = read_seconds;
         diff.impact = Some(found);
     }

@@ -60,8 +60,13 @@ pub struct Impact {
     pub evaluate_seconds: f64,
 }
 
-/// Evaluates every shape under both sets.
-pub fn impact(old: &PolicyBundle, new: &PolicyBundle, shapes: &[MembershipShape]) -> Impact {
+/// Evaluates every shape under both sets. Fails (rather than counting a deny) when a shape
+/// cannot be built as entities the schema accepts: the report would silently be wrong.
+pub fn impact(
+    old: &PolicyBundle,
+    new: &PolicyBundle,
+    shapes: &[MembershipShape],
+) -> Result<Impact, String> {
     let started = std::time::Instant::now();
     let mut report = Impact {
         shapes: shapes.len(),
@@ -69,8 +74,8 @@ pub fn impact(old: &PolicyBundle, new: &PolicyBundle, shapes: &[MembershipShape]
     };
     for shape in shapes {
         report.members += shape.members;
-        let before = allowed(old, shape);
-        let after = allowed(new, shape);
+        let before = allowed(old, shape).map_err(|e| format!("the old set: {e}"))?;
+        let after = allowed(new, shape).map_err(|e| format!("the new set: {e}"))?;
         let gains: Vec<String> = after.difference(&before).cloned().collect();
         let losses: Vec<String> = before.difference(&after).cloned().collect();
         if gains.is_empty() && losses.is_empty() {
@@ -96,7 +101,7 @@ pub fn impact(old: &PolicyBundle, new: &PolicyBundle, shapes: &[MembershipShape]
     }
     report.changed.sort_by_key(|s| std::cmp::Reverse(s.members));
     report.evaluate_seconds = started.elapsed().as_secs_f64();
-    report
+    Ok(report)
 }
 
 fn role_of(shape: &MembershipShape) -> &str {
@@ -108,7 +113,7 @@ fn role_of(shape: &MembershipShape) -> &str {
 }
 
 /// The actions `bundle` allows to a member of this shape, on their own account's resources.
-fn allowed(bundle: &PolicyBundle, shape: &MembershipShape) -> BTreeSet<String> {
+fn allowed(bundle: &PolicyBundle, shape: &MembershipShape) -> Result<BTreeSet<String>, String> {
     let mut allowed = BTreeSet::new();
     for action_id in bundle.action_ids() {
         let Some((action, resource_types)) = bundle.action(action_id) else {
@@ -117,13 +122,13 @@ fn allowed(bundle: &PolicyBundle, shape: &MembershipShape) -> BTreeSet<String> {
         let Some(resource_type) = probe_type(bundle, resource_types) else {
             continue;
         };
-        let verdict = probe(bundle, shape, action, resource_type)
-            .map(|(request, entities)| bundle.evaluate(&request, &entities).allow);
-        if verdict == Some(true) {
+        let (request, entities) = probe(bundle, shape, action, resource_type)
+            .map_err(|e| format!("{action_id} on {resource_type}: {e}"))?;
+        if bundle.evaluate(&request, &entities).allow {
             allowed.insert(action_id.to_owned());
         }
     }
-    allowed
+    Ok(allowed)
 }
 
 const NO_TAGS: [(String, Expr); 0] = [];
@@ -146,14 +151,13 @@ fn probe_type<'a>(
     scoped.first().copied()
 }
 
-/// The request and entities for one shape, action and resource type; `None` when the
-/// schema refuses them (the action then counts as not allowed).
+/// The request and entities for one shape, action and resource type, as the schema demands.
 fn probe(
     bundle: &PolicyBundle,
     shape: &MembershipShape,
     action: &EntityUid,
     resource_type: &EntityTypeName,
-) -> Option<(Request, Entities)> {
+) -> Result<(Request, Entities), String> {
     let types = bundle.types();
     let (user_id, account_id) = &shape.sample;
     let account =
@@ -196,7 +200,7 @@ fn probe(
         [],
         [(account_id.clone(), Expr::new_set(grants))],
     )
-    .ok()?;
+    .map_err(|e| e.to_string())?;
     let account_entity = Entity::new_with_tags(
         account.clone(),
         [
@@ -209,7 +213,7 @@ fn probe(
         [],
         NO_TAGS,
     )
-    .ok()?;
+    .map_err(|e| e.to_string())?;
     let mut entities = vec![user_entity, account_entity];
     let resource = if resource_type == &types.account {
         account.clone()
@@ -223,11 +227,11 @@ fn probe(
             attrs.push(("assignees".to_owned(), Expr::new_set([])));
         }
         let resource = Entity::new_with_tags(uid.clone(), attrs, [account.clone()], NO_TAGS);
-        entities.push(resource.ok()?);
+        entities.push(resource.map_err(|e| e.to_string())?);
         uid
     };
     let schema = bundle.schema();
-    let entities = Entities::from_entities(entities, Some(schema)).ok()?;
+    let entities = Entities::from_entities(entities, Some(schema)).map_err(|e| e.to_string())?;
     let request = Request::new(
         user,
         action.clone(),
@@ -235,6 +239,6 @@ fn probe(
         Context::empty(),
         Some(schema),
     )
-    .ok()?;
-    Some((request, entities))
+    .map_err(|e| e.to_string())?;
+    Ok((request, entities))
 }
