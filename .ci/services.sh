@@ -51,7 +51,16 @@ ensure_postgres() {
   fi
 }
 
+# Headless Chromium and its WebDriver, for the console's browser test (tests/console.rs).
+ensure_chromium() {
+  if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
+    return 0
+  fi
+  apt_install chromium chromium-driver
+}
+
 ensure_redis
 ensure_postgres
+ensure_chromium
 export PORTIER_TEST_POSTGRES="${PORTIER_TEST_POSTGRES:-postgres://postgres:postgres@127.0.0.1:5432}"
 export PORTIER_TEST_REDIS="${PORTIER_TEST_REDIS:-redis://127.0.0.1:6379}"

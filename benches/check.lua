@@ -9,7 +9,7 @@ local actions = { { "payInvoice", "Invoice", "inv-1" }, { "viewService", "Servic
 
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer " .. (os.getenv("TOKEN") or "bench")
+wrk.headers["Authorization"] = "Bearer " .. (os.getenv("TOKEN") or "bench-check-token-0001")
 
 local function one()
   local user = math.random(0, spread - 1)

@@ -13,8 +13,8 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use portier::authz::{self, build_entities, CheckBody, Consistency};
 use portier::cache::{DecisionCache, MemoryCache};
 use portier::check::Checker;
-use portier::domain::{Actor, Role};
-use portier::store::{NewAccount, NewUser, ResourceLookup, Store};
+use portier::domain::Role;
+use portier::store::{Authorized, NewAccount, NewUser, ResourceLookup, Store};
 use serde_json::json;
 
 fn body(principal: &str) -> CheckBody {
@@ -42,20 +42,24 @@ fn benchmarks(c: &mut Criterion) {
                 json!({"id": id, "email": format!("{id}@example.com"), "display_name": id}),
             )
             .unwrap();
-            store.create_user(&Actor::Staff, user).await.unwrap();
+            store.create_user(&Authorized::staff(), user).await.unwrap();
         }
         let account: NewAccount =
             serde_json::from_value(json!({"id": "acct-1", "name": "Acme", "owner": "olivia"}))
                 .unwrap();
-        store.create_account(&Actor::Staff, account).await.unwrap();
+        store
+            .create_account(&Authorized::staff(), account)
+            .await
+            .unwrap();
         let (acct, bill) = ("acct-1".parse().unwrap(), "bill".parse().unwrap());
         store
             .put_member(
-                &Actor::Staff,
+                &Authorized::staff(),
                 &acct,
                 &bill,
                 Role::Member,
                 &["billing".to_owned()],
+                None,
             )
             .await
             .unwrap();

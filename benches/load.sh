@@ -32,7 +32,7 @@ pg_database() {
 # serve NAME DATABASE_URL [REDIS_URL] → starts Portier on core 0, sets $url and $pid
 serve() {
   local p; p=$(port)
-  env PORTIER_ADMIN_TOKEN=bench PORTIER_CHECK_TOKEN=bench RUST_LOG=warn ${3:+REDIS_URL=$3} \
+  env PORTIER_ADMIN_TOKEN=bench-admin-token-0001 PORTIER_CHECK_TOKEN=bench-check-token-0001 RUST_LOG=warn ${3:+REDIS_URL=$3} \
     PORTIER_REDIS_PREFIX="bench-$RANDOM:" PORTIER_CACHE_CAPACITY=2000000 \
     taskset -c 0 "$bin/portier" serve --bind "127.0.0.1:$p" --database-url "$2" >"$work/$1.log" 2>&1 &
   pid=$!; pids+=("$pid"); url="http://127.0.0.1:$p"

@@ -16,7 +16,7 @@ use crate::authz::{build_entities, CheckBody, CheckRequest, Consistency, PolicyB
 use crate::cache::{DecisionCache, Revisioned};
 use crate::domain::{AccountId, Actor, ContactId, InvitationId, ServiceId, UserId};
 use crate::error::{Error, Result};
-use crate::store::{CheckFacts, ResourceLookup, Store};
+use crate::store::{Authorized, Basis, CheckFacts, ResourceLookup, Store};
 use crate::telemetry;
 
 /// A decision as the API returns it.
@@ -103,7 +103,7 @@ impl Checker {
             Consistency::Fresh => None,
         };
         if let Some(key) = &key {
-            let hit = self.cache.get(key).await;
+            let hit = self.cache.get(key, self.store.now()).await;
             telemetry::cache_lookup(hit.is_some());
             if let Some(verdict) = hit {
                 telemetry::check_decided(verdict.allow, true, started.elapsed());
@@ -114,7 +114,8 @@ impl Checker {
         let verdict = evaluate(bundle, request, &facts)?;
         telemetry::policy_errors(verdict.errors.len());
         if let (Some(key), true) = (key, verdict.errors.is_empty()) {
-            self.cache.put(key, &verdict).await;
+            let now = self.store.now();
+            self.cache.put(key, &verdict, facts.valid_until, now).await;
         }
         telemetry::check_decided(verdict.allow, false, started.elapsed());
         Ok(Decision::new(verdict, bundle.revision(), false))
@@ -141,45 +142,34 @@ impl Checker {
     }
 
     /// Authorizes a management call: `actor` doing `action` on `target`. Never cached.
-    /// A deny is a `403` naming the deciding policies.
-    pub async fn authorize(&self, actor: &Actor, action: &str, target: Target<'_>) -> Result<()> {
+    /// A deny is a `403` naming the deciding policies; an allow carries the facts it rested
+    /// on, which the write re-reads under lock (see [`Authorized`]).
+    pub async fn authorize(
+        &self,
+        actor: &Actor,
+        action: &str,
+        target: Target<'_>,
+    ) -> Result<Authorized> {
+        let started = Instant::now();
         let bundle = self.bundle();
-        let types = bundle.types();
-        let (resource, account) = match target {
-            Target::User(id) => (uid(&types.user, id.as_str()), None),
-            Target::Account(id) => (uid(&types.account, id.as_str()), Some(id)),
-            Target::Service(account, id) => (uid(&types.service, id.as_str()), Some(account)),
-            Target::Invitation(account, id) => (uid(&types.invitation, id.as_str()), Some(account)),
-            Target::Contact(account, id) => (uid(&types.contact, id.as_str()), Some(account)),
-        };
-        let (action_uid, _) = bundle.action(action).ok_or_else(|| {
-            Error::Internal(anyhow::anyhow!("the schema lacks the action {action}"))
-        })?;
-        let (principal, principal_uid) = match actor {
-            Actor::User(id) => (
-                Principal::User(id.clone()),
-                uid(&bundle.types().user, id.as_str()),
-            ),
-            Actor::Staff => (Principal::Staff, uid(&bundle.types().staff, "staff")),
-        };
-        let request = CheckRequest {
-            principal,
-            principal_uid,
-            action: action_uid.clone(),
-            resource,
-            account: account.cloned(),
-            context: Context::empty(),
-            context_json: serde_json::json!({}),
-            supplied: Vec::new(),
-            supplied_json: Vec::new(),
-            consistency: Consistency::Fresh,
-        };
-        let decision = self.decide(&bundle, &request).await?;
-        if decision.is_allow() {
-            Ok(())
-        } else {
-            Err(Error::forbidden(action, decision.reasons))
+        let request = management_request(&bundle, actor, action, target)?;
+        let facts = self.facts(&bundle, &request).await?;
+        let verdict = evaluate(&bundle, &request, &facts)?;
+        telemetry::policy_errors(verdict.errors.len());
+        telemetry::check_decided(verdict.allow, false, started.elapsed());
+        if !verdict.allow {
+            return Err(Error::forbidden(action, verdict.reasons));
         }
+        let basis = match actor {
+            Actor::User(id) => Some(Basis::new(
+                id.clone(),
+                request.account.clone(),
+                lookup(&bundle, &request),
+                facts,
+            )),
+            Actor::Staff | Actor::Portier => None,
+        };
+        Ok(Authorized::new(actor.clone(), basis))
     }
 
     /// Makes every cached decision involving `changed` unreachable. Call after a commit.
@@ -187,30 +177,73 @@ impl Checker {
         self.cache.bump(changed).await;
     }
 
-    async fn facts(&self, bundle: &PolicyBundle, request: &CheckRequest) -> Result<CheckFacts> {
+    /// The store's facts a check of `request` is evaluated over (what explaining a decision
+    /// shows, as the entities built from them).
+    pub async fn facts(&self, bundle: &PolicyBundle, request: &CheckRequest) -> Result<CheckFacts> {
         let user = match &request.principal {
             Principal::User(id) => Some(id),
             Principal::Staff => None,
             Principal::NotAUser => return Ok(CheckFacts::default()),
         };
-        let types = bundle.types();
-        let (ty, id) = (
-            request.resource.type_name(),
-            request.resource.id().unescaped(),
-        );
-        let lookup = if ty == &types.service {
-            ResourceLookup::Service(id)
-        } else if ty == &types.invitation {
-            ResourceLookup::Invitation(id)
-        } else if ty == &types.contact {
-            ResourceLookup::Contact(id)
-        } else {
-            ResourceLookup::Nothing
-        };
         self.store
-            .check_facts(user, request.account.as_ref(), lookup)
+            .check_facts(user, request.account.as_ref(), lookup(bundle, request))
             .await
     }
+}
+
+/// The resource rows a request needs besides its principal and account.
+fn lookup<'r>(bundle: &PolicyBundle, request: &'r CheckRequest) -> ResourceLookup<'r> {
+    let types = bundle.types();
+    let (ty, id) = (
+        request.resource.type_name(),
+        request.resource.id().unescaped(),
+    );
+    if ty == &types.service {
+        ResourceLookup::Service(id)
+    } else if ty == &types.invitation {
+        ResourceLookup::Invitation(id)
+    } else if ty == &types.contact {
+        ResourceLookup::Contact(id)
+    } else {
+        ResourceLookup::Nothing
+    }
+}
+
+/// The check behind a management call: `actor` doing `action` on `target`, always fresh.
+fn management_request(
+    bundle: &PolicyBundle,
+    actor: &Actor,
+    action: &str,
+    target: Target<'_>,
+) -> Result<CheckRequest> {
+    let types = bundle.types();
+    let (resource, account) = match target {
+        Target::User(id) => (uid(&types.user, id.as_str()), None),
+        Target::Account(id) => (uid(&types.account, id.as_str()), Some(id)),
+        Target::Service(account, id) => (uid(&types.service, id.as_str()), Some(account)),
+        Target::Invitation(account, id) => (uid(&types.invitation, id.as_str()), Some(account)),
+        Target::Contact(account, id) => (uid(&types.contact, id.as_str()), Some(account)),
+    };
+    let (action_uid, _) = bundle
+        .action(action)
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("the schema lacks the action {action}")))?;
+    let (principal, principal_uid) = match actor {
+        Actor::User(id) => (Principal::User(id.clone()), uid(&types.user, id.as_str())),
+        Actor::Staff => (Principal::Staff, uid(&types.staff, "staff")),
+        Actor::Portier => (Principal::NotAUser, uid(&types.staff, "portier")),
+    };
+    Ok(CheckRequest {
+        principal,
+        principal_uid,
+        action: action_uid.clone(),
+        resource,
+        account: account.cloned(),
+        context: Context::empty(),
+        context_json: serde_json::json!({}),
+        supplied: Vec::new(),
+        supplied_json: Vec::new(),
+        consistency: Consistency::Fresh,
+    })
 }
 
 /// What a management call acts on.

@@ -5,35 +5,20 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context as _};
 use arc_swap::ArcSwap;
-use rand::RngCore;
 use tokio::net::TcpListener;
 
 use crate::authz::{self, policy_tests, CheckBody, EntityRef, LivePolicies, PolicyBundle};
 use crate::cache::{DecisionCache, MemoryCache, RedisCache};
 use crate::check::Checker;
-use crate::config::{CheckArgs, DatabaseArgs, PolicyArgs, Secret, ServeArgs, TestArgs};
-use crate::http::{self, AppState, Tokens};
+use crate::config::{CheckArgs, DatabaseArgs, PolicyArgs, ServeArgs, TestArgs};
+use crate::http::{self, AppState};
 use crate::store::Store;
 
 /// `portier serve`: load policies (refusing an invalid set), open the store, listen.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let bundle = load_policies(&args.policy)?;
-    let store = Store::open(args.database.database_url.expose())
-        .await
-        .context("opening the database")?;
-    let generated = match (&args.admin_token, &args.check_token) {
-        (None, None) => {
-            if !args.bind.ip().is_loopback() {
-                bail!("no token configured: set PORTIER_ADMIN_TOKEN (and PORTIER_CHECK_TOKEN) before listening on {}", args.bind);
-            }
-            Some(Secret::new(random_token()))
-        }
-        _ => None,
-    };
-    let tokens = Tokens::new(
-        args.admin_token.as_ref().or(generated.as_ref()),
-        args.check_token.as_ref(),
-    );
+    let store = open_store(&args.database).await?;
+    let (tokens, generated) = http::tokens_from_args(&args).map_err(anyhow::Error::msg)?;
     let cache = match &args.redis_url {
         Some(url) => {
             let timeout = std::time::Duration::from_millis(args.redis_timeout_ms);
@@ -63,6 +48,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     reload_on_hangup(Arc::clone(&policies));
     let state =
         AppState::new(store, policies, cache, tokens).with_invitation_ttl(args.invitation_ttl);
+    let _sweeper = crate::expiry::spawn_sweeper(state.checker.clone());
     let listener = TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("binding {}", args.bind))?;
@@ -70,7 +56,14 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(token) = generated {
         println!("No token configured; generated an admin token for this run (shown once, loopback only):\n{}", token.expose());
     }
-    http::serve(listener, http::app(state), http::shutdown_signal()).await?;
+    let limits = http::ServeLimits {
+        header_timeout: std::time::Duration::from_millis(args.header_timeout_ms),
+        body_timeout: std::time::Duration::from_millis(args.body_timeout_ms),
+        idle_timeout: std::time::Duration::from_millis(args.idle_timeout_ms),
+        max_connections: args.max_connections as usize,
+        ..http::ServeLimits::default()
+    };
+    http::serve_with(listener, http::app(state), http::shutdown_signal(), limits).await?;
     Ok(())
 }
 
@@ -116,9 +109,7 @@ pub fn test(args: &TestArgs) -> anyhow::Result<bool> {
 /// `portier check`: one decision against the database, printed as JSON.
 pub async fn check(args: CheckArgs) -> anyhow::Result<()> {
     let bundle = load_policies(&args.policy)?;
-    let store = Store::open(args.database.database_url.expose())
-        .await
-        .context("opening the database")?;
+    let store = open_store(&args.database).await?;
     let cache = DecisionCache::Memory(MemoryCache::new(1, std::time::Duration::from_secs(1)));
     let checker = Checker::new(store, cache, Arc::new(ArcSwap::from_pointee(bundle)));
     let body = CheckBody {
@@ -142,20 +133,19 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<()> {
 
 /// `portier migrate`: create the database if needed and apply migrations.
 pub async fn migrate(args: DatabaseArgs) -> anyhow::Result<()> {
-    Store::open(args.database_url.expose())
-        .await
-        .context("migrating the database")?;
+    open_store(&args).await.context("migrating the database")?;
     println!("ok: database migrated");
     Ok(())
 }
 
-fn load_policies(args: &PolicyArgs) -> anyhow::Result<PolicyBundle> {
-    authz::load(Path::new(&args.policies), Path::new(&args.schemas)).map_err(anyhow::Error::from)
+/// Opens (creating and migrating) the database, every connection wait bounded by
+/// `--database-timeout-ms`.
+async fn open_store(args: &DatabaseArgs) -> anyhow::Result<Store> {
+    Store::open_with(args.database_url.expose(), args.timeout())
+        .await
+        .context("opening the database")
 }
 
-/// 256 random bits, hex.
-fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
+fn load_policies(args: &PolicyArgs) -> anyhow::Result<PolicyBundle> {
+    authz::load(Path::new(&args.policies), Path::new(&args.schemas)).map_err(anyhow::Error::from)
 }

@@ -142,12 +142,52 @@ pub struct ServeArgs {
     pub policy: PolicyArgs,
     #[command(flatten)]
     pub database: DatabaseArgs,
-    /// Token with the `admin` scope: every route, acting as hosting staff.
-    #[arg(long, env = "PORTIER_ADMIN_TOKEN", hide_env_values = true)]
-    pub admin_token: Option<Secret>,
-    /// Token with the `check` scope: the check routes only.
-    #[arg(long, env = "PORTIER_CHECK_TOKEN", hide_env_values = true)]
-    pub check_token: Option<Secret>,
+    /// Tokens with the `admin` scope: every route, acting as hosting staff. Repeat the flag or
+    /// separate with commas to accept several at once (rotation). At least 16 characters.
+    #[arg(
+        long,
+        env = "PORTIER_ADMIN_TOKEN",
+        hide_env_values = true,
+        value_delimiter = ','
+    )]
+    pub admin_token: Vec<Secret>,
+    /// More `admin` tokens, comma-separated (added to `--admin-token`).
+    #[arg(
+        long,
+        env = "PORTIER_ADMIN_TOKENS",
+        hide_env_values = true,
+        value_delimiter = ','
+    )]
+    pub admin_tokens: Vec<Secret>,
+    /// Tokens with the `check` scope: the check routes only. Repeatable, or comma-separated.
+    #[arg(
+        long,
+        env = "PORTIER_CHECK_TOKEN",
+        hide_env_values = true,
+        value_delimiter = ','
+    )]
+    pub check_token: Vec<Secret>,
+    /// More `check` tokens, comma-separated (added to `--check-token`).
+    #[arg(
+        long,
+        env = "PORTIER_CHECK_TOKENS",
+        hide_env_values = true,
+        value_delimiter = ','
+    )]
+    pub check_tokens: Vec<Secret>,
+    /// How long a request head may take to arrive, in milliseconds (default 10000).
+    #[arg(long, env = "PORTIER_HEADER_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout_ms: u64,
+    /// How long a request body may take to arrive, in milliseconds, then `408` (default 30000).
+    #[arg(long, env = "PORTIER_BODY_TIMEOUT_MS", default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout_ms: u64,
+    /// How long an idle keep-alive connection stays open, in milliseconds (default 60000).
+    #[arg(long, env = "PORTIER_IDLE_TIMEOUT_MS", default_value_t = 60_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout_ms: u64,
+    /// Most connections open at once; past it, new ones wait in the kernel's backlog
+    /// (default 1024; keep it below the open-files limit).
+    #[arg(long, env = "PORTIER_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: u32,
     /// How long a cached decision may live at most, in seconds: the backstop should an
     /// invalidation be lost (default 60).
     #[arg(long, env = "PORTIER_CACHE_TTL", default_value_t = 60)]

@@ -43,6 +43,15 @@ pub enum Error {
     /// A dependency (the database) cannot answer now; retry later. Never turned into an allow.
     #[error("{0}")]
     Unavailable(String),
+    /// Refused before any handler: a method the route lacks (405), a body too slow (408) or
+    /// too large (413), a request line (414) or header section (431) too large. `field`
+    /// names the part (`method`, `body`, `uri`, `headers`).
+    #[error("{message}")]
+    Refused {
+        status: StatusCode,
+        field: String,
+        message: String,
+    },
     /// Anything else: logged, answered with a generic 500.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -87,7 +96,21 @@ impl Error {
             Error::InvalidPolicies(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_policies"),
             Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            Error::Refused { status, .. } => (*status, refusal_code(*status)),
         }
+    }
+}
+
+/// The `code` of a [`Error::Refused`] answer.
+fn refusal_code(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::REQUEST_TIMEOUT => "request_timeout",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::URI_TOO_LONG => "uri_too_long",
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "headers_too_large",
+        other if other.is_server_error() => "internal",
+        _ => "invalid_request",
     }
 }
 
@@ -102,6 +125,18 @@ impl From<sqlx::Error> for Error {
             E::Database(db) if db.is_foreign_key_violation() => {
                 Error::Conflict("the record is still referenced, or refers to a missing one".into())
             }
+            E::Database(db) if matches!(db.code().as_deref(), Some("40001" | "40P01")) => {
+                Error::Conflict(
+                    "a concurrent change to the same records won; send the request again".into(),
+                )
+            }
+            E::Database(db) => match storage_fault(db.as_ref()) {
+                Some(problem) => {
+                    tracing::error!(error = %err, "database file fault");
+                    Error::Unavailable(format!("the database cannot be written: {problem}"))
+                }
+                None => Error::Internal(err.into()),
+            },
             E::PoolTimedOut | E::PoolClosed | E::Io(_) | E::Tls(_) | E::WorkerCrashed => {
                 tracing::warn!(error = %err, "database unavailable");
                 Error::Unavailable("the database is unavailable".into())
@@ -109,6 +144,22 @@ impl From<sqlx::Error> for Error {
             _ => Error::Internal(err.into()),
         }
     }
+}
+
+/// SQLite's answers that mean the file itself is in trouble (read-only, deleted, full,
+/// damaged, unreadable): the request cannot succeed until an operator acts, so it is a `503`
+/// that says so, not a generic `500`.
+fn storage_fault(db: &dyn sqlx::error::DatabaseError) -> Option<&'static str> {
+    let sqlite = db.try_downcast_ref::<sqlx::sqlite::SqliteError>()?;
+    let code: i64 = sqlx::error::DatabaseError::code(sqlite)?.parse().ok()?;
+    Some(match code & 0xff {
+        3 | 8 => "the file or its folder is read-only",
+        10 => "a disk I/O error",
+        11 | 26 => "the file is damaged or not a database",
+        13 => "the disk is full",
+        14 => "the file cannot be opened",
+        _ => return None,
+    })
 }
 
 impl IntoResponse for Error {
@@ -120,6 +171,7 @@ impl IntoResponse for Error {
                 field: Some(field), ..
             } => body["field"] = json!(field),
             Error::Forbidden { reasons, .. } => body["reasons"] = json!(reasons),
+            Error::Refused { field, .. } => body["field"] = json!(field),
             Error::InvalidPolicies(problems) => body["problems"] = json!(problems),
             Error::Internal(err) => {
                 tracing::error!(error = ?err, "internal error");

@@ -13,6 +13,8 @@
 //! - [`store`]: sqlx queries per table, transactions; SQLite embedded, PostgreSQL for replicas.
 //! - [`cache`]: the decision cache and the data revisions that keep it honest.
 //! - [`check`]: the check pipeline (cache → store → Cedar), shared by HTTP and the CLI.
+//! - [`expiry`]: the task that ends time-limited memberships and records it once.
+//! - [`console`]: the web console at `/console` (embedded page, its JSON routes).
 //! - [`http`]: the axum router, one file per resource, and `serve`.
 //! - [`commands`]: the subcommands `main` dispatches to.
 //! - [`telemetry`]: tracing setup.
@@ -23,8 +25,10 @@ pub mod cache;
 pub mod check;
 pub mod commands;
 pub mod config;
+pub mod console;
 pub mod domain;
 pub mod error;
+pub mod expiry;
 pub mod http;
 pub mod store;
 pub mod telemetry;

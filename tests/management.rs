@@ -427,7 +427,7 @@ async fn bad_management_input_is_refused_and_writes_nothing() {
     let reply = app.staff(Method::POST, "/v1/users", Some(huge)).await;
     assert_eq!(
         (reply.status, reply.field()),
-        (400, "body"),
+        (413, "body"),
         "{:?}",
         reply.body
     );

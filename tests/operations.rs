@@ -426,6 +426,7 @@ async fn openapi_lists_every_route_the_router_serves() {
         "GET /v1/accounts/{id}/services/{service}",
         "GET /v1/users/{id}",
         "GET /v1/users/{id}/accounts",
+        "GET /v1/users/{id}/audit",
         "PATCH /v1/accounts/{id}",
         "PATCH /v1/accounts/{id}/contacts/{cid}",
         "PATCH /v1/users/{id}",

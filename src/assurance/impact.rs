@@ -29,6 +29,8 @@ pub struct ShapeImpact {
     pub user_status: String,
     /// The account's status.
     pub account_status: String,
+    /// Whether the membership has run out.
+    pub expired: bool,
     /// How many memberships have this shape.
     pub members: i64,
     /// One of them: user and account ids.
@@ -92,6 +94,7 @@ pub fn impact(
             grants: shape.grants.clone(),
             user_status: shape.user_status.clone(),
             account_status: shape.account_status.clone(),
+            expired: shape.expired,
             members: shape.members,
             sample_user: shape.sample.0.clone(),
             sample_account: shape.sample.1.clone(),
@@ -196,6 +199,7 @@ fn probe(
             ("email".to_owned(), Expr::new_string(String::new())),
             ("ownerOf".to_owned(), this_account(shape.owner)),
             ("adminOf".to_owned(), this_account(admin)),
+            ("expiredIn".to_owned(), this_account(shape.expired)),
         ],
         [],
         [(account_id.clone(), Expr::new_set(grants))],

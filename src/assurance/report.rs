@@ -82,12 +82,17 @@ fn impact_text(impact: &Impact) -> String {
     for shape in &impact.changed {
         let _ = writeln!(
             out,
-            "  {} members: {} [{}], user {}, account {} (e.g. user {} in account {})",
+            "  {} members: {} [{}], user {}, account {}{} (e.g. user {} in account {})",
             shape.members,
             shape.role,
             shape.grants.join(", "),
             shape.user_status,
             shape.account_status,
+            if shape.expired {
+                ", access run out"
+            } else {
+                ""
+            },
             shape.sample_user,
             shape.sample_account
         );

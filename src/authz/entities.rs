@@ -59,6 +59,10 @@ pub fn build_entities(
                 "adminOf".to_owned(),
                 set_of_account(membership.is_some_and(|m| m.admin)),
             ),
+            (
+                "expiredIn".to_owned(),
+                set_of_account(membership.is_some_and(|m| m.expired)),
+            ),
         ];
         let tags = match (&account_uid, membership) {
             (Some(account), Some(m)) => {

@@ -33,14 +33,26 @@ impl LoadError {
 pub fn load(policies_dir: &Path, schemas_dir: &Path) -> Result<PolicyBundle, LoadError> {
     let schema_files = read_files(schemas_dir, "cedarschema")?;
     let policy_files = read_files(policies_dir, "cedar")?;
+    load_sources(schema_files, policy_files)
+}
+
+/// Loads and strictly validates files already in memory (a draft is checked this way, with
+/// exactly the rules of a reload). The bundle keeps the files, for explaining its decisions.
+pub(crate) fn load_sources(
+    schema_files: Vec<SourceFile>,
+    policy_files: Vec<SourceFile>,
+) -> Result<PolicyBundle, LoadError> {
     let (schema, grants) = parse_schema(&schema_files)?;
     let (policies, origin) = parse_policies(&policy_files)?;
     validate(&schema, &policies, &origin, &policy_files)?;
     let revision = revision(schema_files.iter().chain(&policy_files));
-    PolicyBundle::new(schema, policies, revision, grants).map_err(LoadError::one)
+    let sources = super::sources::Sources::new(schema_files, policy_files, &policies, &origin);
+    let bundle = PolicyBundle::new(schema, policies, revision, grants).map_err(LoadError::one)?;
+    Ok(bundle.with_sources(sources))
 }
 
 /// A source file: its path and text.
+#[derive(Debug, Clone)]
 pub(crate) struct SourceFile {
     pub path: PathBuf,
     pub text: String,
@@ -219,7 +231,7 @@ fn message(diag: &dyn Diagnostic) -> String {
     }
 }
 
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
+pub(super) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let mut end = offset.min(text.len());
     while !text.is_char_boundary(end) {
         end -= 1;

@@ -11,9 +11,11 @@ mod load;
 pub mod policy_tests;
 mod reload;
 pub mod request;
+mod sources;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use cedar_policy::{
     ActionConstraint, Context, Effect, Entity, EntityTypeName, EntityUid, PolicyId, PolicySet,
@@ -25,6 +27,7 @@ pub use evaluate::Verdict;
 pub use load::{load, LoadError};
 pub use reload::{LivePolicies, Reloaded};
 pub use request::{CheckBody, CheckRequest, Consistency, EntityRef};
+pub use sources::{PolicyFile, PolicyOrigin};
 
 /// In the OpenAPI document, a grant name: `/openapi.json` lists the grants the loaded schema
 /// declares, so the document follows the policies without a rebuild.
@@ -159,6 +162,8 @@ pub struct PolicyBundle {
     by_action: HashMap<EntityUid, ActionIndex>,
     /// Declared entity types by name, so requests need not run the Cedar parser.
     type_names: HashMap<String, EntityTypeName>,
+    /// The files the set was loaded from, and where each policy starts in them.
+    sources: Arc<sources::Sources>,
 }
 
 /// What the evaluation of one action needs from the policy set.
@@ -246,6 +251,7 @@ impl PolicyBundle {
             forbids,
             by_action,
             type_names,
+            sources: Arc::default(),
         })
     }
 

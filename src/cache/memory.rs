@@ -5,13 +5,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use super::{CacheKey, Revisioned};
-use crate::authz::Verdict;
+use super::{CacheKey, Cached, Revisioned};
 
 /// Decisions in memory with a TTL, and a revision per changed user or account.
 #[derive(Clone)]
 pub struct MemoryCache {
-    decisions: moka::future::Cache<CacheKey, Arc<Verdict>>,
+    decisions: moka::future::Cache<CacheKey, Arc<Cached>>,
     /// Revisions only ever grow; an entity never written has revision 0. Entries are never
     /// evicted, since forgetting one would bring back keys from before its last write.
     revisions: Arc<RwLock<HashMap<String, u64>>>,
@@ -42,12 +41,12 @@ impl MemoryCache {
             .collect()
     }
 
-    pub(super) async fn get(&self, key: &CacheKey) -> Option<Verdict> {
+    pub(super) async fn get(&self, key: &CacheKey) -> Option<Cached> {
         self.decisions.get(key).await.map(|v| (*v).clone())
     }
 
-    pub(super) async fn put(&self, key: CacheKey, verdict: &Verdict) {
-        self.decisions.insert(key, Arc::new(verdict.clone())).await;
+    pub(super) async fn put(&self, key: CacheKey, cached: Cached) {
+        self.decisions.insert(key, Arc::new(cached)).await;
     }
 
     pub(super) fn bump(&self, changed: &[Revisioned]) {

@@ -9,6 +9,7 @@
 mod memory;
 mod redis;
 
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use self::redis::RedisCache;
@@ -83,19 +84,28 @@ impl DecisionCache {
         Some(hash.finalize().into())
     }
 
-    /// The cached verdict for `key`, if any.
-    pub async fn get(&self, key: &CacheKey) -> Option<Verdict> {
-        match self {
+    /// The cached verdict for `key`, if any is still valid at `now` (Unix milliseconds).
+    pub async fn get(&self, key: &CacheKey, now: i64) -> Option<Verdict> {
+        let cached = match self {
             DecisionCache::Memory(cache) => cache.get(key).await,
             DecisionCache::Redis(cache) => cache.get(key).await,
-        }
+        }?;
+        cached.valid_at(now).then_some(cached.verdict)
     }
 
-    /// Caches a verdict.
-    pub async fn put(&self, key: CacheKey, verdict: &Verdict) {
+    /// Caches a verdict that may be served until `valid_until` (Unix milliseconds; `None`:
+    /// until the TTL), when a time-based fact it rested on stops holding.
+    pub async fn put(&self, key: CacheKey, verdict: &Verdict, valid_until: Option<i64>, now: i64) {
+        let cached = Cached {
+            verdict: verdict.clone(),
+            valid_until,
+        };
+        if !cached.valid_at(now) {
+            return;
+        }
         match self {
-            DecisionCache::Memory(cache) => cache.put(key, verdict).await,
-            DecisionCache::Redis(cache) => cache.put(key, verdict).await,
+            DecisionCache::Memory(cache) => cache.put(key, cached).await,
+            DecisionCache::Redis(cache) => cache.put(key, &cached, now).await,
         }
     }
 
@@ -114,6 +124,29 @@ impl DecisionCache {
             DecisionCache::Redis(cache) if cache.ping().await => "ok",
             DecisionCache::Redis(_) => "unavailable",
         }
+    }
+}
+
+/// A cached verdict with the instant it stops being true by itself: a decision that rested on
+/// an invitation being open must not be served once the invitation has expired, whatever the
+/// TTL says. Writes are handled by revisions; this covers what changes with time alone.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Cached {
+    #[serde(flatten)]
+    verdict: Verdict,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    valid_until: Option<i64>,
+}
+
+impl Cached {
+    fn valid_at(&self, now: i64) -> bool {
+        self.valid_until.is_none_or(|until| now < until)
+    }
+
+    /// Milliseconds it stays valid after `now`, when bounded.
+    fn remaining_ms(&self, now: i64) -> Option<u64> {
+        self.valid_until
+            .map(|until| u64::try_from(until.saturating_sub(now)).unwrap_or(0))
     }
 }
 

@@ -17,8 +17,7 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::AsyncCommands;
 
-use super::{CacheKey, Revisioned};
-use crate::authz::Verdict;
+use super::{CacheKey, Cached, Revisioned};
 
 /// Attempts for a bump inside the writing request, before handing it to the background.
 const BUMP_ATTEMPTS: u32 = 3;
@@ -79,7 +78,7 @@ impl RedisCache {
         Some(values.into_iter().map(Option::unwrap_or_default).collect())
     }
 
-    pub(super) async fn get(&self, key: &CacheKey) -> Option<Verdict> {
+    pub(super) async fn get(&self, key: &CacheKey) -> Option<Cached> {
         let mut connection = self.connection.clone();
         let name = self.decision_key(key);
         let text: Option<String> = self
@@ -88,15 +87,21 @@ impl RedisCache {
         serde_json::from_str(&text?).ok()
     }
 
-    pub(super) async fn put(&self, key: CacheKey, verdict: &Verdict) {
-        let Ok(text) = serde_json::to_string(verdict) else {
+    /// Stores a verdict for the TTL, or less when it stops being valid sooner.
+    pub(super) async fn put(&self, key: CacheKey, cached: &Cached, now: i64) {
+        let Ok(text) = serde_json::to_string(cached) else {
             return;
         };
         let mut connection = self.connection.clone();
         let name = self.decision_key(&key);
-        let ttl = self.ttl.as_secs().max(1);
+        let ttl_ms = u64::try_from(self.ttl.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        let ttl_ms = cached
+            .remaining_ms(now)
+            .map_or(ttl_ms, |left| left.clamp(1, ttl_ms));
         let _: Option<()> = self
-            .bounded(async move { connection.set_ex(name, text, ttl).await })
+            .bounded(async move { connection.pset_ex(name, text, ttl_ms).await })
             .await;
     }
 

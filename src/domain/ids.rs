@@ -8,8 +8,10 @@ use serde::{Deserialize, Serialize};
 /// Longest id accepted for users, accounts, services and other resources.
 pub const MAX_ID_LEN: usize = 128;
 
-/// Parses an id given by the portal: 1..=128 printable characters, no whitespace or quotes,
-/// so ids read the same in URLs, logs and Cedar entity references.
+/// Parses an id given by the portal: 1..=128 printable characters, no whitespace, quotes,
+/// backslashes, invisible or bidirectional characters, and no `::`, so an id reads the same
+/// in URLs, logs and Cedar, and works in every form a check names it (`"bill"`,
+/// `User::"bill"`, `{"type": "User", "id": "bill"}`).
 pub fn parse_id(raw: &str) -> Result<String, String> {
     if raw.is_empty() || raw.chars().count() > MAX_ID_LEN {
         return Err(format!("must be 1 to {MAX_ID_LEN} characters"));
@@ -22,6 +24,18 @@ pub fn parse_id(raw: &str) -> Result<String, String> {
             "must not contain whitespace, quotes, backslashes or control characters".into(),
         );
     }
+    if raw.chars().any(super::chars::is_deceptive) {
+        return Err("must not contain invisible or bidirectional control characters".into());
+    }
+    if raw.contains("::") {
+        return Err("must not contain `::`, which separates a type from an id".into());
+    }
+    // Cedar reads `Type::"id"` only in its normalized form, where any character Rust's debug
+    // escaping would escape (unassigned code points, a leading combining mark, ...) must be
+    // written as an escape; ids cannot carry backslashes, so refuse those characters.
+    if raw.escape_debug().ne(raw.chars()) {
+        return Err("must contain only printable characters".into());
+    }
     Ok(raw.to_owned())
 }
 
@@ -32,7 +46,11 @@ macro_rules! id_type {
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
 
-        super::string_schema!($name, 128, r#"^[^\s"\\\x00-\x1f\x7f-\x9f]+$"#);
+        super::string_schema!(
+            $name,
+            128,
+            r#"^(?!.*::)[^\s"\\\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]+$"#
+        );
 
         impl $name {
             /// The id as the portal gave it.
@@ -97,5 +115,24 @@ mod tests {
         assert!("a".repeat(MAX_ID_LEN + 1).parse::<UserId>().is_err());
         assert!("a\"b".parse::<AccountId>().is_err());
         assert!("a b".parse::<ServiceId>().is_err());
+    }
+
+    #[test]
+    fn ids_reject_lookalikes_and_type_separators() {
+        for bad in [
+            "bill\u{200b}",
+            "x\u{202e}y",
+            "\u{2066}a",
+            "a::b",
+            "::",
+            "User::\"a\"",
+            "\u{113c7}",
+            "\u{301}a",
+        ] {
+            assert!(bad.parse::<UserId>().is_err(), "{bad:?} accepted");
+        }
+        for good in ["a:b", "Éva", "user-42", "a.b@c", "日本"] {
+            assert!(good.parse::<UserId>().is_ok(), "{good:?} refused");
+        }
     }
 }

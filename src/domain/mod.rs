@@ -1,6 +1,6 @@
-//! Domain types parsed at the edge: ids, emails, names, roles, statuses, topics, tokens. A
-//! handler that holds a `UserId` or an `Email` knows it is well formed; the parsing rules live
-//! here, once, with their tests.
+//! Domain types parsed at the edge: ids, emails, names, roles, statuses, topics, tokens,
+//! instants. A handler that holds a `UserId` or an `Email` knows it is well formed; the
+//! parsing rules live here, once, with their tests.
 
 /// Implements the OpenAPI schema of a string newtype: 1 to `max` characters matching
 /// `pattern` (the rule its parser applies, as far as a pattern can say it).
@@ -21,8 +21,12 @@ macro_rules! string_schema {
 }
 use string_schema;
 
+mod chars;
 mod ids;
+#[cfg(test)]
+mod props;
 mod text;
+mod time;
 mod words;
 
 use std::fmt;
@@ -31,6 +35,7 @@ use serde::Deserialize;
 
 pub use ids::{parse_id, AccountId, ContactId, InvitationId, ServiceId, UserId, MAX_ID_LEN};
 pub use text::{Email, InvitationToken, Name, Phone};
+pub use time::Timestamp;
 pub use words::{AccountStatus, Role, Topic, UserStatus};
 
 /// For `Option<Option<T>>` patch fields: absent → `None`, `null` → `Some(None)`.
@@ -49,6 +54,9 @@ pub enum Actor {
     User(UserId),
     /// Hosting staff: an admin token without an actor header.
     Staff,
+    /// Portier itself, applying what time decides (an access that ran out). Authorized
+    /// for nothing; it appears in the audit trail only.
+    Portier,
 }
 
 impl fmt::Display for Actor {
@@ -56,6 +64,7 @@ impl fmt::Display for Actor {
         match self {
             Actor::User(id) => write!(f, "user:{id}"),
             Actor::Staff => f.write_str("staff"),
+            Actor::Portier => f.write_str("portier"),
         }
     }
 }

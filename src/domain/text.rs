@@ -4,8 +4,10 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// An email address: trimmed, with one `@`, a non-empty local part and a dotted domain.
-/// Comparison for uniqueness is case-insensitive (done by the store's index on `lower(email)`).
+/// An email address with one `@`, a non-empty local part and a dotted domain, held in one
+/// normal form: trimmed, lowercased by Unicode's rules and composed (NFC). Normalizing once,
+/// here, makes uniqueness and "is this the invited address" plain equality on every backend
+/// (SQLite's `lower()` folds ASCII only).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Email(String);
@@ -17,9 +19,15 @@ super::string_schema!(
 );
 
 impl Email {
-    /// The address as given (trimmed).
+    /// The address in its normal form.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The normal form of an address: lowercased (all of Unicode, not only ASCII), composed.
+    pub fn normalize(address: &str) -> String {
+        use unicode_normalization::UnicodeNormalization;
+        address.trim().to_lowercase().nfc().collect()
     }
 }
 
@@ -33,7 +41,7 @@ impl TryFrom<String> for Email {
                 if !local.is_empty() && !domain.contains('@') && domain.contains('.')
                     && !domain.starts_with('.') && !domain.ends_with('.'));
         if valid {
-            Ok(Email(trimmed.to_owned()))
+            Ok(Email(Email::normalize(trimmed)))
         } else {
             Err(format!("{raw:?} is not an email address"))
         }
@@ -54,7 +62,7 @@ pub struct Name(String);
 super::string_schema!(
     Name,
     200,
-    r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    r"^[^\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]*[^\s\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff][^\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]*$"
 );
 
 impl Name {
@@ -73,6 +81,9 @@ impl TryFrom<String> for Name {
             n if n > 200 => Err("must be at most 200 characters".into()),
             _ if trimmed.chars().any(char::is_control) => {
                 Err("must not contain control characters".into())
+            }
+            _ if trimmed.chars().any(super::chars::is_deceptive) => {
+                Err("must not contain invisible or bidirectional control characters".into())
             }
             _ => Ok(Name(trimmed.to_owned())),
         }
@@ -167,8 +178,12 @@ mod tests {
             Email::try_from(" Bo@Example.com ".to_string())
                 .unwrap()
                 .as_str(),
-            "Bo@Example.com"
+            "bo@example.com"
         );
+        let composed = Email::try_from("\u{c9}va@example.com".to_string()).unwrap();
+        let decomposed = Email::try_from("E\u{301}VA@Example.COM".to_string()).unwrap();
+        assert_eq!(composed, decomposed);
+        assert_eq!(composed.as_str(), "\u{e9}va@example.com");
         for bad in [
             "",
             "bob",
@@ -189,6 +204,8 @@ mod tests {
             "Ada"
         );
         assert!(Name::try_from("   ".to_string()).is_err());
+        assert!(Name::try_from("a\u{202e}b".to_string()).is_err());
+        assert!(Name::try_from("a\u{200b}".to_string()).is_err());
         assert!(Phone::try_from("+44 (20) 7946-0958".to_string()).is_ok());
         assert!(Phone::try_from("call me".to_string()).is_err());
         let token = InvitationToken::generate();

@@ -1,21 +1,20 @@
 //! `/v1/accounts`: billed customers. Creating one and changing its status is staff's;
-//! members see it; the `profile` grant edits its name; the owner transfers ownership and
-//! reads the audit trail.
+//! members see it; the `profile` grant edits its name; the owner transfers ownership.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::ToSchema;
 
-use super::extract::{JsonBody, PathIds, QueryParams};
+use super::extract::{JsonBody, PathIds};
 use super::openapi::ApiErrors;
 use super::AppState;
 use crate::cache::Revisioned;
 use crate::check::Target;
 use crate::domain::{AccountId, Actor, UserId};
 use crate::error::{Error, Result};
-use crate::store::{AccountPatch, AccountRecord, AuditEvent, NewAccount};
+use crate::store::{AccountPatch, AccountRecord, NewAccount};
 
 /// `POST /v1/accounts` (`createAccount`): `201`; the owner becomes a member. `404` for an
 /// unknown owner, `409` for a taken id.
@@ -26,12 +25,12 @@ pub async fn create(
     actor: Actor,
     JsonBody(new): JsonBody<NewAccount>,
 ) -> Result<(StatusCode, Json<AccountRecord>)> {
-    state
+    let auth = state
         .checker
         .authorize(&actor, "createAccount", Target::Account(&new.id))
         .await?;
     let owner = new.owner.to_string();
-    let account = state.checker.store().create_account(&actor, new).await?;
+    let account = state.checker.store().create_account(&auth, new).await?;
     state
         .checker
         .changed(&[
@@ -72,26 +71,27 @@ pub async fn update(
     PathIds(id): PathIds<AccountId>,
     JsonBody(patch): JsonBody<AccountPatch>,
 ) -> Result<Json<AccountRecord>> {
-    if patch.name.is_none() && patch.status.is_none() {
+    let needed = [
+        (patch.name.is_some(), "editProfile"),
+        (patch.status.is_some(), "changeAccountStatus"),
+    ];
+    let mut auth = None;
+    for (_, action) in needed.into_iter().filter(|(wanted, _)| *wanted) {
+        auth = Some(
+            state
+                .checker
+                .authorize(&actor, action, Target::Account(&id))
+                .await?,
+        );
+    }
+    let Some(auth) = auth else {
         // Nothing to change: answer the account as it is, like any PATCH.
         return show(State(state), actor, PathIds(id)).await;
-    }
-    if patch.name.is_some() {
-        state
-            .checker
-            .authorize(&actor, "editProfile", Target::Account(&id))
-            .await?;
-    }
-    if patch.status.is_some() {
-        state
-            .checker
-            .authorize(&actor, "changeAccountStatus", Target::Account(&id))
-            .await?;
-    }
+    };
     let account = state
         .checker
         .store()
-        .update_account(&actor, &id, patch)
+        .update_account(&auth, &id, patch)
         .await?;
     state
         .checker
@@ -118,14 +118,14 @@ pub async fn transfer(
     PathIds(id): PathIds<AccountId>,
     JsonBody(body): JsonBody<TransferBody>,
 ) -> Result<Json<AccountRecord>> {
-    state
+    let auth = state
         .checker
         .authorize(&actor, "transferOwnership", Target::Account(&id))
         .await?;
     let (account, previous) = state
         .checker
         .store()
-        .transfer_ownership(&actor, &id, &body.new_owner)
+        .transfer_ownership(&auth, &id, &body.new_owner)
         .await?;
     let changed = [
         Revisioned::Account(id.to_string()),
@@ -134,59 +134,4 @@ pub async fn transfer(
     ];
     state.checker.changed(&changed).await;
     Ok(Json(account))
-}
-
-/// Paging of `GET /v1/accounts/{id}/audit`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct AuditQuery {
-    /// Only events older than this event id (the previous page's `next_before`).
-    before: Option<String>,
-    /// Page size, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    limit: Option<i64>,
-}
-
-/// A page of the audit trail.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AuditPage {
-    /// Newest first.
-    events: Vec<AuditEvent>,
-    /// Pass as `before` for the next page; absent on the last.
-    next_before: Option<String>,
-}
-
-/// `GET /v1/accounts/{id}/audit` (`viewAudit`): newest first; `next_before` pages on.
-#[utoipa::path(get, path = "/v1/accounts/{id}/audit", tag = "accounts", params(("id" = AccountId, Path, description = "Account id"), AuditQuery),
-    responses((status = 200, description = "A page of events", body = AuditPage), ApiErrors))]
-pub async fn audit(
-    State(state): State<AppState>,
-    actor: Actor,
-    PathIds(id): PathIds<AccountId>,
-    QueryParams(page): QueryParams<AuditQuery>,
-) -> Result<Json<AuditPage>> {
-    let limit = page.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(Error::bad_field("limit", "must be 1 to 200"));
-    }
-    state
-        .checker
-        .authorize(&actor, "viewAudit", Target::Account(&id))
-        .await?;
-    let events = state
-        .checker
-        .store()
-        .audit_events(id.as_str(), page.before.as_deref(), limit)
-        .await?;
-    let full = i64::try_from(events.len()).is_ok_and(|n| n == limit);
-    let next_before = if full {
-        events.last().map(|e| e.id.clone())
-    } else {
-        None
-    };
-    Ok(Json(AuditPage {
-        events,
-        next_before,
-    }))
 }

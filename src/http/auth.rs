@@ -1,16 +1,14 @@
 //! Bearer tokens and scopes. A `check` token reaches the check routes only; an `admin`
 //! token reaches everything and, without an `X-Portier-Actor` header, acts as hosting staff.
-//! Tokens are kept as SHA-256 digests and compared in constant time.
+//! The tokens themselves, and how they are checked, live in `tokens`.
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::Response;
-use sha2::{Digest, Sha256};
-
 use std::sync::Arc;
 
-use crate::config::Secret;
+use super::Tokens;
 use crate::domain::{Actor, UserId};
 use crate::error::Error;
 
@@ -26,46 +24,13 @@ pub enum Scope {
     Admin,
 }
 
-/// The configured tokens, as digests.
-#[derive(Debug, Default)]
-pub struct Tokens {
-    entries: Vec<([u8; 32], Scope)>,
-}
-
-impl Tokens {
-    /// Tokens from configuration; either may be absent.
-    pub fn new(admin: Option<&Secret>, check: Option<&Secret>) -> Self {
-        let entries = [(admin, Scope::Admin), (check, Scope::Check)]
-            .into_iter()
-            .filter_map(|(secret, scope)| secret.map(|s| (digest(s.expose()), scope)))
-            .collect();
-        Tokens { entries }
-    }
-
-    /// Whether no token is configured.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
-    fn scope_of(&self, token: &str) -> Option<Scope> {
-        let presented = digest(token);
-        let mut found = None;
-        for (known, scope) in &self.entries {
-            // Fold every byte so the time taken does not depend on where a mismatch is.
-            let diff = known
-                .iter()
-                .zip(presented.iter())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-            if diff == 0 {
-                found = Some(*scope);
-            }
-        }
-        found
-    }
-}
-
-fn digest(token: &str) -> [u8; 32] {
-    Sha256::digest(token.as_bytes()).into()
+/// The token of an `Authorization: Bearer <token>` header; the scheme is case-insensitive
+/// (RFC 9110, section 11.1).
+pub(super) fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim_matches(' '))
 }
 
 /// Middleware: a valid bearer token, or `401`. Records the token's scope for later layers.
@@ -78,8 +43,7 @@ pub async fn authenticate(
         .headers()
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
+        .and_then(bearer_token);
     let scope = token
         .and_then(|t| tokens.scope_of(t))
         .ok_or(Error::Unauthorized)?;

@@ -50,14 +50,14 @@ pub async fn create(
     PathIds(account): PathIds<AccountId>,
     JsonBody(new): JsonBody<NewContact>,
 ) -> Result<(StatusCode, Json<ContactRecord>)> {
-    state
+    let auth = state
         .checker
         .authorize(&actor, "manageContacts", Target::Account(&account))
         .await?;
     let contact = state
         .checker
         .store()
-        .create_contact(&actor, &account, new)
+        .create_contact(&auth, &account, new)
         .await?;
     state
         .checker
@@ -114,14 +114,14 @@ pub async fn update(
     PathIds((account, id)): PathIds<(AccountId, ContactId)>,
     JsonBody(patch): JsonBody<ContactPatch>,
 ) -> Result<Json<ContactRecord>> {
-    state
+    let auth = state
         .checker
         .authorize(&actor, "manageContacts", Target::Contact(&account, &id))
         .await?;
     let contact = state
         .checker
         .store()
-        .update_contact(&actor, &account, &id, patch)
+        .update_contact(&auth, &account, &id, patch)
         .await?;
     Ok(Json(contact))
 }
@@ -135,14 +135,14 @@ pub async fn remove(
     actor: Actor,
     PathIds((account, id)): PathIds<(AccountId, ContactId)>,
 ) -> Result<StatusCode> {
-    state
+    let auth = state
         .checker
         .authorize(&actor, "manageContacts", Target::Contact(&account, &id))
         .await?;
     state
         .checker
         .store()
-        .delete_contact(&actor, &account, &id)
+        .delete_contact(&auth, &account, &id)
         .await?;
     state
         .checker

@@ -20,24 +20,39 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     async fn from_request(request: Request, state: &S) -> Result<Self, Error> {
         let bytes = Bytes::from_request(request, state)
             .await
-            .map_err(|e: BytesRejection| {
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    Error::bad_field(
-                        "body",
-                        format!("larger than {} bytes", super::MAX_BODY_BYTES),
-                    )
-                } else {
-                    Error::bad_field("body", e.body_text())
-                }
-            })?;
+            .map_err(body_rejection)?;
         parse_json(&bytes).map(JsonBody)
     }
 }
 
-/// Parses JSON, reporting the path of the first bad field.
+/// A body that could not be read: too large (`413`), too slow (`408`), or broken (`400`).
+fn body_rejection(rejection: BytesRejection) -> Error {
+    let refused = |status, message: String| Error::Refused {
+        status,
+        field: "body".into(),
+        message,
+    };
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return refused(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("larger than {} bytes", super::MAX_BODY_BYTES),
+        );
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&rejection);
+    while let Some(err) = source {
+        if err.is::<super::BodyTimedOut>() {
+            return refused(StatusCode::REQUEST_TIMEOUT, err.to_string());
+        }
+        source = err.source();
+    }
+    Error::bad_field("body", rejection.body_text())
+}
+
+/// Parses one JSON value and nothing after it (but white space), reporting the path of the
+/// first bad field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(deserializer).map_err(|err| {
+    let value = serde_path_to_error::deserialize(&mut *deserializer).map_err(|err| {
         let path = err.path().to_string();
         let message = err.inner().to_string();
         // serde reports a missing field at its parent; name the field itself.
@@ -48,14 +63,21 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
         let field = match (path.as_str(), missing) {
             ("." | "?", Some(name)) => name.to_owned(),
             (parent, Some(name)) => format!("{parent}.{name}"),
-            ("." | "?", None) => "body".to_owned(),
+            ("." | "?" | "", None) => "body".to_owned(),
             (path, None) => path.to_owned(),
         };
         Error::BadRequest {
             field: Some(field),
             message,
         }
-    })
+    })?;
+    deserializer.end().map_err(|err| {
+        Error::bad_field(
+            "body",
+            format!("unexpected data after the JSON value: {err}"),
+        )
+    })?;
+    Ok(value)
 }
 
 /// Ids from the URL path, parsed into domain types.
@@ -79,25 +101,27 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Error> {
-        let query = parts.uri.query().unwrap_or_default();
-        let deserializer =
-            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        serde_path_to_error::deserialize(deserializer)
-            .map(QueryParams)
-            .map_err(|err| {
-                let message = err.inner().to_string();
-                let missing = message
-                    .strip_prefix("missing field `")
-                    .and_then(|m| m.split('`').next());
-                let field = match (err.path().to_string().as_str(), missing) {
-                    (_, Some(name)) => name.to_owned(),
-                    ("." | "?", None) => "query".to_owned(),
-                    (path, None) => path.to_owned(),
-                };
-                Error::BadRequest {
-                    field: Some(field),
-                    message,
-                }
-            })
+        parse_query(parts.uri.query().unwrap_or_default()).map(QueryParams)
     }
+}
+
+/// Parses a query string; errors name the parameter.
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, Error> {
+    let deserializer =
+        serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(deserializer).map_err(|err| {
+        let message = err.inner().to_string();
+        let missing = message
+            .strip_prefix("missing field `")
+            .and_then(|m| m.split('`').next());
+        let field = match (err.path().to_string().as_str(), missing) {
+            (_, Some(name)) => name.to_owned(),
+            ("." | "?" | "", None) => "query".to_owned(),
+            (path, None) => path.to_owned(),
+        };
+        Error::BadRequest {
+            field: Some(field),
+            message,
+        }
+    })
 }

@@ -51,7 +51,7 @@ pub async fn create(
     JsonBody(new): JsonBody<NewInvitation>,
 ) -> Result<(StatusCode, Json<IssuedInvitation>)> {
     state.checker.bundle().check_grants(&new.grants)?;
-    state
+    let auth = state
         .checker
         .authorize(&actor, "inviteUser", Target::Account(&account))
         .await?;
@@ -59,7 +59,7 @@ pub async fn create(
     let invitation = state
         .checker
         .store()
-        .create_invitation(&actor, &account, &new, &token.hash(), state.invitation_ttl)
+        .create_invitation(&auth, &account, &new, &token.hash(), state.invitation_ttl)
         .await?;
     state
         .checker
@@ -123,17 +123,26 @@ pub async fn accept(
         })?;
     invitation.check_usable(store.now())?;
     let (account, id) = ids_of(&invitation)?;
-    state
+    let user = Actor::User(body.user.clone());
+    let accepted = match state
         .checker
-        .authorize(
-            &Actor::User(body.user.clone()),
-            "acceptInvitation",
-            Target::Invitation(&account, &id),
-        )
-        .await?;
-    let invitation = store
-        .accept_invitation(&id, &body.user, &token_hash)
-        .await?;
+        .authorize(&user, "acceptInvitation", Target::Invitation(&account, &id))
+        .await
+    {
+        Ok(auth) => {
+            store
+                .accept_invitation(&auth, &id, &body.user, &token_hash)
+                .await
+        }
+        Err(err) => Err(err),
+    };
+    // Several acceptances of one token race: the losers see the invitation gone from under
+    // their decision. Each of them gets the answer the token now deserves (409 used, 410
+    // cancelled or expired), not whichever step noticed first.
+    let invitation = match accepted {
+        Ok(invitation) => invitation,
+        Err(err) => return Err(now_unusable(&state, &id).await.unwrap_or(err)),
+    };
     state
         .checker
         .changed(&[
@@ -154,7 +163,7 @@ pub async fn resend(
 ) -> Result<Json<IssuedInvitation>> {
     let invitation = find(&state, &id).await?;
     let (account, _) = ids_of(&invitation)?;
-    state
+    let auth = state
         .checker
         .authorize(&actor, "inviteUser", Target::Account(&account))
         .await?;
@@ -162,7 +171,7 @@ pub async fn resend(
     let invitation = state
         .checker
         .store()
-        .resend_invitation(&actor, &id, &token.hash(), state.invitation_ttl)
+        .resend_invitation(&auth, &id, &token.hash(), state.invitation_ttl)
         .await?;
     state
         .checker
@@ -184,16 +193,26 @@ pub async fn cancel(
 ) -> Result<StatusCode> {
     let invitation = find(&state, &id).await?;
     let (account, _) = ids_of(&invitation)?;
-    state
+    let auth = state
         .checker
         .authorize(&actor, "cancelInvitation", Target::Account(&account))
         .await?;
-    state.checker.store().cancel_invitation(&actor, &id).await?;
+    state.checker.store().cancel_invitation(&auth, &id).await?;
     state
         .checker
         .changed(&[Revisioned::Account(account.to_string())])
         .await;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Why an invitation can no longer be accepted, if it cannot.
+async fn now_unusable(state: &AppState, id: &InvitationId) -> Option<Error> {
+    let store = state.checker.store();
+    match store.invitation(id).await {
+        Ok(Some(invitation)) => invitation.check_usable(store.now()).err(),
+        Ok(None) => Some(Error::NotFound(format!("invitation {id}"))),
+        Err(err) => Some(err),
+    }
 }
 
 async fn find(state: &AppState, id: &InvitationId) -> Result<InvitationRecord> {

@@ -12,7 +12,7 @@ use super::openapi::ApiErrors;
 use super::AppState;
 use crate::cache::Revisioned;
 use crate::check::Target;
-use crate::domain::{AccountId, Actor, Role, Topic, UserId};
+use crate::domain::{AccountId, Actor, Role, Timestamp, Topic, UserId};
 use crate::error::Result;
 use crate::store::MemberRecord;
 
@@ -26,6 +26,10 @@ pub struct MemberBody {
     #[serde(default)]
     #[schema(value_type = Vec<crate::authz::GrantName>)]
     grants: Vec<String>,
+    /// When this access ends by itself (RFC 3339, in the future); absent or `null`: until
+    /// removed. A PUT replaces the whole membership, so leaving it out clears a limit.
+    #[serde(default)]
+    expires_at: Option<Timestamp>,
 }
 
 /// Answer of `GET /v1/accounts/{id}/members`.
@@ -59,7 +63,8 @@ pub async fn list(
     Ok(Json(Members { members }))
 }
 
-/// `PUT /v1/accounts/{id}/members/{user}` (`changeGrants`): adds or changes a member.
+/// `PUT /v1/accounts/{id}/members/{user}` (`changeGrants`): adds or changes a member, with
+/// an optional `expires_at` after which the access ends by itself.
 /// `400` for a grant the schema does not declare, `404` unknown account or user, `409` the owner.
 #[utoipa::path(put, path = "/v1/accounts/{id}/members/{user}", tag = "members",
     params(("id" = AccountId, Path, description = "Account id"), ("user" = UserId, Path, description = "User id")), request_body = MemberBody,
@@ -71,14 +76,14 @@ pub async fn put(
     JsonBody(body): JsonBody<MemberBody>,
 ) -> Result<Json<MemberRecord>> {
     state.checker.bundle().check_grants(&body.grants)?;
-    state
+    let auth = state
         .checker
         .authorize(&actor, "changeGrants", Target::Account(&id))
         .await?;
     let member = state
         .checker
         .store()
-        .put_member(&actor, &id, &user, body.role, &body.grants)
+        .put_member(&auth, &id, &user, body.role, &body.grants, body.expires_at)
         .await?;
     state
         .checker
@@ -100,14 +105,14 @@ pub async fn remove(
     actor: Actor,
     PathIds((id, user)): PathIds<(AccountId, UserId)>,
 ) -> Result<StatusCode> {
-    state
+    let auth = state
         .checker
         .authorize(&actor, "removeMember", Target::Account(&id))
         .await?;
     state
         .checker
         .store()
-        .remove_member(&actor, &id, &user)
+        .remove_member(&auth, &id, &user)
         .await?;
     state
         .checker
@@ -130,14 +135,14 @@ pub async fn preferences(
     PathIds((id, user)): PathIds<(AccountId, UserId)>,
     JsonBody(body): JsonBody<PreferencesBody>,
 ) -> Result<Json<MemberRecord>> {
-    state
+    let auth = state
         .checker
         .authorize(&actor, "editUser", Target::User(&user))
         .await?;
     let member = state
         .checker
         .store()
-        .set_member_topics(&actor, &id, &user, &body.preferences)
+        .set_member_topics(&auth, &id, &user, &body.preferences)
         .await?;
     Ok(Json(member))
 }

@@ -1,32 +1,41 @@
 //! The HTTP API (axum): [`app`] builds the router over an [`AppState`], [`serve`] runs it on
-//! a bound listener until a shutdown signal. One file per resource; every handler reads as
-//! parse → authorize (through Cedar) → one store call → answer.
+//! a bound listener until a shutdown signal (`server` and `connection`: hyper with timeouts
+//! and a connection cap; `edge`: size limits and one JSON shape for every error). One file per
+//! resource; every handler reads as parse → authorize (through Cedar) → one store call → answer.
 
 mod accounts;
+mod audit;
 mod auth;
 mod check;
+mod connection;
 mod contacts;
-mod extract;
+mod edge;
+#[cfg(test)]
+mod edge_props;
+pub(crate) mod extract;
 mod invitations;
 mod members;
 mod openapi;
 mod ops;
+mod server;
 mod services;
+mod tokens;
 mod users;
 
-use std::future::Future;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::{middleware, Router};
-use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use auth::Tokens;
+pub use connection::BodyTimedOut;
+pub use server::{serve, serve_with, ServeLimits};
+pub use tokens::from_args as tokens_from_args;
+pub use tokens::{Tokens, MIN_TOKEN_LEN};
 
 use crate::authz::LivePolicies;
 use crate::cache::DecisionCache;
@@ -81,8 +90,10 @@ impl AppState {
 /// operations, and `/openapi.json` describing them all.
 pub fn app(state: AppState) -> Router {
     Router::from(api_router(Arc::clone(&state.tokens)))
+        .merge(console_router(Arc::clone(&state.tokens)))
         .fallback(|| async { Error::NotFound("route".into()) })
         .with_state(state)
+        .layer(middleware::from_fn(edge::guard))
         .layer(middleware::from_fn(ops::count_requests))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(PropagateRequestIdLayer::x_request_id())
@@ -111,7 +122,8 @@ fn api_router(tokens: Arc<Tokens>) -> OpenApiRouter<AppState> {
         .routes(routes!(accounts::create))
         .routes(routes!(accounts::show, accounts::update))
         .routes(routes!(accounts::transfer))
-        .routes(routes!(accounts::audit))
+        .routes(routes!(audit::account))
+        .routes(routes!(audit::user))
         .routes(routes!(members::list))
         .routes(routes!(members::put, members::remove))
         .routes(routes!(members::preferences))
@@ -134,37 +146,18 @@ fn api_router(tokens: Arc<Tokens>) -> OpenApiRouter<AppState> {
         .routes(routes!(ops::openapi_document))
 }
 
+/// The console (`/console`): its page and assets are public; the JSON routes it calls need
+/// the admin token. Every response carries the console's security headers.
+fn console_router(tokens: Arc<Tokens>) -> Router<AppState> {
+    crate::console::api()
+        .route_layer(middleware::from_fn(auth::require_admin))
+        .route_layer(middleware::from_fn_with_state(tokens, auth::authenticate))
+        .merge(crate::console::pages())
+        .layer(middleware::from_fn(crate::console::security_headers))
+}
+
 /// How long requests in flight may take to finish once shutdown starts.
 pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// Serves `app` on `listener` until `shutdown` completes, then stops accepting and lets
-/// requests in flight finish, for at most [`SHUTDOWN_GRACE`].
-pub async fn serve(
-    listener: TcpListener,
-    app: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let (started, stopping) = tokio::sync::oneshot::channel::<()>();
-    let signal = async move {
-        shutdown.await;
-        let _ = started.send(());
-    };
-    let server = axum::serve(listener, app).with_graceful_shutdown(signal);
-    let deadline = async move {
-        if stopping.await.is_ok() {
-            tokio::time::sleep(SHUTDOWN_GRACE).await;
-        } else {
-            std::future::pending::<()>().await;
-        }
-    };
-    tokio::select! {
-        finished = server => finished,
-        () = deadline => {
-            tracing::warn!("requests still in flight {SHUTDOWN_GRACE:?} after shutdown began; stopping anyway");
-            Ok(())
-        }
-    }
-}
 
 /// Completes on Ctrl-C or SIGTERM.
 pub async fn shutdown_signal() {

@@ -52,15 +52,30 @@ pub enum ApiErrors {
     /// Unknown id or route.
     #[response(status = 404)]
     NotFound(ErrorBody),
+    /// A method the route does not take; `field` is `method`.
+    #[response(status = 405)]
+    MethodNotAllowed(ErrorBody),
+    /// The body did not arrive in time; `field` is `body`.
+    #[response(status = 408)]
+    RequestTimeout(ErrorBody),
     /// Clashes with what is stored.
     #[response(status = 409)]
     Conflict(ErrorBody),
     /// No longer usable (expired or cancelled invitation).
     #[response(status = 410)]
     Gone(ErrorBody),
+    /// The body is over 1 MiB; `field` is `body`.
+    #[response(status = 413)]
+    PayloadTooLarge(ErrorBody),
+    /// The request line is over 8 KiB; `field` is `uri`.
+    #[response(status = 414)]
+    UriTooLong(ErrorBody),
     /// An invalid policy set (reload).
     #[response(status = 422)]
     InvalidPolicies(ErrorBody),
+    /// Headers over 16 KiB or 100 lines; `field` is `headers`.
+    #[response(status = 431)]
+    HeadersTooLarge(ErrorBody),
     /// Unexpected; logged.
     #[response(status = 500)]
     Internal(ErrorBody),

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -30,6 +30,8 @@ pub struct Readiness {
     status: &'static str,
     /// `ok` or `unavailable`.
     database: &'static str,
+    /// What is wrong with the database, when it is unavailable.
+    database_problem: Option<String>,
     /// `memory`, `ok` or `unavailable` (Redis); does not decide readiness.
     cache: &'static str,
     /// The policy set serving.
@@ -67,6 +69,10 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
     let body = Readiness {
         status: if ready { "ready" } else { "unavailable" },
         database: if ready { "ok" } else { "unavailable" },
+        database_problem: database.err().map(|err| match err {
+            Error::Unavailable(problem) => problem,
+            _ => "the database does not answer".to_owned(),
+        }),
         cache,
         policy_revision: state.checker.bundle().revision().to_owned(),
         policy_reload_error: state.policies.last_error().map(|e| e.problems),
@@ -111,10 +117,26 @@ pub async fn reload(State(state): State<AppState>) -> Result<Json<ReloadAnswer>,
     }
 }
 
-/// Middleware: counts every answer by method, matched route and status.
+/// The method as a metric label: the standard ones by name, anything else `other`, so what
+/// a client sends cannot add label values (each is a series kept for the process's life).
+fn method_label(method: &Method) -> &'static str {
+    match method.as_str() {
+        "GET" => "GET",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        "HEAD" => "HEAD",
+        "OPTIONS" => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// Middleware: counts every answer by method, matched route (`unmatched` when none) and
+/// status, all from fixed sets.
 pub async fn count_requests(request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().to_string();
+    let method = method_label(request.method());
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -122,7 +144,7 @@ pub async fn count_requests(request: Request, next: Next) -> Response {
         .to_owned();
     let response = next.run(request).await;
     telemetry::http_request(
-        &method,
+        method,
         &route,
         response.status().as_u16(),
         started.elapsed(),

@@ -60,14 +60,14 @@ pub async fn put(
     PathIds((id, service)): PathIds<(AccountId, ServiceId)>,
     JsonBody(body): JsonBody<AssigneesBody>,
 ) -> Result<Json<Assignees>> {
-    state
+    let auth = state
         .checker
         .authorize(&actor, "assignService", Target::Service(&id, &service))
         .await?;
     let assignees = state
         .checker
         .store()
-        .set_assignees(&actor, &id, &service, &body.assignees)
+        .set_assignees(&auth, &id, &service, &body.assignees)
         .await?;
     state
         .checker
@@ -85,14 +85,14 @@ pub async fn clear(
     actor: Actor,
     PathIds((id, service)): PathIds<(AccountId, ServiceId)>,
 ) -> Result<StatusCode> {
-    state
+    let auth = state
         .checker
         .authorize(&actor, "assignService", Target::Service(&id, &service))
         .await?;
     state
         .checker
         .store()
-        .set_assignees(&actor, &id, &service, &[])
+        .set_assignees(&auth, &id, &service, &[])
         .await?;
     state
         .checker

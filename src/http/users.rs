@@ -31,11 +31,11 @@ pub async fn create(
     actor: Actor,
     JsonBody(new): JsonBody<NewUser>,
 ) -> Result<(StatusCode, Json<UserRecord>)> {
-    state
+    let auth = state
         .checker
         .authorize(&actor, "createUser", Target::User(&new.id))
         .await?;
-    let user = state.checker.store().create_user(&actor, new).await?;
+    let user = state.checker.store().create_user(&auth, new).await?;
     state
         .checker
         .changed(&[Revisioned::User(user.id.clone())])
@@ -74,7 +74,7 @@ pub async fn update(
     PathIds(id): PathIds<UserId>,
     JsonBody(patch): JsonBody<UserPatch>,
 ) -> Result<Json<UserRecord>> {
-    state
+    let auth = state
         .checker
         .authorize(&actor, "editUser", Target::User(&id))
         .await?;
@@ -92,11 +92,7 @@ pub async fn update(
             .authorize(&actor, "changeLoginEmail", Target::User(&id))
             .await?;
     }
-    let user = state
-        .checker
-        .store()
-        .update_user(&actor, &id, patch)
-        .await?;
+    let user = state.checker.store().update_user(&auth, &id, patch).await?;
     state
         .checker
         .changed(&[Revisioned::User(id.to_string())])
@@ -132,7 +128,7 @@ async fn set_status(
     PathIds(id): PathIds<UserId>,
     status: UserStatus,
 ) -> Result<Json<UserRecord>> {
-    state
+    let auth = state
         .checker
         .authorize(&actor, "changeUserStatus", Target::User(&id))
         .await?;
@@ -140,11 +136,7 @@ async fn set_status(
         status: Some(status),
         ..UserPatch::default()
     };
-    let user = state
-        .checker
-        .store()
-        .update_user(&actor, &id, patch)
-        .await?;
+    let user = state.checker.store().update_user(&auth, &id, patch).await?;
     state
         .checker
         .changed(&[Revisioned::User(id.to_string())])
@@ -160,11 +152,11 @@ pub async fn remove(
     actor: Actor,
     PathIds(id): PathIds<UserId>,
 ) -> Result<StatusCode> {
-    state
+    let auth = state
         .checker
         .authorize(&actor, "deleteUser", Target::User(&id))
         .await?;
-    state.checker.store().delete_user(&actor, &id).await?;
+    state.checker.store().delete_user(&auth, &id).await?;
     state
         .checker
         .changed(&[Revisioned::User(id.to_string())])

@@ -3,38 +3,37 @@
 use serde_json::json;
 
 use super::audit::{record, Change};
-use super::invitations::{invitation_in, InvitationRecord};
+use super::guard::Authorized;
+use super::invitations::InvitationRecord;
 use super::Store;
-use crate::domain::{Actor, InvitationId, UserId};
+use crate::domain::{InvitationId, UserId};
 use crate::error::{Error, Result};
 
 impl Store {
     /// Accepts an invitation for `user`, in one transaction: marks it accepted (once, and
     /// only while `token_hash` is still its token), creates or updates the membership with the
-    /// offered role and grants, and activates an invited user. The caller has authorized
-    /// `acceptInvitation`; the facts that decision rested on (the user's email and status)
-    /// are read again here, so a change racing the acceptance makes it fail, not succeed.
+    /// offered role and grants, and activates an invited user. `auth` is the user's
+    /// `acceptInvitation` decision; the facts it rested on (the user's email and status, the
+    /// invitation still open) are re-read under the account's lock, so a change racing the
+    /// acceptance, or a second acceptance of the same token, makes it fail, not succeed.
     pub async fn accept_invitation(
         &self,
+        auth: &Authorized,
         id: &InvitationId,
         user: &UserId,
         token_hash: &str,
     ) -> Result<InvitationRecord> {
         let now = self.now();
-        let actor = Actor::User(user.clone());
-        let mut tx = self.begin_write().await?;
-        let invitation = invitation_in(&mut tx, id).await?;
+        let actor = auth.actor();
+        let (mut tx, invitation) = self.invitation_tx(auth, id).await?;
         invitation.check_usable(now)?;
-        let person: Option<(String, String)> =
-            sqlx::query_as("select lower(email), status from app_user where user_id = $1")
-                .bind(user.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-        let (email, status) = person.ok_or_else(|| Error::NotFound(format!("user {user}")))?;
-        if email != invitation.email.to_lowercase() || status == "suspended" {
-            return Err(Error::Conflict(
-                "the user's email or status changed while accepting; check again".into(),
-            ));
+        if let Some(ended) = invitation
+            .membership_expires_at
+            .filter(|t| t.millis() <= now)
+        {
+            return Err(Error::Gone(format!(
+                "the access this invitation offered ended at {ended}"
+            )));
         }
         let owner: Option<(String,)> =
             sqlx::query_as("select owner_id from account where account_id = $1 and owner_id = $2")
@@ -64,14 +63,16 @@ impl Store {
             ));
         }
         sqlx::query(
-            "insert into membership (account_id, user_id, role, grants, created_at, updated_at) values ($1, $2, $3, $4, $5, $5) \
-             on conflict (account_id, user_id) do update set role = excluded.role, grants = excluded.grants, updated_at = excluded.updated_at",
+            "insert into membership (account_id, user_id, role, grants, created_at, updated_at, expires_at) values ($1, $2, $3, $4, $5, $5, $6) \
+             on conflict (account_id, user_id) do update set role = excluded.role, grants = excluded.grants, \
+             updated_at = excluded.updated_at, expires_at = excluded.expires_at",
         )
         .bind(&invitation.account_id)
         .bind(user.as_str())
         .bind(&invitation.role)
         .bind(json!(invitation.grants).to_string())
         .bind(now)
+        .bind(invitation.membership_expires_at.map(|t| t.millis()))
         .execute(&mut *tx)
         .await?;
         sqlx::query("update app_user set status = 'active', updated_at = $2 where user_id = $1 and status = 'invited'")
@@ -87,7 +88,7 @@ impl Store {
         let change = Change {
             at: now,
             account: Some(&invitation.account_id),
-            actor: &actor,
+            actor,
             action: "invitation.accept",
             target: format!("user:{user}"),
             before: Some(json!(invitation)),

@@ -4,8 +4,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::audit::{record, Change};
+use super::guard::Authorized;
+use super::Lockable;
 use super::{Store, WriteTx};
-use crate::domain::{AccountId, AccountStatus, Actor, Name, Role, UserId};
+use crate::domain::{AccountId, AccountStatus, Name, Role, Timestamp, UserId};
 use crate::error::{Error, Result};
 
 /// An account as stored and shown.
@@ -20,10 +22,12 @@ pub struct AccountRecord {
     pub status: String,
     /// The owner's user id.
     pub owner_id: String,
-    /// Unix milliseconds.
-    pub created_at: i64,
-    /// Unix milliseconds.
-    pub updated_at: i64,
+    /// When it was created.
+    #[sqlx(try_from = "i64")]
+    pub created_at: Timestamp,
+    /// When it last changed.
+    #[sqlx(try_from = "i64")]
+    pub updated_at: Timestamp,
 }
 
 /// `POST /v1/accounts`.
@@ -65,15 +69,15 @@ const ACCOUNT_COLUMNS: &str = "account_id, name, status, owner_id, created_at, u
 
 impl Store {
     /// Creates an account and the owner's membership; `404` for an unknown owner, `409` for a taken id.
-    pub async fn create_account(&self, actor: &Actor, new: NewAccount) -> Result<AccountRecord> {
+    pub async fn create_account(
+        &self,
+        auth: &Authorized,
+        new: NewAccount,
+    ) -> Result<AccountRecord> {
+        let actor = auth.actor();
         let now = self.now();
-        let mut tx = self.begin_write().await?;
-        let owner: Option<(String,)> =
-            sqlx::query_as("select user_id from app_user where user_id = $1")
-                .bind(new.owner.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-        if owner.is_none() {
+        let mut tx = self.begin_guarded(auth, None).await?;
+        if !tx.lock(Lockable::User, new.owner.as_str(), false).await? {
             return Err(Error::NotFound(format!("owner: user {}", new.owner)));
         }
         let account = sqlx::query_as::<_, AccountRecord>(&format!(
@@ -127,11 +131,12 @@ impl Store {
     /// Applies a patch; `404` for an unknown account.
     pub async fn update_account(
         &self,
-        actor: &Actor,
+        auth: &Authorized,
         id: &AccountId,
         patch: AccountPatch,
     ) -> Result<AccountRecord> {
-        let mut tx = self.begin_write().await?;
+        let actor = auth.actor();
+        let mut tx = self.begin_guarded(auth, Some(id)).await?;
         let before = account_in(&mut tx, id).await?;
         let after = sqlx::query_as::<_, AccountRecord>(&format!(
             "update account set name = $2, status = $3, updated_at = $4 where account_id = $1 returning {ACCOUNT_COLUMNS}"
@@ -160,23 +165,27 @@ impl Store {
     /// stays as an admin. One transaction. Returns the previous owner's id.
     pub async fn transfer_ownership(
         &self,
-        actor: &Actor,
+        auth: &Authorized,
         id: &AccountId,
         new_owner: &UserId,
     ) -> Result<(AccountRecord, String)> {
+        let actor = auth.actor();
         let now = self.now();
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_guarded(auth, Some(id)).await?;
         let before = account_in(&mut tx, id).await?;
+        tx.lock(Lockable::User, new_owner.as_str(), false).await?;
         if before.owner_id == new_owner.as_str() {
             return Err(Error::Conflict(format!(
                 "{new_owner} already owns account {id}"
             )));
         }
         let candidate: Option<(String,)> = sqlx::query_as(
-            "select u.status from membership m join app_user u on u.user_id = m.user_id where m.account_id = $1 and m.user_id = $2",
+            "select u.status from membership m join app_user u on u.user_id = m.user_id \
+             where m.account_id = $1 and m.user_id = $2 and (m.expires_at is null or m.expires_at > $3)",
         )
         .bind(id.as_str())
         .bind(new_owner.as_str())
+        .bind(now)
         .fetch_optional(&mut *tx)
         .await?;
         if candidate.as_ref().map(|(status,)| status.as_str()) != Some("active") {
@@ -187,6 +196,13 @@ impl Store {
         sqlx::query("update membership set role = 'admin', updated_at = $3 where account_id = $1 and user_id = $2")
             .bind(id.as_str())
             .bind(&before.owner_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        // The owner's access never ends by itself.
+        sqlx::query("update membership set expires_at = null, updated_at = $3 where account_id = $1 and user_id = $2")
+            .bind(id.as_str())
+            .bind(new_owner.as_str())
             .bind(now)
             .execute(&mut *tx)
             .await?;
@@ -212,16 +228,19 @@ impl Store {
         Ok((after, before.owner_id))
     }
 
-    /// The accounts a user belongs to, with their role: what the portal offers to switch to.
+    /// The accounts a user belongs to, with their role: what the portal offers to switch to
+    /// (not those where their access has run out).
     /// `404` for an unknown user (a user in no account gets an empty list).
     pub async fn user_accounts(&self, user: &UserId) -> Result<Vec<UserAccount>> {
         let rows = sqlx::query_as::<_, UserAccount>(
             "select a.account_id, a.name, a.status, \
                     case when a.owner_id = m.user_id then 'owner' else m.role end as role \
              from membership m join account a on a.account_id = m.account_id \
-             where m.user_id = $1 order by a.name, a.account_id",
+             where m.user_id = $1 and (m.expires_at is null or m.expires_at > $2) \
+             order by a.name, a.account_id",
         )
         .bind(user.as_str())
+        .bind(self.now())
         .fetch_all(&self.pool)
         .await?;
         if rows.is_empty() && self.user(user).await?.is_none() {

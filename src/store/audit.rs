@@ -6,7 +6,7 @@ use serde_json::Value;
 use sqlx::AnyConnection;
 
 use super::Store;
-use crate::domain::Actor;
+use crate::domain::{Actor, Timestamp};
 use crate::error::Result;
 
 /// One recorded change.
@@ -28,8 +28,8 @@ pub struct AuditEvent {
     /// State after (absent for a deletion): a record, or a list for assignments.
     #[schema(value_type = Option<Value>)]
     pub after: Option<Value>,
-    /// When, in Unix milliseconds.
-    pub created_at: i64,
+    /// When.
+    pub created_at: Timestamp,
 }
 
 #[derive(sqlx::FromRow)]
@@ -55,7 +55,7 @@ impl From<AuditRow> for AuditEvent {
             target: row.target,
             before: parse(row.before_json),
             after: parse(row.after_json),
-            created_at: row.created_at,
+            created_at: row.created_at.into(),
         }
     }
 }
@@ -90,20 +90,33 @@ pub(super) async fn record(conn: &mut AnyConnection, change: Change<'_>) -> Resu
     Ok(())
 }
 
+/// Whose audit trail to read.
+#[derive(Debug, Clone, Copy)]
+pub enum AuditScope<'a> {
+    /// Every change within an account.
+    Account(&'a str),
+    /// The changes to a user's own record (they belong to no account).
+    User(&'a str),
+}
+
 impl Store {
-    /// An account's audit trail, newest first: `limit` events older than `before` (an event id).
+    /// An audit trail, newest first: `limit` events older than `before` (an event id).
     pub async fn audit_events(
         &self,
-        account: &str,
+        scope: AuditScope<'_>,
         before: Option<&str>,
         limit: i64,
     ) -> Result<Vec<AuditEvent>> {
-        let rows = sqlx::query_as::<_, AuditRow>(
+        let (filter, key) = match scope {
+            AuditScope::Account(id) => ("account_id = $1", id.to_owned()),
+            AuditScope::User(id) => ("account_id is null and target = $1", format!("user:{id}")),
+        };
+        let rows = sqlx::query_as::<_, AuditRow>(&format!(
             "select audit_event_id, account_id, actor, action, target, before_json, after_json, created_at \
-             from audit_event where account_id = $1 and (cast($2 as text) is null or audit_event_id < cast($2 as text)) \
-             order by audit_event_id desc limit $3",
-        )
-        .bind(account)
+             from audit_event where {filter} and (cast($2 as text) is null or audit_event_id < cast($2 as text)) \
+             order by audit_event_id desc limit $3"
+        ))
+        .bind(key)
         .bind(before)
         .bind(limit)
         .fetch_all(&self.pool)

@@ -1,13 +1,15 @@
 //! The facts one check needs, read by primary key in one round trip (plus one for a
 //! service's assignees), so the cost of a check does not grow with the store.
 
+use sqlx::AnyConnection;
+
 use super::services::assignees_on;
 use super::{json_list, Store};
 use crate::domain::{AccountId, Role, UserId};
 use crate::error::Result;
 
 /// What the store knows about a check's principal, account and resource.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CheckFacts {
     /// The principal; `None` when unknown (or not a user).
     pub user: Option<UserFacts>,
@@ -20,10 +22,14 @@ pub struct CheckFacts {
     pub assignees: Vec<String>,
     /// The invited email, lowercased (invitations only).
     pub invitation_email: Option<String>,
+    /// When a time-based fact read here stops holding (Unix milliseconds): an invitation's
+    /// or a membership's expiry. No decision resting on these facts may be served from a
+    /// cache after it.
+    pub valid_until: Option<i64>,
 }
 
 /// Which resource rows a check needs besides the principal and account.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResourceLookup<'a> {
     /// Nothing more.
     Nothing,
@@ -36,7 +42,7 @@ pub enum ResourceLookup<'a> {
 }
 
 /// A user, seen from one account.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserFacts {
     /// Status is `active`.
     pub active: bool,
@@ -49,7 +55,7 @@ pub struct UserFacts {
 }
 
 /// A membership, as policies see it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MembershipFacts {
     /// The user owns the account.
     pub owner: bool,
@@ -57,10 +63,12 @@ pub struct MembershipFacts {
     pub admin: bool,
     /// Grants held.
     pub grants: Vec<String>,
+    /// The membership had a time limit, and it has passed.
+    pub expired: bool,
 }
 
 /// An account, as policies see it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountFacts {
     /// Status is `active`.
     pub active: bool,
@@ -74,6 +82,7 @@ struct FactsRow {
     owner_id: Option<String>,
     role: Option<String>,
     grants: Option<String>,
+    expires_at: Option<i64>,
 }
 
 impl Store {
@@ -84,83 +93,103 @@ impl Store {
         account: Option<&AccountId>,
         resource: ResourceLookup<'_>,
     ) -> Result<CheckFacts> {
-        let row = sqlx::query_as::<_, FactsRow>(
-            "select u.status as user_status, lower(u.email) as user_email, a.status as account_status, \
-                    a.owner_id, m.role, m.grants \
-             from (select cast($1 as text) as user_id, cast($2 as text) as account_id) q \
-             left join app_user u on u.user_id = q.user_id \
-             left join account a on a.account_id = q.account_id \
-             left join membership m on m.user_id = q.user_id and m.account_id = q.account_id",
-        )
-        .bind(user.map(UserId::as_str))
-        .bind(account.map(AccountId::as_str))
-        .fetch_one(&self.pool)
-        .await?;
-        let mut facts = match account {
-            Some(account) => self.resource_facts(account, resource).await?,
-            None => CheckFacts {
-                resource_found: true,
-                ..CheckFacts::default()
-            },
-        };
-        let owner = user.is_some() && row.owner_id.as_deref() == user.map(UserId::as_str);
-        let membership = row.role.map(|role| MembershipFacts {
-            owner,
-            admin: !owner && role == Role::Admin.as_str(),
-            grants: row.grants.as_deref().map(json_list).unwrap_or_default(),
-        });
-        facts.user = row.user_status.map(|status| UserFacts {
-            active: status == "active",
-            suspended: status == "suspended",
-            email: row.user_email.unwrap_or_default(),
-            membership,
-        });
-        facts.account = row.account_status.map(|status| AccountFacts {
-            active: status == "active",
-        });
-        Ok(facts)
+        let mut conn = self.pool.acquire().await?;
+        facts_on(&mut conn, self.now(), user, account, resource).await
     }
+}
 
-    /// The rows of the resource itself: a service's assignees, an open invitation's email,
-    /// whether a contact exists. Always scoped to the account, so another account's rows are
-    /// never found; a used, cancelled or expired invitation counts as not found.
-    async fn resource_facts(
-        &self,
-        account: &AccountId,
-        resource: ResourceLookup<'_>,
-    ) -> Result<CheckFacts> {
-        let mut facts = CheckFacts {
+/// The facts for a check, read on one connection: the pool's for a check, a write
+/// transaction's when a write re-reads what its authorization rested on.
+pub(super) async fn facts_on(
+    conn: &mut AnyConnection,
+    now: i64,
+    user: Option<&UserId>,
+    account: Option<&AccountId>,
+    resource: ResourceLookup<'_>,
+) -> Result<CheckFacts> {
+    let row = sqlx::query_as::<_, FactsRow>(
+        "select u.status as user_status, u.email as user_email, a.status as account_status, \
+                a.owner_id, m.role, m.grants, m.expires_at \
+         from (select cast($1 as text) as user_id, cast($2 as text) as account_id) q \
+         left join app_user u on u.user_id = q.user_id \
+         left join account a on a.account_id = q.account_id \
+         left join membership m on m.user_id = q.user_id and m.account_id = q.account_id",
+    )
+    .bind(user.map(UserId::as_str))
+    .bind(account.map(AccountId::as_str))
+    .fetch_one(&mut *conn)
+    .await?;
+    let mut facts = match account {
+        Some(account) => resource_facts(conn, now, account, resource).await?,
+        None => CheckFacts {
             resource_found: true,
             ..CheckFacts::default()
-        };
-        match resource {
-            ResourceLookup::Nothing => {}
-            ResourceLookup::Service(id) => {
-                facts.assignees = assignees_on(&self.pool, account.as_str(), id).await?
-            }
-            ResourceLookup::Invitation(id) => {
-                let sql = "select lower(email) from invitation \
-                           where account_id = $1 and invitation_id = $2 and state = 'pending' and expires_at > $3";
-                let row: Option<(String,)> = sqlx::query_as(sql)
-                    .bind(account.as_str())
-                    .bind(id)
-                    .bind(self.now())
-                    .fetch_optional(&self.pool)
-                    .await?;
-                facts.resource_found = row.is_some();
-                facts.invitation_email = row.map(|(email,)| email);
-            }
-            ResourceLookup::Contact(id) => {
-                let sql =
-                    "select contact_id from contact where account_id = $1 and contact_id = $2";
-                let row: Option<(String,)> = sqlx::query_as(sql)
-                    .bind(account.as_str())
-                    .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                facts.resource_found = row.is_some();
-            }
-        }
-        Ok(facts)
+        },
+    };
+    let owner = user.is_some() && row.owner_id.as_deref() == user.map(UserId::as_str);
+    let limit = row.expires_at.filter(|_| row.role.is_some() && !owner);
+    let expired = limit.is_some_and(|at| at <= now);
+    if let Some(at) = limit.filter(|_| !expired) {
+        facts.valid_until = Some(facts.valid_until.map_or(at, |other| other.min(at)));
     }
+    let membership = row.role.map(|role| MembershipFacts {
+        owner,
+        admin: !owner && role == Role::Admin.as_str(),
+        grants: row.grants.as_deref().map(json_list).unwrap_or_default(),
+        expired,
+    });
+    facts.user = row.user_status.map(|status| UserFacts {
+        active: status == "active",
+        suspended: status == "suspended",
+        email: row.user_email.unwrap_or_default(),
+        membership,
+    });
+    facts.account = row.account_status.map(|status| AccountFacts {
+        active: status == "active",
+    });
+    Ok(facts)
+}
+
+/// The rows of the resource itself: a service's assignees, an open invitation's email,
+/// whether a contact exists. Always scoped to the account, so another account's rows are
+/// never found; a used, cancelled or expired invitation counts as not found.
+async fn resource_facts(
+    conn: &mut AnyConnection,
+    now: i64,
+    account: &AccountId,
+    resource: ResourceLookup<'_>,
+) -> Result<CheckFacts> {
+    let mut facts = CheckFacts {
+        resource_found: true,
+        ..CheckFacts::default()
+    };
+    match resource {
+        ResourceLookup::Nothing => {}
+        ResourceLookup::Service(id) => {
+            facts.assignees = assignees_on(&mut *conn, account.as_str(), id).await?
+        }
+        ResourceLookup::Invitation(id) => {
+            let sql = "select email, expires_at from invitation \
+                       where account_id = $1 and invitation_id = $2 and state = 'pending' and expires_at > $3";
+            let row: Option<(String, i64)> = sqlx::query_as(sql)
+                .bind(account.as_str())
+                .bind(id)
+                .bind(now)
+                .fetch_optional(&mut *conn)
+                .await?;
+            facts.resource_found = row.is_some();
+            facts.valid_until = row.as_ref().map(|(_, expires_at)| *expires_at);
+            facts.invitation_email = row.map(|(email, _)| email);
+        }
+        ResourceLookup::Contact(id) => {
+            let sql = "select contact_id from contact where account_id = $1 and contact_id = $2";
+            let row: Option<(String,)> = sqlx::query_as(sql)
+                .bind(account.as_str())
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await?;
+            facts.resource_found = row.is_some();
+        }
+    }
+    Ok(facts)
 }

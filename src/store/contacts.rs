@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::audit::{record, Change};
+use super::guard::Authorized;
 use super::{json_list, Store, WriteTx};
-use crate::domain::{AccountId, Actor, ContactId, Email, Name, Phone, Topic};
+use crate::domain::{AccountId, ContactId, Email, Name, Phone, Timestamp, Topic};
 use crate::error::{Error, Result};
 
 /// A contact as stored and shown.
@@ -24,10 +25,10 @@ pub struct ContactRecord {
     pub phone: Option<String>,
     /// Mail topics the contact opted into.
     pub preferences: Vec<String>,
-    /// Unix milliseconds.
-    pub created_at: i64,
-    /// Unix milliseconds.
-    pub updated_at: i64,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// When it last changed.
+    pub updated_at: Timestamp,
 }
 
 #[derive(sqlx::FromRow)]
@@ -51,8 +52,8 @@ impl From<ContactRow> for ContactRecord {
             email: row.email,
             phone: row.phone,
             preferences: json_list(&row.topics),
-            created_at: row.created_at,
-            updated_at: row.updated_at,
+            created_at: row.created_at.into(),
+            updated_at: row.updated_at.into(),
         }
     }
 }
@@ -102,13 +103,14 @@ impl Store {
     /// Adds a contact to an account; `404` for an unknown account.
     pub async fn create_contact(
         &self,
-        actor: &Actor,
+        auth: &Authorized,
         account: &AccountId,
         new: NewContact,
     ) -> Result<ContactRecord> {
         let now = self.now();
         let id = uuid::Uuid::now_v7().to_string();
-        let mut tx = self.begin_write().await?;
+        let actor = auth.actor();
+        let mut tx = self.begin_guarded(auth, Some(account)).await?;
         let row = sqlx::query_as::<_, ContactRow>(&format!(
             "insert into contact ({COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $7) returning {COLUMNS}"
         ))
@@ -170,13 +172,14 @@ impl Store {
     /// Applies a patch; `404` when the contact is not in the account.
     pub async fn update_contact(
         &self,
-        actor: &Actor,
+        auth: &Authorized,
         account: &AccountId,
         id: &ContactId,
         patch: ContactPatch,
     ) -> Result<ContactRecord> {
         let now = self.now();
-        let mut tx = self.begin_write().await?;
+        let actor = auth.actor();
+        let mut tx = self.begin_guarded(auth, Some(account)).await?;
         let before = contact_in(&mut tx, account, id).await?;
         let phone = match patch.phone {
             Some(value) => value.map(String::from),
@@ -216,12 +219,13 @@ impl Store {
     /// Deletes a contact; `404` when it is not in the account.
     pub async fn delete_contact(
         &self,
-        actor: &Actor,
+        auth: &Authorized,
         account: &AccountId,
         id: &ContactId,
     ) -> Result<()> {
         let now = self.now();
-        let mut tx = self.begin_write().await?;
+        let actor = auth.actor();
+        let mut tx = self.begin_guarded(auth, Some(account)).await?;
         let before = contact_in(&mut tx, account, id).await?;
         sqlx::query("delete from contact where account_id = $1 and contact_id = $2")
             .bind(account.as_str())

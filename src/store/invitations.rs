@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::audit::{record, Change};
+use super::guard::Authorized;
 use super::{json_list, Store, WriteTx};
-use crate::domain::{AccountId, Actor, Email, InvitationId, Role};
+use crate::domain::{AccountId, Actor, Email, InvitationId, Role, Timestamp};
 use crate::error::{Error, Result};
 
 /// An invitation as shown (never with its token).
@@ -30,16 +31,18 @@ pub struct InvitationRecord {
     pub state: String,
     /// The user who accepted.
     pub accepted_by: Option<String>,
-    /// Unix milliseconds.
-    pub created_at: i64,
-    /// Unix milliseconds; past it the token is refused.
-    pub expires_at: i64,
+    /// When it was sent (or last resent).
+    pub created_at: Timestamp,
+    /// When the token stops working.
+    pub expires_at: Timestamp,
+    /// When the access it offers ends: the membership created by accepting it expires then.
+    pub membership_expires_at: Option<Timestamp>,
 }
 
 impl InvitationRecord {
     /// Whether the token has run out at `now` (Unix milliseconds).
     pub fn is_expired(&self, now: i64) -> bool {
-        self.state == "expired" || (self.state == "pending" && now >= self.expires_at)
+        self.state == "expired" || (self.state == "pending" && now >= self.expires_at.millis())
     }
 
     /// Refuses a token that cannot be used any more, saying why.
@@ -69,6 +72,7 @@ struct InvitationRow {
     accepted_by: Option<String>,
     created_at: i64,
     expires_at: i64,
+    membership_expires_at: Option<i64>,
 }
 
 impl From<InvitationRow> for InvitationRecord {
@@ -82,8 +86,9 @@ impl From<InvitationRow> for InvitationRecord {
             invited_by: row.invited_by,
             state: row.state,
             accepted_by: row.accepted_by,
-            created_at: row.created_at,
-            expires_at: row.expires_at,
+            created_at: row.created_at.into(),
+            expires_at: row.expires_at.into(),
+            membership_expires_at: row.membership_expires_at.map(Timestamp::from),
         }
     }
 }
@@ -100,23 +105,29 @@ pub struct NewInvitation {
     #[serde(default)]
     #[schema(value_type = Vec<crate::authz::GrantName>)]
     pub grants: Vec<String>,
+    /// When the access offered ends (RFC 3339, in the future): the membership created by
+    /// accepting expires then. Absent: access until removed.
+    #[serde(default)]
+    pub membership_expires_at: Option<Timestamp>,
 }
 
-const COLUMNS: &str = "invitation_id, account_id, email, role, grants, invited_by, state, accepted_by, created_at, expires_at";
+const COLUMNS: &str = "invitation_id, account_id, email, role, grants, invited_by, state, accepted_by, created_at, expires_at, membership_expires_at";
 
 impl Store {
     /// Records an invitation whose token hashes to `token_hash`, valid for `ttl`. `409` when
     /// the email already belongs to a member or has a pending invitation to this account.
     pub async fn create_invitation(
         &self,
-        actor: &Actor,
+        auth: &Authorized,
         account: &AccountId,
         new: &NewInvitation,
         token_hash: &str,
         ttl: Duration,
     ) -> Result<InvitationRecord> {
+        let actor = auth.actor();
         let now = self.now();
-        let mut tx = self.begin_write().await?;
+        require_future("membership_expires_at", new.membership_expires_at, now)?;
+        let mut tx = self.begin_guarded(auth, Some(account)).await?;
         let exists: Option<(String,)> =
             sqlx::query_as("select account_id from account where account_id = $1")
                 .bind(account.as_str())
@@ -124,7 +135,7 @@ impl Store {
                 .await?;
         exists.ok_or_else(|| Error::NotFound(format!("account {account}")))?;
         let member: Option<(String,)> = sqlx::query_as(
-            "select m.user_id from membership m join app_user u on u.user_id = m.user_id where m.account_id = $1 and lower(u.email) = lower($2)",
+            "select m.user_id from membership m join app_user u on u.user_id = m.user_id where m.account_id = $1 and u.email = $2",
         )
         .bind(account.as_str())
         .bind(new.email.as_str())
@@ -143,8 +154,8 @@ impl Store {
         let id = uuid::Uuid::now_v7().to_string();
         let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
         let row = sqlx::query_as::<_, InvitationRow>(&format!(
-            "insert into invitation (invitation_id, account_id, email, role, grants, invited_by, token_hash, state, created_at, expires_at, updated_at) \
-             values ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $8) returning {COLUMNS}"
+            "insert into invitation (invitation_id, account_id, email, role, grants, invited_by, token_hash, state, created_at, expires_at, updated_at, membership_expires_at) \
+             values ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $8, $10) returning {COLUMNS}"
         ))
         .bind(&id)
         .bind(account.as_str())
@@ -155,6 +166,7 @@ impl Store {
         .bind(token_hash)
         .bind(now)
         .bind(now.saturating_add(ttl_ms))
+        .bind(new.membership_expires_at.map(Timestamp::millis))
         .fetch_one(&mut *tx)
         .await
         .map_err(pending_conflict)?;
@@ -210,14 +222,14 @@ impl Store {
     /// Gives a pending or expired invitation a new token and expiry; the old token dies.
     pub async fn resend_invitation(
         &self,
-        actor: &Actor,
+        auth: &Authorized,
         id: &InvitationId,
         token_hash: &str,
         ttl: Duration,
     ) -> Result<InvitationRecord> {
+        let actor = auth.actor();
         let now = self.now();
-        let mut tx = self.begin_write().await?;
-        let before = invitation_in(&mut tx, id).await?;
+        let (mut tx, before) = self.invitation_tx(auth, id).await?;
         if before.state == "accepted" || before.state == "cancelled" {
             return Err(Error::Conflict(format!(
                 "invitation {id} was {}; invite again instead",
@@ -251,10 +263,10 @@ impl Store {
     }
 
     /// Cancels a pending invitation; its token is refused from now on. `409` when not pending.
-    pub async fn cancel_invitation(&self, actor: &Actor, id: &InvitationId) -> Result<()> {
+    pub async fn cancel_invitation(&self, auth: &Authorized, id: &InvitationId) -> Result<()> {
+        let actor = auth.actor();
         let now = self.now();
-        let mut tx = self.begin_write().await?;
-        let before = invitation_in(&mut tx, id).await?;
+        let (mut tx, before) = self.invitation_tx(auth, id).await?;
         if before.state != "pending" {
             return Err(Error::Conflict(format!(
                 "invitation {id} is {}, not pending",
@@ -282,6 +294,29 @@ impl Store {
     }
 }
 
+impl Store {
+    /// A write transaction on an invitation: its account locked and the decision re-checked
+    /// (see [`Authorized`]), then the invitation read again under that lock.
+    pub(super) async fn invitation_tx(
+        &self,
+        auth: &Authorized,
+        id: &InvitationId,
+    ) -> Result<(WriteTx, InvitationRecord)> {
+        let found = self
+            .invitation(id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("invitation {id}")))?;
+        let account: AccountId = found.account_id.parse().map_err(|e: String| {
+            Error::Internal(anyhow::anyhow!(
+                "stored invitation has a bad account id: {e}"
+            ))
+        })?;
+        let mut tx = self.begin_guarded(auth, Some(&account)).await?;
+        let invitation = invitation_in(&mut tx, id).await?;
+        Ok((tx, invitation))
+    }
+}
+
 pub(super) async fn invitation_in(tx: &mut WriteTx, id: &InvitationId) -> Result<InvitationRecord> {
     let row = sqlx::query_as::<_, InvitationRow>(&format!(
         "select {COLUMNS} from invitation where invitation_id = $1"
@@ -293,15 +328,69 @@ pub(super) async fn invitation_in(tx: &mut WriteTx, id: &InvitationId) -> Result
         .ok_or_else(|| Error::NotFound(format!("invitation {id}")))
 }
 
+/// Cancels an email's pending invitations to an account, each with its audit row: adding,
+/// changing or removing that member is a later decision than any invitation sent before, so
+/// an old token must not bring back a role or grants the owner has since changed or removed.
+pub(super) async fn supersede_invitations(
+    tx: &mut WriteTx,
+    actor: &Actor,
+    account: &str,
+    email: &str,
+) -> Result<()> {
+    let pending = sqlx::query_as::<_, InvitationRow>(&format!(
+        "select {COLUMNS} from invitation where account_id = $1 and email = $2 and state = 'pending'"
+    ))
+    .bind(account)
+    .bind(email)
+    .fetch_all(&mut **tx)
+    .await?;
+    for row in pending {
+        let before = InvitationRecord::from(row);
+        sqlx::query(
+            "update invitation set state = 'cancelled', updated_at = $2 where invitation_id = $1",
+        )
+        .bind(&before.id)
+        .bind(tx.now)
+        .execute(&mut **tx)
+        .await?;
+        let after = InvitationRecord {
+            state: "cancelled".into(),
+            ..before.clone()
+        };
+        let change = Change {
+            at: tx.now,
+            account: Some(account),
+            actor,
+            action: "invitation.supersede",
+            target: format!("invitation:{}", before.id),
+            before: Some(json!(before)),
+            after: Some(json!(after)),
+        };
+        record(tx, change).await?;
+    }
+    Ok(())
+}
+
 /// Marks an email's pending invitations to an account that ran out as expired, so a new one may be sent.
 async fn expire_pending(tx: &mut WriteTx, now: i64, account: &str, email: &str) -> Result<()> {
-    sqlx::query("update invitation set state = 'expired', updated_at = $1 where account_id = $2 and lower(email) = lower($3) and state = 'pending' and expires_at <= $1")
+    sqlx::query("update invitation set state = 'expired', updated_at = $1 where account_id = $2 and email = $3 and state = 'pending' and expires_at <= $1")
         .bind(now)
         .bind(account)
         .bind(email)
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// A `400` naming `field` unless `at` is absent or after `now`.
+pub(super) fn require_future(field: &str, at: Option<Timestamp>, now: i64) -> Result<()> {
+    match at {
+        Some(at) if at.millis() <= now => Err(Error::bad_field(
+            field,
+            format!("{at} is not in the future"),
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn pending_conflict(err: sqlx::Error) -> Error {
@@ -328,8 +417,9 @@ mod tests {
             invited_by: "staff".into(),
             state: "pending".into(),
             accepted_by: None,
-            created_at: 0,
-            expires_at,
+            created_at: 0.into(),
+            expires_at: expires_at.into(),
+            membership_expires_at: None,
         }
     }
 

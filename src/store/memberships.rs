@@ -5,8 +5,10 @@ use serde_json::json;
 
 use super::audit::{record, Change};
 use super::contacts::topics_json;
-use super::{json_list, Store, WriteTx};
-use crate::domain::{AccountId, Actor, Role, Topic, UserId};
+use super::guard::Authorized;
+use super::invitations::supersede_invitations;
+use super::{json_list, Lockable, Store, WriteTx};
+use crate::domain::{AccountId, Role, Timestamp, Topic, UserId};
 use crate::error::{Error, Result};
 
 /// A member of an account, as shown.
@@ -26,10 +28,12 @@ pub struct MemberRecord {
     pub grants: Vec<String>,
     /// Mail topics the member opted into for this account.
     pub preferences: Vec<String>,
+    /// When the membership ends by itself; absent: until removed (always for the owner).
+    pub expires_at: Option<Timestamp>,
 }
 
 #[derive(sqlx::FromRow)]
-struct MemberRow {
+pub(super) struct MemberRow {
     user_id: String,
     email: String,
     display_name: String,
@@ -37,6 +41,7 @@ struct MemberRow {
     role: String,
     grants: String,
     topics: String,
+    expires_at: Option<i64>,
 }
 
 impl From<MemberRow> for MemberRecord {
@@ -49,12 +54,13 @@ impl From<MemberRow> for MemberRecord {
             role: row.role,
             grants: json_list(&row.grants),
             preferences: json_list(&row.topics),
+            expires_at: row.expires_at.map(Timestamp::from),
         }
     }
 }
 
-const SELECT_MEMBER: &str = "select u.user_id, u.email, u.display_name, u.status, \
-        case when a.owner_id = m.user_id then 'owner' else m.role end as role, m.grants, m.topics \
+pub(super) const SELECT_MEMBER: &str = "select u.user_id, u.email, u.display_name, u.status, \
+        case when a.owner_id = m.user_id then 'owner' else m.role end as role, m.grants, m.topics, m.expires_at \
      from membership m join app_user u on u.user_id = m.user_id join account a on a.account_id = m.account_id";
 
 impl Store {
@@ -72,25 +78,23 @@ impl Store {
         Ok(rows.into_iter().map(MemberRecord::from).collect())
     }
 
-    /// Adds a member or replaces their role and grants. The owner's membership is not
-    /// editable (`409`); grants must already be checked against the schema.
+    /// Adds a member or replaces their role, grants and expiry (`None`: none). The owner's
+    /// membership is not editable (`409`); grants must already be checked against the schema.
     pub async fn put_member(
         &self,
-        actor: &Actor,
+        auth: &Authorized,
         account: &AccountId,
         user: &UserId,
         role: Role,
         grants: &[String],
+        expires_at: Option<Timestamp>,
     ) -> Result<MemberRecord> {
-        let mut tx = self.begin_write().await?;
+        super::invitations::require_future("expires_at", expires_at, self.now())?;
+        let actor = auth.actor();
+        let mut tx = self.begin_guarded(auth, Some(account)).await?;
         let before = member_in(&mut tx, account, user).await?;
         refuse_owner(&before, user)?;
-        let known: Option<(String,)> =
-            sqlx::query_as("select user_id from app_user where user_id = $1")
-                .bind(user.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-        if known.is_none() {
+        if !tx.lock(Lockable::User, user.as_str(), false).await? {
             return Err(Error::NotFound(format!("user {user}")));
         }
         let mut grants = grants.to_vec();
@@ -98,19 +102,22 @@ impl Store {
         grants.dedup();
         let now = self.now();
         sqlx::query(
-            "insert into membership (account_id, user_id, role, grants, created_at, updated_at) values ($1, $2, $3, $4, $5, $5) \
-             on conflict (account_id, user_id) do update set role = excluded.role, grants = excluded.grants, updated_at = excluded.updated_at",
+            "insert into membership (account_id, user_id, role, grants, created_at, updated_at, expires_at) values ($1, $2, $3, $4, $5, $5, $6) \
+             on conflict (account_id, user_id) do update set role = excluded.role, grants = excluded.grants, \
+             updated_at = excluded.updated_at, expires_at = excluded.expires_at",
         )
         .bind(account.as_str())
         .bind(user.as_str())
         .bind(role.as_str())
         .bind(json!(grants).to_string())
         .bind(now)
+        .bind(expires_at.map(Timestamp::millis))
         .execute(&mut *tx)
         .await?;
         let after = member_in(&mut tx, account, user)
             .await?
             .ok_or_else(|| Error::Internal(anyhow::anyhow!("membership vanished")))?;
+        supersede_invitations(&mut tx, actor, account.as_str(), &after.email).await?;
         let action = if before.is_some() {
             "member.update"
         } else {
@@ -133,11 +140,12 @@ impl Store {
     /// Removes a membership and its service assignments; `404` when not a member, `409` for the owner.
     pub async fn remove_member(
         &self,
-        actor: &Actor,
+        auth: &Authorized,
         account: &AccountId,
         user: &UserId,
     ) -> Result<()> {
-        let mut tx = self.begin_write().await?;
+        let actor = auth.actor();
+        let mut tx = self.begin_guarded(auth, Some(account)).await?;
         let before = member_in(&mut tx, account, user).await?;
         refuse_owner(&before, user)?;
         let Some(before) = before else {
@@ -155,6 +163,7 @@ impl Store {
             .bind(user.as_str())
             .execute(&mut *tx)
             .await?;
+        supersede_invitations(&mut tx, actor, account.as_str(), &before.email).await?;
         let change = Change {
             at: self.now(),
             account: Some(account.as_str()),
@@ -171,12 +180,13 @@ impl Store {
     /// Sets a member's own mail topics for the account; `404` when not a member.
     pub async fn set_member_topics(
         &self,
-        actor: &Actor,
+        auth: &Authorized,
         account: &AccountId,
         user: &UserId,
         topics: &[Topic],
     ) -> Result<MemberRecord> {
-        let mut tx = self.begin_write().await?;
+        let actor = auth.actor();
+        let mut tx = self.begin_guarded(auth, Some(account)).await?;
         let before = member_in(&mut tx, account, user)
             .await?
             .ok_or_else(|| Error::NotFound(format!("member {user} of account {account}")))?;

@@ -9,9 +9,14 @@ mod acceptance;
 mod accounts;
 mod audit;
 mod check;
+mod console;
 mod contacts;
+mod expiry;
+mod file;
+mod guard;
 mod invitations;
 mod memberships;
+mod migrate;
 mod recipients;
 mod services;
 mod shapes;
@@ -26,19 +31,19 @@ use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use accounts::{AccountPatch, AccountRecord, NewAccount, UserAccount};
-pub use audit::AuditEvent;
+pub use audit::{AuditEvent, AuditScope};
 pub use check::{AccountFacts, CheckFacts, MembershipFacts, ResourceLookup, UserFacts};
+pub use console::{Found, ServiceAssignment, FIND_LIMIT};
 pub use contacts::{ContactPatch, ContactRecord, NewContact};
+pub use guard::{Authorized, Basis};
 pub use invitations::{InvitationRecord, NewInvitation};
 pub use memberships::MemberRecord;
 pub use recipients::Recipient;
 pub use shapes::MembershipShape;
 pub use users::{NewUser, UserPatch, UserRecord};
 
+use crate::domain::AccountId;
 use crate::error::{Error, Result};
-
-/// `migrations/`, the same SQL for SQLite and PostgreSQL.
-static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!();
 
 /// Which database is behind the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +59,8 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The SQLite file, watched for deletion or replacement.
+    file: Option<Arc<file::DatabaseFile>>,
     writer: Option<Arc<Mutex<()>>>,
     clock: Clock,
 }
@@ -131,11 +138,16 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        MIGRATIONS.run(&pool).await?;
+        migrate::migrate(&pool, backend).await?;
         let writer = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        let file = match backend {
+            Backend::Sqlite => file::DatabaseFile::of_url(&url).map(Arc::new),
+            Backend::Postgres => None,
+        };
         Ok(Store {
             pool,
             backend,
+            file,
             writer,
             clock: Clock::default(),
         })
@@ -157,21 +169,47 @@ impl Store {
         self.backend
     }
 
-    /// Whether the database answers.
+    /// Whether the database answers and, for SQLite, whether its file is still the one
+    /// opened and takes a write (a real one, to a probe row).
     pub async fn ping(&self) -> Result<()> {
-        let mut conn = self.pool.acquire().await?;
-        conn.ping().await?;
-        Ok(())
+        if self.backend == Backend::Postgres {
+            let mut conn = self.pool.acquire().await?;
+            conn.ping().await?;
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        sqlx::query("update store_probe set probed_at = $1 where store_probe_id = 1")
+            .bind(self.now())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
+    }
+
+    /// Starts a write transaction that applies `auth`: locks `account` (when the write
+    /// touches one) and re-reads what the decision rested on (see [`Authorized`]).
+    async fn begin_guarded(
+        &self,
+        auth: &Authorized,
+        account: Option<&AccountId>,
+    ) -> Result<WriteTx> {
+        let mut tx = self.begin_write().await?;
+        tx.guard(auth, account).await?;
+        Ok(tx)
     }
 
     /// Starts a write transaction (holding the SQLite writer lock until it ends).
     async fn begin_write(&self) -> Result<WriteTx> {
+        if let Some(file) = &self.file {
+            file.check()?;
+        }
         let guard = match &self.writer {
             Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
         };
         Ok(WriteTx {
             tx: self.pool.begin().await?,
+            backend: self.backend,
+            now: self.now(),
             _guard: guard,
         })
     }
@@ -180,6 +218,9 @@ impl Store {
 /// A write transaction; commits explicitly, rolls back when dropped.
 struct WriteTx {
     tx: sqlx::Transaction<'static, sqlx::Any>,
+    backend: Backend,
+    /// The store's clock when the transaction began.
+    now: i64,
     _guard: Option<OwnedMutexGuard<()>>,
 }
 
@@ -187,6 +228,35 @@ impl WriteTx {
     async fn commit(self) -> Result<()> {
         self.tx.commit().await.map_err(Error::from)
     }
+
+    /// Locks a row until the transaction ends, so writes that read and then write what one
+    /// invariant spans run one after the other: `for update` (or `for share`) on PostgreSQL;
+    /// on SQLite the writer lock already makes every write transaction run alone.
+    async fn lock(&mut self, table: Lockable, id: &str, exclusive: bool) -> Result<bool> {
+        let (table, key) = match table {
+            Lockable::Account => ("account", "account_id"),
+            Lockable::User => ("app_user", "user_id"),
+        };
+        let mode = match (self.backend, exclusive) {
+            (Backend::Sqlite, _) => "",
+            (Backend::Postgres, true) => " for update",
+            (Backend::Postgres, false) => " for share",
+        };
+        let sql = format!("select {key} from {table} where {key} = $1{mode}");
+        let row: Option<(String,)> = sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        Ok(row.is_some())
+    }
+}
+
+/// Rows that serialize writes: an account (its owner, memberships, grants, assignments and
+/// invitations) and a user (status, login email, existence).
+#[derive(Debug, Clone, Copy)]
+enum Lockable {
+    Account,
+    User,
 }
 
 impl std::ops::Deref for WriteTx {

@@ -37,15 +37,17 @@ struct MemberMailRow {
 impl Store {
     /// Who to mail about `topic` for an account: contacts who opted in, and active members
     /// (owner included) who opted in and hold the grant the topic needs (owner and admins
-    /// hold all). One entry per address, contacts first.
+    /// hold all); a member whose access has run out is none from that instant. One entry per
+    /// address, contacts first.
     pub async fn recipients(&self, account: &AccountId, topic: Topic) -> Result<Vec<Recipient>> {
         let contacts = self.contacts(account).await?;
         let members = sqlx::query_as::<_, MemberMailRow>(
             "select u.user_id, u.display_name, coalesce(u.notification_email, u.email) as email, u.status, m.role, m.grants, m.topics, a.owner_id \
              from membership m join app_user u on u.user_id = m.user_id join account a on a.account_id = m.account_id \
-             where m.account_id = $1 order by u.user_id",
+             where m.account_id = $1 and (m.expires_at is null or m.expires_at > $2) order by u.user_id",
         )
         .bind(account.as_str())
+        .bind(self.now())
         .fetch_all(&self.pool)
         .await?;
         let wants = |topics: &[String]| topics.iter().any(|t| t == topic.as_str());

@@ -3,8 +3,9 @@
 use serde_json::json;
 
 use super::audit::{record, Change};
+use super::guard::Authorized;
 use super::Store;
-use crate::domain::{AccountId, Actor, ServiceId, UserId};
+use crate::domain::{AccountId, ServiceId, UserId};
 use crate::error::{Error, Result};
 
 impl Store {
@@ -12,12 +13,13 @@ impl Store {
     /// names the first who is not (`assignees[i]`).
     pub async fn set_assignees(
         &self,
-        actor: &Actor,
+        auth: &Authorized,
         account: &AccountId,
         service: &ServiceId,
         assignees: &[UserId],
     ) -> Result<Vec<String>> {
-        let mut tx = self.begin_write().await?;
+        let actor = auth.actor();
+        let mut tx = self.begin_guarded(auth, Some(account)).await?;
         let members: Vec<(String,)> =
             sqlx::query_as("select user_id from membership where account_id = $1")
                 .bind(account.as_str())

@@ -1,5 +1,5 @@
 //! Membership shapes: the memberships grouped by everything a policy can see of them (owner
-//! or not, role, grants, the user's and the account's status), counted, with one sample each.
+//! or not, role, grants, the user's and the account's status, expired or not), counted, with one sample each.
 //! `portier diff --database-url` evaluates each shape once instead of every member, so its
 //! cost follows the number of distinct shapes, not the number of people.
 
@@ -19,6 +19,8 @@ pub struct MembershipShape {
     pub user_status: String,
     /// `active` or `closed`.
     pub account_status: String,
+    /// A time-limited membership that has run out (never the owner's).
+    pub expired: bool,
     /// How many memberships have this shape.
     pub members: i64,
     /// One of them: `(user id, account id)`.
@@ -32,6 +34,7 @@ struct ShapeRow {
     grants: String,
     user_status: String,
     account_status: String,
+    expired: i32,
     members: i64,
     /// `account user`: ids hold no whitespace, so one space separates a real pair.
     sample: String,
@@ -43,12 +46,15 @@ impl Store {
         let rows = sqlx::query_as::<_, ShapeRow>(
             "select case when a.owner_id = m.user_id then 1 else 0 end as owner, m.role, m.grants, \
                     u.status as user_status, a.status as account_status, \
+                    case when m.expires_at <= $1 and a.owner_id <> m.user_id then 1 else 0 end as expired, \
                     count(*) as members, min(m.account_id || ' ' || m.user_id) as sample \
              from membership m \
              join account a on a.account_id = m.account_id \
              join app_user u on u.user_id = m.user_id \
-             group by case when a.owner_id = m.user_id then 1 else 0 end, m.role, m.grants, u.status, a.status",
+             group by case when a.owner_id = m.user_id then 1 else 0 end, m.role, m.grants, u.status, a.status, \
+                      case when m.expires_at <= $1 and a.owner_id <> m.user_id then 1 else 0 end",
         )
+        .bind(self.now())
         .fetch_all(&self.pool)
         .await?;
         let mut shapes: Vec<MembershipShape> = Vec::with_capacity(rows.len());
@@ -62,6 +68,7 @@ impl Store {
                 grants,
                 user_status: row.user_status,
                 account_status: row.account_status,
+                expired: row.expired == 1,
                 members: row.members,
                 sample: split_sample(&row.sample),
             };

@@ -4,8 +4,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::audit::{record, Change};
+use super::guard::Authorized;
+use super::Lockable;
 use super::{Store, WriteTx};
-use crate::domain::{Actor, Email, Name, UserId, UserStatus};
+use crate::domain::{Email, Name, Timestamp, UserId, UserStatus};
 use crate::error::{Error, Result};
 
 /// A user as stored and shown.
@@ -22,10 +24,12 @@ pub struct UserRecord {
     pub notification_email: Option<String>,
     /// `invited`, `active` or `suspended`.
     pub status: String,
-    /// Unix milliseconds.
-    pub created_at: i64,
-    /// Unix milliseconds.
-    pub updated_at: i64,
+    /// When it was created.
+    #[sqlx(try_from = "i64")]
+    pub created_at: Timestamp,
+    /// When it last changed.
+    #[sqlx(try_from = "i64")]
+    pub updated_at: Timestamp,
 }
 
 /// `POST /v1/users`.
@@ -66,10 +70,11 @@ const USER_COLUMNS: &str =
 
 impl Store {
     /// Creates a user; `409` when the id or the email is taken.
-    pub async fn create_user(&self, actor: &Actor, new: NewUser) -> Result<UserRecord> {
+    pub async fn create_user(&self, auth: &Authorized, new: NewUser) -> Result<UserRecord> {
+        let actor = auth.actor();
         let now = self.now();
         let status = new.status.unwrap_or(UserStatus::Active);
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_guarded(auth, None).await?;
         let user = sqlx::query_as::<_, UserRecord>(&format!(
             "insert into app_user (user_id, email, display_name, notification_email, status, created_at, updated_at) \
              values ($1, $2, $3, $4, $5, $6, $6) returning {USER_COLUMNS}"
@@ -115,11 +120,12 @@ impl Store {
     /// Applies a patch; `404` for an unknown user, `409` for a taken email.
     pub async fn update_user(
         &self,
-        actor: &Actor,
+        auth: &Authorized,
         id: &UserId,
         patch: UserPatch,
     ) -> Result<UserRecord> {
-        let mut tx = self.begin_write().await?;
+        let actor = auth.actor();
+        let mut tx = self.locked_user(auth, id).await?;
         let before = user_in(&mut tx, id).await?;
         let notification_email = match &patch.notification_email {
             Some(value) => value.as_ref().map(|e| e.as_str().to_owned()),
@@ -138,11 +144,20 @@ impl Store {
         .fetch_one(&mut *tx)
         .await
         .map_err(user_conflict)?;
+        // The login email decides who may accept invitations, and the status who may act at
+        // all: each gets an action of its own in the trail.
+        let action = if after.email != before.email {
+            "user.login_email"
+        } else if after.status != before.status {
+            "user.status"
+        } else {
+            "user.update"
+        };
         let change = Change {
             at: self.now(),
             account: None,
             actor,
-            action: "user.update",
+            action,
             target: format!("user:{id}"),
             before: Some(json!(before)),
             after: Some(json!(after)),
@@ -153,8 +168,9 @@ impl Store {
     }
 
     /// Deletes a user who belongs to no account; `409` while they still do.
-    pub async fn delete_user(&self, actor: &Actor, id: &UserId) -> Result<()> {
-        let mut tx = self.begin_write().await?;
+    pub async fn delete_user(&self, auth: &Authorized, id: &UserId) -> Result<()> {
+        let actor = auth.actor();
+        let mut tx = self.locked_user(auth, id).await?;
         let accounts: Vec<(String,)> = sqlx::query_as(
             "select account_id from membership where user_id = $1 order by account_id",
         )
@@ -184,6 +200,17 @@ impl Store {
         };
         record(&mut tx, change).await?;
         tx.commit().await
+    }
+}
+
+impl Store {
+    /// A write transaction on one user's row: the row is locked first (status, login email
+    /// and existence are what other writes check), then the decision is re-checked.
+    async fn locked_user(&self, auth: &Authorized, id: &UserId) -> Result<WriteTx> {
+        let mut tx = self.begin_write().await?;
+        tx.lock(Lockable::User, id.as_str(), true).await?;
+        tx.guard(auth, None).await?;
+        Ok(tx)
     }
 }
 

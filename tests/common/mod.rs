@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod proxy;
+pub mod served;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -28,9 +29,19 @@ pub struct TestApp {
     /// The server's live policy set (reloads land here).
     pub policies: Arc<LivePolicies>,
     _watcher: notify::RecommendedWatcher,
+    _sweeper: AbortOnDrop,
     database: Option<TestDatabase>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+/// Stops the server's expiry sweep with the server.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// A fresh database for one test: a SQLite file in a temporary folder, or, when
@@ -151,6 +162,8 @@ pub struct Options {
     pub policies: PathBuf,
     pub schemas: PathBuf,
     pub database_timeout: std::time::Duration,
+    /// Timeouts and limits of the HTTP server.
+    pub limits: http::ServeLimits,
 }
 
 impl Options {
@@ -161,6 +174,7 @@ impl Options {
             policies: repo_path("policies"),
             schemas: repo_path("schemas"),
             database_timeout: std::time::Duration::from_secs(3),
+            limits: http::ServeLimits::default(),
         }
     }
 }
@@ -220,15 +234,23 @@ impl TestApp {
         ));
         let watcher = policies.watch().expect("watch policy folders");
         let state = AppState::new(store, Arc::clone(&policies), cache, tokens);
+        let sweeper = portier::expiry::spawn_sweeper(state.checker.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel();
-        let server = tokio::spawn(http::serve(listener, http::app(state), async {
+        let shutdown = async {
             let _ = rx.await;
-        }));
+        };
+        let server = tokio::spawn(http::serve_with(
+            listener,
+            http::app(state),
+            shutdown,
+            options.limits,
+        ));
         TestApp {
+            _sweeper: AbortOnDrop(sweeper),
             base,
             client: reqwest::Client::new(),
             database_url: options.database_url.clone(),

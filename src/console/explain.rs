@@ -1,0 +1,160 @@
+//! `POST /v1/console/explain`: one check, explained. The body is a check's
+//! (`principal`, `action`, `resource`, `account`, `context`); the answer is the decision of
+//! the check pipeline (fresh), each deciding policy with its text and `file:line`, the
+//! entities Portier built for the evaluation (Cedar's JSON entity format), and — for a deny
+//! no policy decided — every permit that covers the action with the conditions the facts
+//! did not meet.
+
+use axum::extract::State;
+use axum::Json;
+use cedar_policy::{Effect, PolicyId, Request};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::conditions::{permits_for, PermitParts};
+use super::staff_only;
+use crate::authz::{build_entities, CheckBody, CheckRequest, Consistency, PolicyBundle};
+use crate::check::Decision;
+use crate::domain::Actor;
+use crate::error::{Error, Result};
+use crate::http::extract::JsonBody;
+use crate::http::AppState;
+use crate::store::CheckFacts;
+
+/// A policy named in an explanation.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyShown {
+    /// Its `@id`.
+    pub id: String,
+    /// `permit` or `forbid`.
+    pub effect: &'static str,
+    /// File name in the policies folder.
+    pub file: String,
+    /// Line of its `@id`.
+    pub line: usize,
+    /// Its text, with the comment above it.
+    pub text: String,
+}
+
+/// A permit that covers the action but did not apply, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct MissedPermit {
+    /// Where it is and what it says.
+    pub policy: PolicyShown,
+    /// Its scope and conditions, each marked met or not.
+    pub conditions: Vec<super::conditions::Condition>,
+}
+
+/// The answer of `POST /v1/console/explain`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Explanation {
+    /// The decision, exactly as `/v1/check` gives it.
+    pub decision: Decision,
+    /// The deciding policies.
+    pub deciding: Vec<PolicyShown>,
+    /// The entities the evaluation used, in Cedar's JSON entity format.
+    pub entities: Value,
+    /// For a deny no policy decided: the permits covering the action, and their conditions.
+    pub permits: Vec<MissedPermit>,
+    /// When Portier denied before evaluating (unknown user, account or resource), why.
+    pub note: Option<String>,
+}
+
+/// `POST /v1/console/explain`: staff only; a malformed check is a `400` naming its field.
+pub async fn explain(
+    State(state): State<AppState>,
+    actor: Actor,
+    JsonBody(body): JsonBody<CheckBody>,
+) -> Result<Json<Explanation>> {
+    staff_only(&actor)?;
+    let bundle = state.checker.bundle();
+    let mut request = bundle.parse_check(body)?;
+    request.consistency = Consistency::Fresh;
+    let decision = state.checker.decide(&bundle, &request).await?;
+    let facts = state.checker.facts(&bundle, &request).await?;
+    let deciding = decision
+        .reasons
+        .iter()
+        .map(|id| shown(&bundle, id))
+        .collect();
+    let note = unknown_note(&request, &facts);
+    let (entities, permits) = match note {
+        Some(_) => (Value::Array(Vec::new()), Vec::new()),
+        None => evaluated(&bundle, &request, &facts, &decision)?,
+    };
+    Ok(Json(Explanation {
+        decision,
+        deciding,
+        entities,
+        permits,
+        note,
+    }))
+}
+
+/// The entities built for the request, and the missed permits when no policy decided a deny.
+fn evaluated(
+    bundle: &PolicyBundle,
+    request: &CheckRequest,
+    facts: &CheckFacts,
+    decision: &Decision,
+) -> Result<(Value, Vec<MissedPermit>)> {
+    let entities = build_entities(bundle, request, facts)?;
+    let json = entities
+        .to_json_value()
+        .map_err(|e| Error::Internal(anyhow::anyhow!("entities as JSON: {e}")))?;
+    if decision.is_allow() || !decision.reasons.is_empty() {
+        return Ok((json, Vec::new()));
+    }
+    let cedar_request = Request::new(
+        request.principal_uid.clone(),
+        request.action.clone(),
+        request.resource.clone(),
+        request.context.clone(),
+        None,
+    )
+    .map_err(|e| Error::Internal(anyhow::anyhow!("building a checked request: {e}")))?;
+    let permits = permits_for(bundle, &cedar_request, &entities)
+        .into_iter()
+        .map(|PermitParts { id, conditions }| MissedPermit {
+            policy: shown(bundle, &id),
+            conditions,
+        })
+        .collect();
+    Ok((json, permits))
+}
+
+/// Why the pipeline denied without evaluating, mirroring its own rule (see `check.rs`).
+fn unknown_note(request: &CheckRequest, facts: &CheckFacts) -> Option<String> {
+    use crate::authz::request::Principal;
+    match request.principal {
+        Principal::Staff => None,
+        Principal::NotAUser => Some("only users are ever allowed anything".into()),
+        Principal::User(_) if facts.user.is_none() => {
+            Some("the principal is not a user Portier knows".into())
+        }
+        Principal::User(_) if request.account.is_some() && facts.account.is_none() => {
+            Some("the account is not one Portier knows".into())
+        }
+        Principal::User(_) if !facts.resource_found => {
+            Some("the resource is not an open one of this account in Portier's store".into())
+        }
+        Principal::User(_) => None,
+    }
+}
+
+/// A policy of the bundle, with where it is written.
+fn shown(bundle: &PolicyBundle, id: &str) -> PolicyShown {
+    let policy = bundle.policies().policy(&PolicyId::new(id));
+    let effect = match policy.map(|p| p.effect()) {
+        Some(Effect::Forbid) => "forbid",
+        _ => "permit",
+    };
+    let origin = bundle.origin(id);
+    PolicyShown {
+        id: id.to_owned(),
+        effect,
+        file: origin.map(|o| o.file.clone()).unwrap_or_default(),
+        line: origin.map_or(0, |o| o.line),
+        text: origin.map(|o| o.text.clone()).unwrap_or_default(),
+    }
+}

@@ -1,0 +1,227 @@
+//! `GET /v1/console/accounts/{id}/matrix`: the account's members (rows) × the actions a
+//! member can be asked about on the account (columns, grouped by the action group, i.e. the
+//! grant, that holds them). Every cell is a decision of the check pipeline itself
+//! ([`Checker::decide`], fresh, never cached), so the matrix cannot disagree with `/v1/check`.
+//!
+//! An action that applies to the account is asked on the account; one that applies to an
+//! invoice, order or service is asked on a sample one (`sample`, assigned to nobody), so a
+//! cell says what a member may do with the account's things in general.
+
+use std::collections::HashSet;
+
+use axum::extract::State;
+use axum::Json;
+use cedar_policy::{EntityTypeName, EntityUid};
+use serde::Serialize;
+
+use crate::authz::{CheckBody, Consistency, EntityRef, PolicyBundle};
+use crate::check::{Checker, Target};
+use crate::domain::{AccountId, Actor};
+use crate::error::Result;
+use crate::http::extract::PathIds;
+use crate::http::AppState;
+use crate::store::MemberRecord;
+
+/// Most members shown; the rest are counted, not evaluated.
+pub const MAX_ROWS: usize = 200;
+
+/// The id of the sample invoice, order or service a column asks about.
+pub const SAMPLE_ID: &str = "sample";
+
+/// One column: an action asked on one resource.
+#[derive(Debug, Clone, Serialize)]
+pub struct Column {
+    /// The action id, e.g. `payInvoice`.
+    pub action: String,
+    /// The grant or action group holding it (`billing`, `UserManagement`), or empty.
+    pub group: String,
+    /// The resource type asked about.
+    pub resource_type: String,
+    /// The resource id: the account's own, or [`SAMPLE_ID`].
+    pub resource_id: String,
+}
+
+/// One cell: the decision and the policies behind it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cell {
+    /// `allow` or `deny`.
+    pub decision: &'static str,
+    /// The deciding policies.
+    pub reasons: Vec<String>,
+    /// Policies that failed to evaluate.
+    pub errors: Vec<String>,
+}
+
+/// One row: a member and a cell per column.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    /// The member's user id.
+    pub user_id: String,
+    /// Name shown.
+    pub display_name: String,
+    /// `owner`, `admin` or `member`.
+    pub role: String,
+    /// The user's status.
+    pub status: String,
+    /// Grants held (owner and admins hold all implicitly).
+    pub grants: Vec<String>,
+    /// In column order.
+    pub cells: Vec<Cell>,
+}
+
+/// The whole matrix.
+#[derive(Debug, Clone, Serialize)]
+pub struct Matrix {
+    /// The account.
+    pub account: String,
+    /// The policy set that decided every cell.
+    pub policy_revision: String,
+    /// The columns, grouped: consecutive columns share a group.
+    pub columns: Vec<Column>,
+    /// A row per member (owner included), by user id.
+    pub rows: Vec<Row>,
+    /// Members left out past [`MAX_ROWS`].
+    pub members_not_shown: usize,
+}
+
+/// `GET /v1/console/accounts/{id}/matrix` (`viewMembers`): `404` for an unknown account.
+pub async fn show(
+    State(state): State<AppState>,
+    actor: Actor,
+    PathIds(id): PathIds<AccountId>,
+) -> Result<Json<Matrix>> {
+    state
+        .checker
+        .authorize(&actor, "viewMembers", Target::Account(&id))
+        .await?;
+    let members = state.checker.store().members(&id).await?;
+    let bundle = state.checker.bundle();
+    Ok(Json(build(&state.checker, &bundle, &id, members).await?))
+}
+
+/// Evaluates the matrix of `account` under `bundle` (the serving set, or a draft).
+pub async fn build(
+    checker: &Checker,
+    bundle: &PolicyBundle,
+    account: &AccountId,
+    mut members: Vec<MemberRecord>,
+) -> Result<Matrix> {
+    let members_not_shown = members.len().saturating_sub(MAX_ROWS);
+    members.truncate(MAX_ROWS);
+    let columns = columns(bundle, account);
+    let mut rows = Vec::with_capacity(members.len());
+    for member in members {
+        let mut cells = Vec::with_capacity(columns.len());
+        for column in &columns {
+            cells.push(decide(checker, bundle, account, &member.user_id, column).await?);
+        }
+        rows.push(Row {
+            user_id: member.user_id,
+            display_name: member.display_name,
+            role: member.role,
+            status: member.status,
+            grants: member.grants,
+            cells,
+        });
+    }
+    Ok(Matrix {
+        account: account.to_string(),
+        policy_revision: bundle.revision().to_owned(),
+        columns,
+        rows,
+        members_not_shown,
+    })
+}
+
+/// One cell, through the check pipeline (fresh: neither read from nor written to the cache).
+async fn decide(
+    checker: &Checker,
+    bundle: &PolicyBundle,
+    account: &AccountId,
+    user: &str,
+    column: &Column,
+) -> Result<Cell> {
+    let body = CheckBody {
+        principal: EntityRef::Text(user.to_owned()),
+        action: column.action.clone(),
+        resource: EntityRef::Typed {
+            ty: column.resource_type.clone(),
+            id: column.resource_id.clone(),
+        },
+        account: Some(account.to_string()),
+        context: None,
+        entities: None,
+        consistency: Consistency::Fresh,
+    };
+    let request = bundle.parse_check(body)?;
+    let decision = checker.decide(bundle, &request).await?;
+    Ok(Cell {
+        decision: decision.decision,
+        reasons: decision.reasons,
+        errors: decision.errors,
+    })
+}
+
+/// The columns: every action with a resource in the account, grants' groups first.
+pub fn columns(bundle: &PolicyBundle, account: &AccountId) -> Vec<Column> {
+    let mut columns: Vec<(u8, Column)> = bundle
+        .action_ids()
+        .into_iter()
+        .filter_map(|id| {
+            let (uid, resource_types) = bundle.action(id)?;
+            let resource_type = sample_type(bundle, resource_types)?;
+            let resource_id = if resource_type == bundle.types().account {
+                account.to_string()
+            } else {
+                SAMPLE_ID.to_owned()
+            };
+            let (rank, group) = group_of(bundle, uid);
+            let column = Column {
+                action: id.to_owned(),
+                group,
+                resource_type: resource_type.to_string(),
+                resource_id,
+            };
+            Some((rank, column))
+        })
+        .collect();
+    columns.sort_by(|(ra, a), (rb, b)| (ra, &a.group, &a.action).cmp(&(rb, &b.group, &b.action)));
+    columns.into_iter().map(|(_, column)| column).collect()
+}
+
+/// The resource type a column asks about: the account itself when the action applies to it,
+/// else the first account-scoped type whose rows the store does not need (invitations and
+/// contacts must exist to be asked about). `None`: not an action on the account's things.
+fn sample_type(bundle: &PolicyBundle, types: &HashSet<EntityTypeName>) -> Option<EntityTypeName> {
+    let core = bundle.types();
+    if types.contains(&core.account) {
+        return Some(core.account.clone());
+    }
+    let mut candidates: Vec<&EntityTypeName> = types
+        .iter()
+        .filter(|ty| {
+            bundle.is_account_scoped(ty) && **ty != core.invitation && **ty != core.contact
+        })
+        .collect();
+    candidates.sort_by_key(|ty| ty.to_string());
+    candidates.first().map(|ty| (*ty).clone())
+}
+
+/// The group an action sits in, and its rank: 0 for a grant's group (`billing`), 1 for
+/// another group (`UserManagement`), 2 for none.
+fn group_of(bundle: &PolicyBundle, action: &EntityUid) -> (u8, String) {
+    let Some(entity) = bundle.action_entity(action) else {
+        return (2, String::new());
+    };
+    let (_, _, parents) = entity.clone().into_inner();
+    let mut names: Vec<String> = parents
+        .iter()
+        .map(|p| p.id().unescaped().to_owned())
+        .collect();
+    names.sort();
+    match names.into_iter().next() {
+        None => (2, String::new()),
+        Some(name) if bundle.grants().contains(&name.to_lowercase()) => (0, name.to_lowercase()),
+        Some(name) => (1, name),
+    }
+}

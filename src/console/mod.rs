@@ -1,0 +1,116 @@
+//! The console at `/console`: a web page for hosting staff and security teams to see who may
+//! do what on an account, and why. Same binary, no build step: the page, its script and its
+//! style sheet (`assets/`) are compiled in with `include_str!`.
+//!
+//! The page is public HTML with no secret in it. It asks for the admin token, keeps it in
+//! the tab's `sessionStorage` and sends it as `Authorization: Bearer` to the JSON routes
+//! under `/v1/console/` (and to the existing management routes); it never puts it in a URL.
+//! Every console response carries a strict Content-Security-Policy: no inline script or
+//! style, nothing loaded from elsewhere, no framing.
+//!
+//! # Layout
+//! - this file: the page, its assets, the security headers, the routers.
+//! - `find`: users and accounts by id, email or name.
+//! - `matrix`: an account's members × actions, each cell decided by the check pipeline.
+//! - `explain`: one decision with its deciding policies, their text and `file:line`, the
+//!   entities it was evaluated over, and for an unexplained deny the permits that missed.
+//! - `conditions`: splitting a permit into conditions and evaluating each alone.
+//! - `policies`: the serving set, its tests, and a draft's preview (cells that would flip).
+
+mod conditions;
+mod explain;
+mod find;
+mod matrix;
+mod policies;
+
+use axum::extract::Request;
+use axum::http::header::{self, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::domain::Actor;
+use crate::error::{Error, Result};
+use crate::http::AppState;
+
+/// The console's Content-Security-Policy: only this origin's own script, style and JSON.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
+    style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; \
+    form-action 'none'; frame-ancestors 'none'";
+
+const INDEX_HTML: &str = include_str!("assets/index.html");
+const APP_JS: &str = include_str!("assets/app.js");
+const APP_CSS: &str = include_str!("assets/app.css");
+
+/// The page and its assets; public (they hold no secret).
+pub fn pages() -> Router<AppState> {
+    Router::new()
+        .route("/console", get(index))
+        .route("/console/", get(index))
+        .route("/console/app.js", get(script))
+        .route("/console/app.css", get(style))
+}
+
+/// The JSON routes the page calls. The caller wraps them in the admin-token check.
+pub fn api() -> Router<AppState> {
+    Router::new()
+        .route("/v1/console/find", get(find::find))
+        .route(
+            "/v1/console/accounts/{id}/services",
+            get(find::service_assignments),
+        )
+        .route("/v1/console/accounts/{id}/matrix", get(matrix::show))
+        .route("/v1/console/explain", post(explain::explain))
+        .route("/v1/console/policies", get(policies::show))
+        .route("/v1/console/policies/draft", post(policies::draft))
+}
+
+/// Middleware for every console response: the CSP and its companions.
+pub async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn index() -> Response {
+    asset("text/html; charset=utf-8", INDEX_HTML)
+}
+
+async fn script() -> Response {
+    asset("text/javascript; charset=utf-8", APP_JS)
+}
+
+async fn style() -> Response {
+    asset("text/css; charset=utf-8", APP_CSS)
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, content_type)], body).into_response()
+}
+
+/// Console routes that look across accounts (search, the policy set, drafts) are for hosting
+/// staff: an admin token acting as no particular user.
+fn staff_only(actor: &Actor) -> Result<()> {
+    match actor {
+        Actor::Staff => Ok(()),
+        Actor::User(_) | Actor::Portier => Err(Error::Forbidden {
+            message: "the console's cross-account routes are for hosting staff only".into(),
+            reasons: Vec::new(),
+        }),
+    }
+}

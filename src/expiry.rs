@@ -1,0 +1,40 @@
+//! The background task that ends time-limited access: every [`SWEEP_EVERY`] it removes the
+//! memberships whose `expires_at` has passed (each with its `member.expire` audit row,
+//! written once whichever replica sweeps first) and invalidates their cached decisions.
+//!
+//! Nothing waits for it: from the instant of expiry, checks already deny and caches already
+//! refuse to serve older decisions. The sweep makes the store say what checks already do.
+
+use std::time::Duration;
+
+use crate::cache::Revisioned;
+use crate::check::Checker;
+
+/// How often expired memberships are looked for.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(1);
+
+/// At most this many memberships are ended per sweep; the rest wait for the next one.
+const PER_SWEEP: i64 = 500;
+
+/// Runs the sweep until the runtime stops. Errors (the database away) are logged and retried
+/// at the next tick.
+pub fn spawn_sweeper(checker: Checker) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(SWEEP_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match checker.store().expire_memberships(PER_SWEEP).await {
+                Ok(ended) => {
+                    for (account, user) in ended {
+                        tracing::info!(%account, %user, "membership expired");
+                        checker
+                            .changed(&[Revisioned::User(user), Revisioned::Account(account)])
+                            .await;
+                    }
+                }
+                Err(err) => tracing::warn!(error = %err, "expiry sweep failed; retrying"),
+            }
+        }
+    })
+}

@@ -1,0 +1,106 @@
+//! The audit trail, paged newest first: an account's (`viewAudit`: the owner and staff) and a
+//! user's own record (`viewUser`: the user and staff) — creation, profile and status
+//! changes, login-email changes (which decide who may accept invitations), deletion.
+
+use axum::extract::State;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::extract::{PathIds, QueryParams};
+use super::openapi::ApiErrors;
+use super::AppState;
+use crate::check::Target;
+use crate::domain::{AccountId, Actor, UserId};
+use crate::error::{Error, Result};
+use crate::store::{AuditEvent, AuditScope};
+
+/// Paging of an audit trail.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Only events older than this event id (the previous page's `next_before`).
+    before: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<i64>,
+}
+
+/// A page of the audit trail.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditPage {
+    /// Newest first.
+    events: Vec<AuditEvent>,
+    /// Pass as `before` for the next page; absent on the last.
+    next_before: Option<String>,
+}
+
+/// `GET /v1/accounts/{id}/audit` (`viewAudit`): newest first; `next_before` pages on.
+#[utoipa::path(get, path = "/v1/accounts/{id}/audit", tag = "accounts", params(("id" = AccountId, Path, description = "Account id"), AuditQuery),
+    responses((status = 200, description = "A page of events", body = AuditPage), ApiErrors))]
+pub async fn account(
+    State(state): State<AppState>,
+    actor: Actor,
+    PathIds(id): PathIds<AccountId>,
+    QueryParams(page): QueryParams<AuditQuery>,
+) -> Result<Json<AuditPage>> {
+    let limit = page_size(&page)?;
+    state
+        .checker
+        .authorize(&actor, "viewAudit", Target::Account(&id))
+        .await?;
+    let scope = AuditScope::Account(id.as_str());
+    read(&state, scope, page.before.as_deref(), limit).await
+}
+
+/// `GET /v1/users/{id}/audit` (`viewUser`: the user themself, or staff): the changes to the
+/// user's own record, which belong to no account. Newest first; `next_before` pages on.
+#[utoipa::path(get, path = "/v1/users/{id}/audit", tag = "users", params(("id" = UserId, Path, description = "User id"), AuditQuery),
+    responses((status = 200, description = "A page of events", body = AuditPage), ApiErrors))]
+pub async fn user(
+    State(state): State<AppState>,
+    actor: Actor,
+    PathIds(id): PathIds<UserId>,
+    QueryParams(page): QueryParams<AuditQuery>,
+) -> Result<Json<AuditPage>> {
+    let limit = page_size(&page)?;
+    state
+        .checker
+        .authorize(&actor, "viewUser", Target::User(&id))
+        .await?;
+    let scope = AuditScope::User(id.as_str());
+    read(&state, scope, page.before.as_deref(), limit).await
+}
+
+fn page_size(page: &AuditQuery) -> Result<i64> {
+    let limit = page.limit.unwrap_or(50);
+    if (1..=200).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(Error::bad_field("limit", "must be 1 to 200"))
+    }
+}
+
+async fn read(
+    state: &AppState,
+    scope: AuditScope<'_>,
+    before: Option<&str>,
+    limit: i64,
+) -> Result<Json<AuditPage>> {
+    let events = state
+        .checker
+        .store()
+        .audit_events(scope, before, limit)
+        .await?;
+    let full = i64::try_from(events.len()).is_ok_and(|n| n == limit);
+    let next_before = if full {
+        events.last().map(|e| e.id.clone())
+    } else {
+        None
+    };
+    Ok(Json(AuditPage {
+        events,
+        next_before,
+    }))
+}

@@ -1,0 +1,139 @@
+//! The edge layer, around every route: refuses a request line or header section past the
+//! [`ServeLimits`] (`414`, `431`), a body announced larger than allowed (`413`, before
+//! waiting for it), and a header Portier reads that is sent twice (`400`: which
+//! copy counts would depend on the reader), and turns the bodiless errors the router makes
+//! itself (`405`, ...) into the documented JSON error, so every error has one shape.
+
+use axum::extract::Request;
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::auth::ACTOR_HEADER;
+use super::server::ServeLimits;
+use crate::error::Error;
+
+/// Headers read by Portier that must appear at most once, with the name errors give them.
+const SINGLE_HEADERS: [(&str, &str); 4] = [
+    ("authorization", "Authorization"),
+    (ACTOR_HEADER, "X-Portier-Actor"),
+    ("content-type", "Content-Type"),
+    ("x-request-id", "X-Request-Id"),
+];
+
+/// Middleware: the checks above before the route, the JSON shape after it.
+pub async fn guard(request: Request, next: Next) -> Response {
+    let limits = request
+        .extensions()
+        .get::<ServeLimits>()
+        .copied()
+        .unwrap_or_default();
+    if let Err(refusal) =
+        within_limits(&request, &limits).and_then(|()| single_headers(request.headers()))
+    {
+        return refusal.into_response();
+    }
+    let method = request.method().clone();
+    as_json_error(next.run(request).await, &method)
+}
+
+/// `414` for a request line longer than allowed, `413` for a `Content-Length` over the body
+/// limit, `431` for too many or too large headers.
+fn within_limits(request: &Request, limits: &ServeLimits) -> Result<(), Error> {
+    let uri = request.uri();
+    let target = uri.path_and_query().map_or(1, |p| p.as_str().len())
+        + uri.authority().map_or(0, |a| a.as_str().len());
+    // "METHOD SP target SP HTTP/1.1"
+    let line = request.method().as_str().len() + target + 10;
+    if line > limits.max_request_line {
+        return Err(Error::Refused {
+            status: StatusCode::URI_TOO_LONG,
+            field: "uri".into(),
+            message: format!(
+                "the request line is longer than {} bytes",
+                limits.max_request_line
+            ),
+        });
+    }
+    let headers = request.headers();
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|length| length > super::MAX_BODY_BYTES as u64) {
+        return Err(Error::Refused {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            field: "body".into(),
+            message: format!("larger than {} bytes", super::MAX_BODY_BYTES),
+        });
+    }
+    let bytes: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    if headers.len() > limits.max_headers || bytes > limits.max_header_bytes {
+        return Err(Error::Refused {
+            status: StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            field: "headers".into(),
+            message: format!(
+                "at most {} header lines of {} bytes in all",
+                limits.max_headers, limits.max_header_bytes
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// `400` naming a header Portier reads that was sent more than once.
+fn single_headers(headers: &HeaderMap) -> Result<(), Error> {
+    for (name, shown) in SINGLE_HEADERS {
+        if headers.get_all(name).iter().nth(1).is_some() {
+            return Err(Error::bad_field(shown, "must be sent at most once"));
+        }
+    }
+    Ok(())
+}
+
+/// An error answer without a JSON body becomes the JSON error for its status; its other
+/// headers (`Allow` on a `405`) are kept.
+fn as_json_error(response: Response, method: &Method) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (parts, _) = response.into_parts();
+    let (field, message) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allowed = parts
+                .headers
+                .get(header::ALLOW)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            (
+                "method",
+                format!("{method} is not allowed here; allowed: {allowed}"),
+            )
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => ("body", "the body is too large".to_owned()),
+        other => (
+            "request",
+            other.canonical_reason().unwrap_or("refused").to_owned(),
+        ),
+    };
+    let mut answer = Error::Refused {
+        status,
+        field: field.into(),
+        message,
+    }
+    .into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            answer.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    answer
+}

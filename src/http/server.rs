@@ -1,0 +1,149 @@
+//! The accept loop: HTTP/1 on hyper directly, because `axum::serve` has no header, body or
+//! idle timeouts and no connection cap, so a few hundred slow clients could hold every file
+//! descriptor. Here each connection holds one permit of a semaphore (when none is left the
+//! loop stops accepting, so the kernel's backlog absorbs the excess instead of new sockets),
+//! accept errors such as `EMFILE` back off instead of spinning, and shutdown stops accepting,
+//! asks every connection to finish its request in flight and waits at most
+//! [`SHUTDOWN_GRACE`](super::SHUTDOWN_GRACE).
+
+use std::future::Future;
+use std::io;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore};
+
+use super::connection;
+
+/// How long the accept loop pauses after an error such as `EMFILE` (too many open files).
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// Limits on what one client may hold or send. The defaults are far above what a portal does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServeLimits {
+    /// A request head must arrive in full this long after its first byte (or, for a new
+    /// connection, after the connection opened).
+    pub header_timeout: Duration,
+    /// A request body must arrive in full this long after its head; then `408`.
+    pub body_timeout: Duration,
+    /// A connection with nothing in flight and no new request for this long is closed.
+    pub idle_timeout: Duration,
+    /// Connections open at once; past it, the server stops accepting until one closes.
+    pub max_connections: usize,
+    /// Longest request line (method, target, version); longer is `414`.
+    pub max_request_line: usize,
+    /// Most bytes of header lines in one request; more is `431`.
+    pub max_header_bytes: usize,
+    /// Most header lines in one request; more is `431`.
+    pub max_headers: usize,
+}
+
+impl Default for ServeLimits {
+    fn default() -> Self {
+        ServeLimits {
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 1024,
+            max_request_line: 8 * 1024,
+            max_header_bytes: 16 * 1024,
+            max_headers: 100,
+        }
+    }
+}
+
+/// Serves `app` on `listener` with the default [`ServeLimits`] until `shutdown` completes,
+/// then stops accepting and lets requests in flight finish, for at most
+/// [`SHUTDOWN_GRACE`](super::SHUTDOWN_GRACE).
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    serve_with(listener, app, shutdown, ServeLimits::default()).await
+}
+
+/// [`serve`] with the given limits.
+pub async fn serve_with(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    limits: ServeLimits,
+) -> io::Result<()> {
+    let slots = limits
+        .max_connections
+        .clamp(1, Semaphore::MAX_PERMITS.min(1 << 24));
+    let permits = Arc::new(Semaphore::new(slots));
+    let (stop, stopping) = watch::channel(());
+    let mut errors = AcceptErrors::default();
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            () = &mut shutdown => break,
+            permit = Arc::clone(&permits).acquire_owned() => permit.expect("the semaphore is never closed"),
+        };
+        let stream = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => stream,
+                Err(err) => {
+                    errors.back_off(err).await;
+                    continue;
+                }
+            },
+        };
+        let (router, stopping) = (app.clone(), stopping.clone());
+        tokio::spawn(async move {
+            connection::serve(stream, router, limits, stopping).await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    let _ = stop.send(());
+    // Every open connection holds a permit: all permits back means every connection closed.
+    let all_closed = permits.acquire_many(slots as u32);
+    if tokio::time::timeout(super::SHUTDOWN_GRACE, all_closed)
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "requests still in flight {:?} after shutdown began; stopping anyway",
+            super::SHUTDOWN_GRACE
+        );
+    }
+    Ok(())
+}
+
+/// Accept errors: those about one connection are skipped; the others (`EMFILE`, `ENFILE`,
+/// `ENOBUFS`) pause the loop, logged at most once a second with how many were not logged.
+#[derive(Default)]
+struct AcceptErrors {
+    last_logged: Option<Instant>,
+    not_logged: u64,
+}
+
+impl AcceptErrors {
+    async fn back_off(&mut self, err: io::Error) {
+        use io::ErrorKind as K;
+        if matches!(
+            err.kind(),
+            K::ConnectionAborted | K::ConnectionReset | K::ConnectionRefused | K::Interrupted
+        ) {
+            return;
+        }
+        let now = Instant::now();
+        if self
+            .last_logged
+            .is_none_or(|at| now.duration_since(at) >= Duration::from_secs(1))
+        {
+            tracing::error!(error = %err, repeated = self.not_logged, "accept error; pausing the accept loop");
+            self.last_logged = Some(now);
+            self.not_logged = 0;
+        } else {
+            self.not_logged += 1;
+        }
+        tokio::time::sleep(ACCEPT_BACKOFF).await;
+    }
+}

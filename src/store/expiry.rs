@@ -1,0 +1,76 @@
+//! Memberships that end by themselves. From its `expires_at` on, a check no longer honours a
+//! membership (the facts say `expired`, the policy `expired-access-denied` denies, and no
+//! cached decision outlives the instant); the sweep here then removes the row and records
+//! `member.expire` in the account's trail. Exactly once, whichever replica gets there first:
+//! the delete is conditional, and only a delete that removed the row writes its audit row, in
+//! the same transaction.
+
+use serde_json::json;
+
+use super::audit::{record, Change};
+use super::memberships::{MemberRow, SELECT_MEMBER};
+use super::{Lockable, MemberRecord, Store};
+use crate::domain::Actor;
+use crate::error::Result;
+
+impl Store {
+    /// Ends up to `limit` memberships whose time has come. Returns `(account, user)` of each
+    /// one this call ended, so the caller can invalidate their cached decisions.
+    pub async fn expire_memberships(&self, limit: i64) -> Result<Vec<(String, String)>> {
+        let now = self.now();
+        let due = sqlx::query_as::<_, (String, String)>(
+            "select account_id, user_id from membership \
+             where expires_at is not null and expires_at <= $1 order by expires_at limit $2",
+        )
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut ended = Vec::with_capacity(due.len());
+        for (account, user) in due {
+            if self.expire_one(&account, &user, now).await? {
+                ended.push((account, user));
+            }
+        }
+        Ok(ended)
+    }
+
+    /// Removes one membership if it is (still) due; `false` when another replica was first.
+    async fn expire_one(&self, account: &str, user: &str, now: i64) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        tx.lock(Lockable::Account, account, true).await?;
+        let before = sqlx::query_as::<_, MemberRow>(&format!(
+            "{SELECT_MEMBER} where m.account_id = $1 and m.user_id = $2 \
+             and m.expires_at is not null and m.expires_at <= $3"
+        ))
+        .bind(account)
+        .bind(user)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(before) = before.map(MemberRecord::from) else {
+            return Ok(false);
+        };
+        for table in ["service_assignment", "membership"] {
+            sqlx::query(&format!(
+                "delete from {table} where account_id = $1 and user_id = $2"
+            ))
+            .bind(account)
+            .bind(user)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let change = Change {
+            at: now,
+            account: Some(account),
+            actor: &Actor::Portier,
+            action: "member.expire",
+            target: format!("user:{user}"),
+            before: Some(json!(before)),
+            after: None,
+        };
+        record(&mut tx, change).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}

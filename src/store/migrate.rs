@@ -1,0 +1,57 @@
+//! Schema migrations (`migrations/`, the same SQL for SQLite and PostgreSQL), plus the one
+//! data step that SQL cannot do on every backend: putting stored emails into Portier's normal form
+//! ([`Email::normalize`]), which needs Unicode case folding that SQLite's `lower()` lacks.
+
+use sqlx::AnyPool;
+
+use super::Backend;
+use crate::domain::Email;
+
+/// `migrations/`.
+static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!();
+
+/// Applies the pending migrations, then normalizes the emails SQL alone could not
+/// (non-ASCII capitals, decomposed accents). The second step reads only rows with non-ASCII
+/// addresses and changes nothing when all are normal, so it runs on every start: a start
+/// that was stopped half-way is finished by the next.
+pub(super) async fn migrate(pool: &AnyPool, backend: Backend) -> anyhow::Result<()> {
+    MIGRATIONS.run(pool).await?;
+    normalize_emails(pool, backend).await
+}
+
+/// Rewrites every stored email that is not in the normal form. Two users whose logins become
+/// equal stop the migration with both named: which one keeps the address is a person's call.
+async fn normalize_emails(pool: &AnyPool, backend: Backend) -> anyhow::Result<()> {
+    let non_ascii = match backend {
+        Backend::Sqlite => "glob '*[^ -~]*'",
+        Backend::Postgres => "~ '[^ -~]'",
+    };
+    for (table, key, column) in [
+        ("app_user", "user_id", "email"),
+        ("app_user", "user_id", "notification_email"),
+        ("invitation", "invitation_id", "email"),
+        ("contact", "contact_id", "email"),
+    ] {
+        let sql = format!("select {key}, {column} from {table} where {column} {non_ascii}");
+        let rows: Vec<(String, String)> = sqlx::query_as(&sql).fetch_all(pool).await?;
+        for (id, email) in rows {
+            let normal = Email::normalize(&email);
+            if normal == email {
+                continue;
+            }
+            let sql = format!("update {table} set {column} = $1 where {key} = $2");
+            sqlx::query(&sql)
+                .bind(&normal)
+                .bind(&id)
+                .execute(pool)
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "{table} {id}: its {column} {email:?} becomes {normal:?}, which another \
+                         row already has; change one of them and start again ({e})"
+                    )
+                })?;
+        }
+    }
+    Ok(())
+}
