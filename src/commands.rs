@@ -3,14 +3,14 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::Context as _;
+use anyhow::{bail, Context as _};
 use arc_swap::ArcSwap;
 use tokio::net::TcpListener;
 
 use crate::authz::{self, policy_tests, CheckBody, EntityRef, LivePolicies, PolicyBundle};
 use crate::cache::{DecisionCache, MemoryCache, RedisCache};
 use crate::check::Checker;
-use crate::config::{CheckArgs, DatabaseArgs, PolicyArgs, ServeArgs};
+use crate::config::{CheckArgs, DatabaseArgs, PolicyArgs, ServeArgs, TestArgs};
 use crate::http::{self, AppState};
 use crate::store::Store;
 
@@ -37,6 +37,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         args.policy.policies.clone(),
         args.policy.schemas.clone(),
     ));
+    let problems = &policies.assurance().problems;
+    if !problems.is_empty() {
+        bail!(
+            "refusing to serve this policy set:\n  {}",
+            problems.join("\n  ")
+        );
+    }
     let _watcher = policies.watch().context("watching the policy folders")?;
     reload_on_hangup(Arc::clone(&policies));
     let state =
@@ -88,9 +95,12 @@ pub fn validate(args: &PolicyArgs) -> anyhow::Result<()> {
 }
 
 /// `portier test`: run the policy tests; `Ok(false)` when any case failed.
-pub fn test(args: &PolicyArgs) -> anyhow::Result<bool> {
-    let bundle = load_policies(args)?;
-    let tests_dir = args.policies.join("tests");
+pub fn test(args: &TestArgs) -> anyhow::Result<bool> {
+    let bundle = load_policies(&args.policy)?;
+    let tests_dir = args
+        .tests
+        .clone()
+        .unwrap_or_else(|| args.policy.policies.join("tests"));
     let summary = policy_tests::run(&bundle, &tests_dir, &mut std::io::stdout().lock())
         .with_context(|| format!("reading {}", tests_dir.display()))?;
     Ok(summary.failed == 0 && summary.passed > 0)

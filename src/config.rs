@@ -27,11 +27,16 @@ pub enum Command {
     /// Parse and strictly validate the policies against the schemas; exit non-zero on error.
     Validate(PolicyArgs),
     /// Run the policy tests in `<policies>/tests/*.json` (the `cedar run-tests` format).
-    Test(PolicyArgs),
+    Test(TestArgs),
     /// Decide one check against the database, print the answer as JSON.
     Check(CheckArgs),
     /// Create the database if missing and apply the migrations.
     Migrate(DatabaseArgs),
+    /// Prove the invariants of `<policies>/invariants/*.cedar` for every possible request.
+    Verify(VerifyArgs),
+    /// Compare two policy sets (folders or git revisions) for every possible request, and
+    /// show who gains or loses what in a database.
+    Diff(DiffArgs),
 }
 
 /// Log output format.
@@ -52,6 +57,61 @@ pub struct PolicyArgs {
     /// Folder of `*.cedarschema` files (default `schemas`).
     #[arg(long, env = "PORTIER_SCHEMAS", default_value = "schemas")]
     pub schemas: PathBuf,
+}
+
+/// `portier test`.
+#[derive(Debug, Clone, Args)]
+pub struct TestArgs {
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Folder of test files to run instead of `<policies>/tests` (e.g. saved counterexamples).
+    #[arg(long)]
+    pub tests: Option<PathBuf>,
+}
+
+/// `portier verify`.
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// The cvc5 executable (default: `$CVC5`, else `cvc5` on the PATH).
+    #[arg(long, env = "PORTIER_SOLVER")]
+    pub solver: Option<PathBuf>,
+    /// Folder to save counterexamples in, as `cedar run-tests` files (default: a folder under
+    /// the system's temporary directory).
+    #[arg(long)]
+    pub counterexamples: Option<PathBuf>,
+}
+
+/// `portier diff`.
+#[derive(Debug, Clone, Args)]
+pub struct DiffArgs {
+    /// The old side: a folder of `*.cedar` files (typed by `--schemas`) or a git revision.
+    pub old: String,
+    /// The new side, likewise (default: the working tree's `--policies` and `--schemas`).
+    pub new: Option<String>,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// The cvc5 executable (default: `$CVC5`, else `cvc5` on the PATH).
+    #[arg(long, env = "PORTIER_SOLVER")]
+    pub solver: Option<PathBuf>,
+    /// A database (`sqlite://FILE` or `postgres://…`) to report which members gain or lose what.
+    #[arg(long)]
+    pub database_url: Option<Secret>,
+    /// Output: `text` for people, `json`, or `markdown` for a code-review comment.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+}
+
+/// How `portier diff` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// Lines for people.
+    Text,
+    /// One JSON document.
+    Json,
+    /// A Markdown comment.
+    Markdown,
 }
 
 /// Which database.

@@ -9,6 +9,7 @@
 //! - [`error`]: the one error type; it renders as the JSON error every route answers with.
 //! - [`domain`]: parsed ids, emails, roles, statuses; handlers only see these.
 //! - [`authz`]: loading and validating policies, building entities, evaluating, policy tests.
+//! - [`assurance`]: invariants proven with an SMT solver, policy diffs, the load guard.
 //! - [`store`]: sqlx queries per table, transactions; SQLite embedded, PostgreSQL for replicas.
 //! - [`cache`]: the decision cache and the data revisions that keep it honest.
 //! - [`check`]: the check pipeline (cache → store → Cedar), shared by HTTP and the CLI.
@@ -18,6 +19,7 @@
 //! - [`commands`]: the subcommands `main` dispatches to.
 //! - [`telemetry`]: tracing setup.
 
+pub mod assurance;
 pub mod authz;
 pub mod cache;
 pub mod check;

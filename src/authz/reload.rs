@@ -4,6 +4,10 @@
 //! in flight keeps the set it started with. A failed reload leaves the old set serving and
 //! is remembered for `/readyz` until a later reload succeeds.
 //!
+//! A set that loads is also put through the assurance guard ([`crate::assurance::assess`]):
+//! its policy tests must pass and, with a solver, its invariants must be proven; otherwise it
+//! is refused exactly like an invalid set.
+//!
 //! The watcher watches the folders themselves, not the files, so editors that write a new
 //! file and rename it over the old one, and Kubernetes ConfigMap volumes that swap a `..data`
 //! symlink, are both seen.
@@ -16,6 +20,7 @@ use arc_swap::ArcSwap;
 use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 
 use super::{load, LoadError, PolicyBundle};
+use crate::assurance::{self, Assurance};
 use crate::telemetry;
 
 /// How long the folders must be quiet before a change is loaded.
@@ -36,19 +41,28 @@ pub struct LivePolicies {
     schemas_dir: PathBuf,
     current: Arc<ArcSwap<PolicyBundle>>,
     last_error: Mutex<Option<LoadError>>,
+    assurance: ArcSwap<Assurance>,
 }
 
 impl LivePolicies {
-    /// `bundle` in force, reloaded from these folders.
+    /// `bundle` in force, reloaded from these folders. The bundle is assessed (policy tests,
+    /// invariants) once here; [`Self::assurance`] tells whether it should serve.
     pub fn new(bundle: PolicyBundle, policies_dir: PathBuf, schemas_dir: PathBuf) -> Self {
         telemetry::policy_revision_changed("", bundle.revision());
+        let assurance = ArcSwap::from_pointee(assurance::assess(&bundle, &policies_dir));
         let current = Arc::new(ArcSwap::from_pointee(bundle));
         LivePolicies {
             policies_dir,
             schemas_dir,
             current,
             last_error: Mutex::new(None),
+            assurance,
         }
+    }
+
+    /// What is known about the set in force: its policy tests and invariants.
+    pub fn assurance(&self) -> Arc<Assurance> {
+        self.assurance.load_full()
     }
 
     /// The swap the checker reads the set in force from.
@@ -60,8 +74,8 @@ impl LivePolicies {
     pub fn reload(&self) -> Result<Reloaded, LoadError> {
         // One reload at a time, so two quick edits cannot swap in out of order.
         let mut last_error = self.last_error.lock().unwrap_or_else(|p| p.into_inner());
-        match load(&self.policies_dir, &self.schemas_dir) {
-            Ok(bundle) => {
+        match self.load_assured() {
+            Ok((bundle, assurance)) => {
                 let before = self.current.load().revision().to_owned();
                 let revision = bundle.revision().to_owned();
                 let changed = revision != before;
@@ -70,6 +84,7 @@ impl LivePolicies {
                     telemetry::policy_revision_changed(&before, &revision);
                     tracing::info!(from = %before, to = %revision, "policies reloaded");
                 }
+                self.assurance.store(Arc::new(assurance));
                 *last_error = None;
                 telemetry::reload_finished(true);
                 Ok(Reloaded { revision, changed })
@@ -80,6 +95,19 @@ impl LivePolicies {
                 telemetry::reload_finished(false);
                 Err(err)
             }
+        }
+    }
+
+    /// Loads the folders and refuses a set whose tests fail or whose invariants are violated.
+    fn load_assured(&self) -> Result<(PolicyBundle, Assurance), LoadError> {
+        let bundle = load(&self.policies_dir, &self.schemas_dir)?;
+        let assurance = assurance::assess(&bundle, &self.policies_dir);
+        if assurance.problems.is_empty() {
+            Ok((bundle, assurance))
+        } else {
+            Err(LoadError {
+                problems: assurance.problems,
+            })
         }
     }
 

@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 
 use super::matrix::{build, Matrix};
 use super::staff_only;
+use crate::assurance::Assurance;
 use crate::authz::{policy_tests, PolicyBundle, PolicyFile};
 use crate::domain::{AccountId, Actor};
 use crate::error::{Error, Result};
@@ -54,7 +55,7 @@ pub async fn show(State(state): State<AppState>, actor: Actor) -> Result<Json<Po
         schema_files: bundle.schema_files(),
         last_reload_error: state.policies.last_error().map(|e| e.problems),
         tests,
-        invariants: invariants(dir.as_deref()),
+        invariants: invariants(dir.as_deref(), &state.policies.assurance()),
     }))
 }
 
@@ -75,10 +76,10 @@ fn run_tests(bundle: &PolicyBundle, dir: Option<&Path>) -> Value {
     }
 }
 
-/// Invariants: the `*.cedar` files of `policies/invariants/` when the folder exists. Proving
-/// them is the verifier's job; until the console can call it, their status is reported as
-/// not verified here. This is the one place to plug the verifier's result in.
-fn invariants(dir: Option<&Path>) -> Value {
+/// Invariants: the `*.cedar` files of `policies/invariants/` when the folder exists, and what
+/// the proofs run when this set was loaded (`portier verify`'s) found: proven, violated,
+/// not checked (no solver), with the ids of each.
+fn invariants(dir: Option<&Path>, assurance: &Assurance) -> Value {
     let folder = dir.map(|d| d.join("invariants"));
     let mut files: Vec<String> = folder
         .as_deref()
@@ -90,12 +91,19 @@ fn invariants(dir: Option<&Path>) -> Value {
         .filter(|name| name.ends_with(".cedar"))
         .collect();
     files.sort();
+    let proofs = &assurance.invariants;
     let status = if files.is_empty() {
         "none"
     } else {
-        "not verified here"
+        proofs.status
     };
-    json!({"files": files, "status": status})
+    json!({
+        "files": files,
+        "status": status,
+        "proven": proofs.proven,
+        "violated": proofs.violated,
+        "reason": proofs.reason,
+    })
 }
 
 /// The body of a draft preview.

@@ -38,6 +38,8 @@ pub struct Readiness {
     policy_revision: String,
     /// Problems of the last policy reload, when it failed (the previous set keeps serving).
     policy_reload_error: Option<Vec<String>>,
+    /// The set serving: its policy tests, and its invariants proven, violated or not checked.
+    policy_assurance: crate::assurance::Assurance,
 }
 
 /// Answer of `POST /v1/admin/reload`.
@@ -74,6 +76,7 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
         cache,
         policy_revision: state.checker.bundle().revision().to_owned(),
         policy_reload_error: state.policies.last_error().map(|e| e.problems),
+        policy_assurance: (*state.policies.assurance()).clone(),
     };
     (
         if ready {

@@ -20,6 +20,7 @@ mod migrate;
 mod recipients;
 mod search;
 mod services;
+mod shapes;
 mod users;
 
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -40,6 +41,7 @@ pub use invitations::{InvitationRecord, NewInvitation};
 pub use memberships::MemberRecord;
 pub use recipients::Recipient;
 pub use search::{Candidate, Reachable, MAX_CANDIDATES};
+pub use shapes::MembershipShape;
 pub use users::{NewUser, UserPatch, UserRecord};
 
 use crate::domain::AccountId;

@@ -363,8 +363,11 @@ async function openPolicies() {
     ? el("p", {}, decisionBadge(set.tests.failed === 0 ? "allow" : "deny"),
       ` ${set.tests.passed} passed, ${set.tests.failed} failed`)
     : el("p", { text: set.tests.note });
+  const violated = set.invariants.violated || [];
   const invariants = set.invariants.files.length
-    ? el("p", { text: `${set.invariants.files.join(", ")}: ${set.invariants.status}` })
+    ? el("p", { text: `${set.invariants.files.length} files: ${set.invariants.status}` +
+        (violated.length ? ` (violated: ${violated.join(", ")})` : "") +
+        ` — ${(set.invariants.proven || []).length} promises proven` })
     : el("p", { class: "legend", text: "No invariants (policies/invariants/) yet." });
   $("policies-body").replaceChildren(
     facts([["Serving revision", el("code", { id: "revision", text: set.revision })],

@@ -1,0 +1,106 @@
+//! Membership shapes: the memberships grouped by everything a policy can see of them (owner
+//! or not, role, grants, the user's and the account's status, expired or not), counted, with one sample each.
+//! `portier diff --database-url` evaluates each shape once instead of every member, so its
+//! cost follows the number of distinct shapes, not the number of people.
+
+use super::{json_list, Store};
+use crate::error::Result;
+
+/// One group of memberships that every policy sees alike.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MembershipShape {
+    /// The user owns the account.
+    pub owner: bool,
+    /// `admin` or `member`.
+    pub role: String,
+    /// Grants held, sorted.
+    pub grants: Vec<String>,
+    /// `invited`, `active` or `suspended`.
+    pub user_status: String,
+    /// `active` or `closed`.
+    pub account_status: String,
+    /// A time-limited membership that has run out (never the owner's).
+    pub expired: bool,
+    /// How many memberships have this shape.
+    pub members: i64,
+    /// One of them: `(user id, account id)`.
+    pub sample: (String, String),
+}
+
+#[derive(sqlx::FromRow)]
+struct ShapeRow {
+    owner: i32,
+    role: String,
+    grants: String,
+    user_status: String,
+    account_status: String,
+    expired: i32,
+    members: i64,
+    /// `account user`: ids hold no whitespace, so one space separates a real pair.
+    sample: String,
+}
+
+impl Store {
+    /// Every membership shape with its count, in one grouped query.
+    pub async fn membership_shapes(&self) -> Result<Vec<MembershipShape>> {
+        let rows = sqlx::query_as::<_, ShapeRow>(
+            "select case when a.owner_id = m.user_id then 1 else 0 end as owner, m.role, m.grants, \
+                    u.status as user_status, a.status as account_status, \
+                    case when m.expires_at <= $1 and a.owner_id <> m.user_id then 1 else 0 end as expired, \
+                    count(*) as members, min(m.account_id || ' ' || m.user_id) as sample \
+             from membership m \
+             join account a on a.account_id = m.account_id \
+             join app_user u on u.user_id = m.user_id \
+             group by case when a.owner_id = m.user_id then 1 else 0 end, m.role, m.grants, u.status, a.status, \
+                      case when m.expires_at <= $1 and a.owner_id <> m.user_id then 1 else 0 end",
+        )
+        .bind(self.now())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut shapes: Vec<MembershipShape> = Vec::with_capacity(rows.len());
+        for row in rows {
+            let mut grants = json_list(&row.grants);
+            grants.sort();
+            grants.dedup();
+            let shape = MembershipShape {
+                owner: row.owner == 1,
+                role: row.role,
+                grants,
+                user_status: row.user_status,
+                account_status: row.account_status,
+                expired: row.expired == 1,
+                members: row.members,
+                sample: split_sample(&row.sample),
+            };
+            // The same grants written in another order are the same shape.
+            match shapes.iter_mut().find(|s| s.same_shape(&shape)) {
+                Some(known) => known.members += shape.members,
+                None => shapes.push(shape),
+            }
+        }
+        Ok(shapes)
+    }
+}
+
+fn split_sample(text: &str) -> (String, String) {
+    let (account, user) = text.split_once(' ').unwrap_or((text, ""));
+    (user.to_owned(), account.to_owned())
+}
+
+impl MembershipShape {
+    fn same_shape(&self, other: &MembershipShape) -> bool {
+        (
+            self.owner,
+            &self.role,
+            &self.grants,
+            &self.user_status,
+            &self.account_status,
+        ) == (
+            other.owner,
+            &other.role,
+            &other.grants,
+            &other.user_status,
+            &other.account_status,
+        )
+    }
+}
