@@ -38,7 +38,7 @@ impl Served {
             client: reqwest::Client::new(),
             child,
         };
-        let deadline = Instant::now() + Duration::from_secs(20);
+        let deadline = Instant::now() + Duration::from_secs(60);
         while served.get("/healthz").await.is_err() {
             assert!(Instant::now() < deadline, "portier did not start on {bind}");
             tokio::time::sleep(Duration::from_millis(50)).await;
