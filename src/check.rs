@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use arc_swap::ArcSwap;
-use cedar_policy::{Context, EntityId, EntityTypeName, EntityUid, Request};
+use cedar_policy::{Context, EntityId, EntityTypeName, EntityUid};
 use serde::Serialize;
 
 use crate::authz::request::Principal;
@@ -282,15 +282,5 @@ fn evaluate(bundle: &PolicyBundle, request: &CheckRequest, facts: &CheckFacts) -
         return Ok(Verdict::deny_unknown());
     }
     let entities = build_entities(bundle, request, facts)?;
-    // Parsing already checked the action, the resource type and the context against the
-    // schema; checking them again on every evaluation would only cost time.
-    let cedar_request = Request::new(
-        request.principal_uid.clone(),
-        request.action.clone(),
-        request.resource.clone(),
-        request.context.clone(),
-        None,
-    )
-    .map_err(|e| Error::Internal(anyhow::anyhow!("building a checked request: {e}")))?;
-    Ok(bundle.evaluate(&cedar_request, &entities))
+    Ok(bundle.evaluate(&request.to_cedar()?, &entities))
 }

@@ -141,6 +141,21 @@ pub struct CheckRequest {
     pub consistency: Consistency,
 }
 
+impl CheckRequest {
+    /// The request Cedar evaluates. Parsing already checked the action, the resource type
+    /// and the context against the schema; checking them again would only cost time.
+    pub fn to_cedar(&self) -> Result<Request> {
+        Request::new(
+            self.principal_uid.clone(),
+            self.action.clone(),
+            self.resource.clone(),
+            self.context.clone(),
+            None,
+        )
+        .map_err(|e| Error::Internal(anyhow::anyhow!("building a checked request: {e}")))
+    }
+}
+
 impl PolicyBundle {
     /// Resolves a portal's check. Only `User` principals are evaluated: any other type is
     /// parsed but denied, and `Staff` can never be claimed from outside.

@@ -7,7 +7,7 @@
 
 use axum::extract::State;
 use axum::Json;
-use cedar_policy::{Effect, PolicyId, Request};
+use cedar_policy::{Effect, PolicyId};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -105,14 +105,7 @@ fn evaluated(
     if decision.is_allow() || !decision.reasons.is_empty() {
         return Ok((json, Vec::new()));
     }
-    let cedar_request = Request::new(
-        request.principal_uid.clone(),
-        request.action.clone(),
-        request.resource.clone(),
-        request.context.clone(),
-        None,
-    )
-    .map_err(|e| Error::Internal(anyhow::anyhow!("building a checked request: {e}")))?;
+    let cedar_request = request.to_cedar()?;
     let permits = permits_for(bundle, &cedar_request, &entities)
         .into_iter()
         .map(|PermitParts { id, conditions }| MissedPermit {
