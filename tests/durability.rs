@@ -164,16 +164,19 @@ async fn readiness(app: &TestApp) -> (u16, serde_json::Value) {
     (reply.status, reply.body)
 }
 
+/// A server over a SQLite file of its own (in the returned folder), with one user written.
+async fn sqlite_app() -> (tempfile::TempDir, TestApp) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("portier.db").display());
+    let app = TestApp::start(&common::Options::new(&url)).await;
+    app.user("olivia").await;
+    (dir, app)
+}
+
 #[tokio::test]
 async fn a_deleted_sqlite_file_is_reported_and_writes_are_refused() {
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, app) = sqlite_app().await;
     let path = dir.path().join("portier.db");
-    let app = TestApp::start(&common::Options::new(&format!(
-        "sqlite://{}",
-        path.display()
-    )))
-    .await;
-    app.user("olivia").await;
     assert_eq!(readiness(&app).await.0, 200);
 
     std::fs::remove_file(&path).unwrap();
@@ -197,14 +200,8 @@ async fn a_deleted_sqlite_file_is_reported_and_writes_are_refused() {
 
 #[tokio::test]
 async fn a_read_only_sqlite_file_is_reported_and_writes_answer_503() {
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, app) = sqlite_app().await;
     let path = dir.path().join("portier.db");
-    let app = TestApp::start(&common::Options::new(&format!(
-        "sqlite://{}",
-        path.display()
-    )))
-    .await;
-    app.user("olivia").await;
     // Root ignores permission bits; the immutable attribute stops root too.
     let immutable = |flag: &str| {
         let status = std::process::Command::new("chattr")

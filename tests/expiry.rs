@@ -206,13 +206,7 @@ async fn an_invitation_s_time_limit_passes_to_the_membership() {
         until.as_str()
     );
     app.user("cy").await;
-    let accepted = app
-        .staff(
-            Method::POST,
-            "/v1/invitations/accept",
-            Some(json!({"token": invited.body["token"], "user": "cy"})),
-        )
-        .await;
+    let accepted = app.accept(&invited.body["token"], "cy").await;
     assert_eq!(accepted.status, 200, "{:?}", accepted.body);
     assert!(
         app.allows("cy", "placeOrder", ("Account", "acct-1"), "acct-1")

@@ -167,15 +167,6 @@ async fn issue_invitation(app: &TestApp, email: &str, role: &str) -> Value {
     reply.body
 }
 
-async fn accept(app: &TestApp, token: &Value, user: &str) -> Reply {
-    app.staff(
-        Method::POST,
-        "/v1/invitations/accept",
-        Some(json!({"token": token, "user": user})),
-    )
-    .await
-}
-
 #[tokio::test]
 async fn sixteen_acceptances_of_one_token_one_wins_every_loser_gets_the_same_409() {
     let database = TestDatabase::create().await;
@@ -192,7 +183,7 @@ async fn sixteen_acceptances_of_one_token_one_wins_every_loser_gets_the_same_409
     let replies = join_all(
         servers
             .iter()
-            .map(|app| accept(app, &issued["token"], "fay")),
+            .map(|app| app.accept(&issued["token"], "fay")),
     )
     .await;
     let winners = replies.iter().filter(|r| r.status == 200).count();
@@ -227,7 +218,7 @@ async fn a_member_change_cancels_that_email_s_pending_invitation() {
         .await;
     assert_eq!(set.status, 200, "{:?}", set.body);
 
-    let stale = accept(&app, &issued["token"], "fay").await;
+    let stale = app.accept(&issued["token"], "fay").await;
     assert_eq!(stale.status, 410, "{:?}", stale.body);
     assert!(roles(&app, "acct-1")
         .await
@@ -267,7 +258,7 @@ async fn a_removed_member_cannot_come_back_with_an_old_invitation() {
         )
         .await;
     assert_eq!(removed.status, 204);
-    let stale = accept(&app, &issued["token"], "gus").await;
+    let stale = app.accept(&issued["token"], "gus").await;
     assert_eq!(stale.status, 410, "{:?}", stale.body);
     assert!(!roles(&app, "acct-1").await.iter().any(|(u, _)| u == "gus"));
 }
@@ -292,7 +283,7 @@ async fn emails_with_non_ascii_capitals_are_one_address() {
     assert_eq!(decomposed.status, 409, "{:?}", decomposed.body);
 
     let issued = issue_invitation(&app, "ÉVA@example.com", "member").await;
-    let accepted = accept(&app, &issued["token"], "eva").await;
+    let accepted = app.accept(&issued["token"], "eva").await;
     assert_eq!(accepted.status, 200, "{:?}", accepted.body);
     assert!(
         app.allows("eva", "viewAccount", ("Account", "acct-1"), "acct-1")

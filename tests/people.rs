@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::{client_area, Reply, TestApp};
 use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::json;
 
 async fn invite(app: &TestApp, actor: &str, email: &str, grants: &[&str]) -> Reply {
     let body = json!({"email": email, "role": "member", "grants": grants});
@@ -16,15 +16,6 @@ async fn invite(app: &TestApp, actor: &str, email: &str, grants: &[&str]) -> Rep
         Method::POST,
         "/v1/accounts/acct-1/invitations",
         Some(body),
-    )
-    .await
-}
-
-async fn accept(app: &TestApp, token: &Value, user: &str) -> Reply {
-    app.staff(
-        Method::POST,
-        "/v1/invitations/accept",
-        Some(json!({"token": token, "user": user})),
     )
     .await
 }
@@ -80,7 +71,7 @@ async fn invite_accept_pay_then_widen_then_revoke() {
     );
 
     invited_user(&app, "carol", "carol@example.com").await;
-    let accepted = accept(&app, &token, "carol").await;
+    let accepted = app.accept(&token, "carol").await;
     assert_eq!(
         (
             accepted.status,
@@ -172,7 +163,7 @@ async fn only_the_owner_invites_and_only_the_invitee_accepts() {
         .body["token"]
         .clone();
     // The link forwarded to mia (another email) is useless, even to a member of the account.
-    let forwarded = accept(&app, &token, "mia").await;
+    let forwarded = app.accept(&token, "mia").await;
     assert_eq!(
         (forwarded.status, &forwarded.body["error"]["reasons"]),
         (403, &json!(["invitation-only-for-invitee"]))
@@ -185,7 +176,7 @@ async fn only_the_owner_invites_and_only_the_invitee_accepts() {
             .status,
         200
     );
-    let suspended = accept(&app, &token, "dan").await;
+    let suspended = app.accept(&token, "dan").await;
     assert_eq!(
         (suspended.status, &suspended.body["error"]["reasons"]),
         (403, &json!(["inactive-user-denied"]))
@@ -196,7 +187,7 @@ async fn only_the_owner_invites_and_only_the_invitee_accepts() {
             .status,
         200
     );
-    assert_eq!(accept(&app, &token, "dan").await.status, 200);
+    assert_eq!(app.accept(&token, "dan").await.status, 200);
     assert!(
         app.allows("dan", "payInvoice", ("Invoice", "inv-1"), "acct-1")
             .await
@@ -225,7 +216,7 @@ async fn used_expired_cancelled_and_superseded_tokens_are_refused() {
         )
         .await;
     assert_eq!(resent.status, 200, "{:?}", resent.body);
-    let old = accept(&app, &first.body["token"], "erin").await;
+    let old = app.accept(&first.body["token"], "erin").await;
     assert_eq!(
         old.status, 404,
         "the token from before the resend is dead: {:?}",
@@ -233,7 +224,7 @@ async fn used_expired_cancelled_and_superseded_tokens_are_refused() {
     );
 
     app.clock.advance(Duration::from_secs(7 * 24 * 3600 + 1));
-    let expired = accept(&app, &resent.body["token"], "erin").await;
+    let expired = app.accept(&resent.body["token"], "erin").await;
     assert_eq!(
         (expired.status, expired.body["error"]["code"].as_str()),
         (410, Some("gone"))
@@ -247,11 +238,8 @@ async fn used_expired_cancelled_and_superseded_tokens_are_refused() {
         )
         .await;
     assert_eq!(revived.status, 200);
-    assert_eq!(
-        accept(&app, &revived.body["token"], "erin").await.status,
-        200
-    );
-    let reused = accept(&app, &revived.body["token"], "erin").await;
+    assert_eq!(app.accept(&revived.body["token"], "erin").await.status, 200);
+    let reused = app.accept(&revived.body["token"], "erin").await;
     assert_eq!(reused.status, 409, "a token works once");
 
     let cancelled = invite(&app, "olivia", "frank@example.com", &[]).await;
@@ -280,7 +268,7 @@ async fn used_expired_cancelled_and_superseded_tokens_are_refused() {
     );
     invited_user(&app, "frank", "frank@example.com").await;
     assert_eq!(
-        accept(&app, &cancelled.body["token"], "frank").await.status,
+        app.accept(&cancelled.body["token"], "frank").await.status,
         410
     );
     assert_eq!(
@@ -288,7 +276,7 @@ async fn used_expired_cancelled_and_superseded_tokens_are_refused() {
         409,
         "already a member"
     );
-    let bad = accept(&app, &json!("not-a-token"), "frank").await;
+    let bad = app.accept(&json!("not-a-token"), "frank").await;
     assert_eq!((bad.status, bad.field()), (400, "token"));
 }
 
@@ -656,7 +644,7 @@ async fn a_forwarded_link_stays_useless_even_if_the_holder_edits_their_email() {
         (swap.status, &swap.body["error"]["reasons"]),
         (403, &json!(["staff-only-actions"]))
     );
-    assert_eq!(accept(&app, &token, "mia").await.status, 403);
+    assert_eq!(app.accept(&token, "mia").await.status, 403);
     // Staff (the portal, after verifying the address) may change a login email.
     let verified = app
         .staff(
@@ -682,10 +670,7 @@ async fn checks_treat_used_cancelled_and_expired_invitations_as_unknown() {
         app.allows("erin", "acceptInvitation", ("Invitation", &iid), "acct-1")
             .await
     );
-    assert_eq!(
-        accept(&app, &issued.body["token"], "erin").await.status,
-        200
-    );
+    assert_eq!(app.accept(&issued.body["token"], "erin").await.status, 200);
     assert!(
         !app.allows("erin", "acceptInvitation", ("Invitation", &iid), "acct-1")
             .await,
@@ -743,8 +728,5 @@ async fn a_token_replaced_by_a_resend_cannot_consume_the_invitation() {
         matches!(raced, Err(portier::Error::Conflict(_))),
         "{raced:?}"
     );
-    assert_eq!(
-        accept(&app, &resent.body["token"], "gail").await.status,
-        200
-    );
+    assert_eq!(app.accept(&resent.body["token"], "gail").await.status, 200);
 }

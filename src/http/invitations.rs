@@ -207,10 +207,8 @@ pub async fn cancel(
 
 /// Why an invitation can no longer be accepted, if it cannot.
 async fn now_unusable(state: &AppState, id: &InvitationId) -> Option<Error> {
-    let store = state.checker.store();
-    match store.invitation(id).await {
-        Ok(Some(invitation)) => invitation.check_usable(store.now()).err(),
-        Ok(None) => Some(Error::NotFound(format!("invitation {id}"))),
+    match find(state, id).await {
+        Ok(invitation) => invitation.check_usable(state.checker.store().now()).err(),
         Err(err) => Some(err),
     }
 }

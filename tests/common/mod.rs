@@ -349,6 +349,16 @@ impl TestApp {
         assert_eq!(reply.status, 200, "put member {user}: {:?}", reply.body);
     }
 
+    /// `user` accepts an invitation with `token` (through the portal, as staff does).
+    pub async fn accept(&self, token: &Value, user: &str) -> Reply {
+        self.staff(
+            Method::POST,
+            "/v1/invitations/accept",
+            Some(json!({"token": token, "user": user})),
+        )
+        .await
+    }
+
     /// `POST /v1/check` with the check token.
     pub async fn check_body(&self, body: Value) -> Reply {
         self.send(
