@@ -2,7 +2,8 @@
 //! `info`) and Prometheus metrics. Metric names live here, once; the rest of the code calls
 //! the small functions below.
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
 use metrics::{counter, gauge, histogram};
@@ -121,14 +122,54 @@ pub fn policy_revision_changed(before: &str, after: &str) {
 }
 
 /// One HTTP request answered.
-pub fn http_request(method: &str, route: &str, status: u16, elapsed: Duration) {
-    metrics();
-    let labels = [
-        ("method", method.to_owned()),
-        ("route", route.to_owned()),
-        ("status", status.to_string()),
-    ];
-    counter!("portier_http_requests_total", &labels).increment(1);
-    histogram!("portier_http_request_duration_seconds", "route" => route.to_owned())
-        .record(elapsed.as_secs_f64());
+pub fn http_request(method: &'static str, route: &str, status: u16, elapsed: Duration) {
+    let route_handles = {
+        let routes = read(http_routes());
+        routes.get(route).cloned()
+    };
+    let route_handles = route_handles.unwrap_or_else(|| {
+        let handles = Arc::new(RouteMetrics {
+            duration: histogram!("portier_http_request_duration_seconds", "route" => route.to_owned()),
+            counts: RwLock::default(),
+        });
+        let mut routes = http_routes().write().unwrap_or_else(|p| p.into_inner());
+        Arc::clone(routes.entry(route.into()).or_insert(handles))
+    });
+    route_handles.duration.record(elapsed.as_secs_f64());
+    let counter = read(&route_handles.counts)
+        .iter()
+        .find(|(m, s, _)| *m == method && *s == status)
+        .map(|(_, _, counter)| counter.clone());
+    let counter = counter.unwrap_or_else(|| {
+        let labels = [
+            ("method", method.to_owned()),
+            ("route", route.to_owned()),
+            ("status", status.to_string()),
+        ];
+        let counter = counter!("portier_http_requests_total", &labels);
+        let mut counts = route_handles.counts.write().unwrap_or_else(|p| p.into_inner());
+        counts.push((method, status, counter.clone()));
+        counter
+    });
+    counter.increment(1);
+}
+
+/// The HTTP metrics of one route: its latency, and its counts by method and status (few
+/// each: methods and routes come from fixed sets), resolved once so a request only bumps
+/// atomics.
+struct RouteMetrics {
+    duration: metrics::Histogram,
+    counts: RwLock<Vec<(&'static str, u16, metrics::Counter)>>,
+}
+
+fn http_routes() -> &'static RwLock<HashMap<Box<str>, Arc<RouteMetrics>>> {
+    static ROUTES: OnceLock<RwLock<HashMap<Box<str>, Arc<RouteMetrics>>>> = OnceLock::new();
+    ROUTES.get_or_init(|| {
+        metrics();
+        RwLock::default()
+    })
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|p| p.into_inner())
 }

@@ -12,6 +12,7 @@ pub mod policy_tests;
 mod reload;
 pub mod request;
 mod sources;
+mod symmetry;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::str::FromStr;
@@ -102,6 +103,7 @@ fn index_by_action(
         index.insert(
             uid.clone(),
             ActionIndex {
+                written: symmetry::WrittenIds::of(&subset),
                 policies: subset,
                 entity,
                 empty_context_ok,
@@ -172,6 +174,8 @@ struct ActionIndex {
     entity: Entity,
     /// An empty context is valid for this action (no probe request needed).
     empty_context_ok: bool,
+    /// The entity ids written in `policies`.
+    written: symmetry::WrittenIds,
 }
 
 impl PolicyBundle {
@@ -260,6 +264,11 @@ impl PolicyBundle {
         self.by_action
             .get(action)
             .map_or(&self.policies, |index| &index.policies)
+    }
+
+    /// The entity ids written in the policies of `action` (`None`: unknown action).
+    fn written_ids(&self, action: &EntityUid) -> Option<&symmetry::WrittenIds> {
+        self.by_action.get(action).map(|index| &index.written)
     }
 
     /// The action's entity, with its groups as parents.

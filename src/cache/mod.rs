@@ -1,18 +1,27 @@
 //! The decision cache and the data revisions that keep it honest.
 //!
-//! A cached decision is keyed by the policy revision, the current data revisions of the
-//! principal and the account involved, and the whole request. A write bumps the revisions
-//! it touches after its commit, so the next check computes a new key and misses: an old
-//! decision is never looked up again, it only ages out. Revisions are read before the store,
-//! so a check racing a write can at worst cache under the old key, which nobody reads.
+//! A cached decision is stored under the exact bytes of its request and the policy revision
+//! (in process) or their SHA-256 (in Redis), together with the data revisions of the
+//! principal and the account it was computed under. A write bumps the revisions it touches
+//! after its commit; a lookup reads the current revisions and serves an entry only when
+//! they match, so an entry from before a write is never served again. Revisions are read
+//! before the store, so a check racing a write can at worst store facts newer than the
+//! revisions it records: never older.
+//!
+//! `facts` keeps the store's facts per principal and account under the same rule.
 
+pub mod facts;
+mod key;
 mod memory;
 mod redis;
 
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+
+pub use self::facts::{FactsCache, PrincipalEntry};
 pub use self::redis::RedisCache;
+pub use key::CacheKey;
 pub use memory::MemoryCache;
 
 use crate::authz::{CheckRequest, Verdict};
@@ -22,15 +31,36 @@ use crate::authz::{CheckRequest, Verdict};
 pub enum Revisioned {
     /// A user: status, memberships, grants.
     User(String),
-    /// An account: status, owner, service assignments.
+    /// An account: status, owner, service assignments, invitations, contacts.
     Account(String),
 }
 
-impl Revisioned {
-    pub(crate) fn key(&self) -> String {
-        match self {
-            Revisioned::User(id) => format!("u:{id}"),
-            Revisioned::Account(id) => format!("a:{id}"),
+/// The data revisions a decision was computed under: its principal's and its account's.
+/// An entity never written has revision 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Revisions {
+    /// The principal's.
+    pub user: u64,
+    /// The account's, when the request names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<u64>,
+}
+
+/// Whose revisions a request depends on.
+#[derive(Debug, Clone, Copy)]
+pub struct Subjects<'a> {
+    /// The principal's id.
+    pub user: &'a str,
+    /// The account's id.
+    pub account: Option<&'a str>,
+}
+
+impl<'a> Subjects<'a> {
+    /// The subjects of `request`: its principal and its account.
+    pub fn of(request: &'a CheckRequest) -> Self {
+        Subjects {
+            user: request.principal_uid.id().unescaped(),
+            account: request.account.as_ref().map(|a| a.as_str()),
         }
     }
 }
@@ -44,68 +74,53 @@ pub enum DecisionCache {
     Redis(RedisCache),
 }
 
-/// A cache key: 256 bits over everything a decision depends on.
-pub type CacheKey = [u8; 32];
+/// What a lookup found: the current revisions (`None` when the cache cannot tell them; then
+/// nothing may be cached or served) and a decision stored under them.
+#[derive(Debug, Default)]
+pub struct Lookup {
+    /// The revisions now.
+    pub revisions: Option<Revisions>,
+    /// The cached decision, if one was stored under exactly these revisions and is still valid.
+    pub hit: Option<Arc<Cached>>,
+}
 
 impl DecisionCache {
-    /// The cache key for `request` under the current revisions, or `None` when the cache
-    /// cannot tell the revisions (then the check is evaluated and not cached).
-    pub async fn key_for(&self, policy_revision: &str, request: &CheckRequest) -> Option<CacheKey> {
-        let subjects = subjects(request);
-        let revisions = match self {
-            DecisionCache::Memory(cache) => cache.revisions(&subjects),
-            DecisionCache::Redis(cache) => cache.revisions(&subjects).await?,
+    /// Looks `key` up: the current revisions of `subjects`, and the decision cached for the
+    /// request if it was computed under them and is still valid at `now` (Unix milliseconds).
+    /// One round trip to Redis.
+    pub async fn lookup(&self, key: &CacheKey, subjects: Subjects<'_>, now: i64) -> Lookup {
+        let (revisions, stored) = match self {
+            DecisionCache::Memory(cache) => {
+                (Some(cache.revisions(subjects)), cache.get(key.as_bytes()))
+            }
+            DecisionCache::Redis(cache) => match cache.lookup(key, subjects).await {
+                Some((revisions, stored)) => (Some(revisions), stored.map(Arc::new)),
+                None => (None, None),
+            },
         };
-        // Every part is length-prefixed, so no two different requests hash the same bytes.
-        let mut hash = Sha256::new();
-        let mut part = |bytes: &[u8]| {
-            hash.update((bytes.len() as u64).to_le_bytes());
-            hash.update(bytes);
-        };
-        part(policy_revision.as_bytes());
-        for rev in revisions {
-            part(&rev.to_le_bytes());
-        }
-        for uid in [&request.principal_uid, &request.action, &request.resource] {
-            part(uid.type_name().to_string().as_bytes());
-            part(uid.id().unescaped().as_bytes());
-        }
-        part(
-            request
-                .account
-                .as_ref()
-                .map_or("", |a| a.as_str())
-                .as_bytes(),
-        );
-        part(request.context_json.to_string().as_bytes());
-        for entity in &request.supplied_json {
-            part(entity.to_string().as_bytes());
-        }
-        Some(hash.finalize().into())
+        let hit = stored
+            .filter(|cached| Some(cached.revisions) == revisions && cached.valid_at(now));
+        Lookup { revisions, hit }
     }
 
-    /// The cached verdict for `key`, if any is still valid at `now` (Unix milliseconds).
-    pub async fn get(&self, key: &CacheKey, now: i64) -> Option<Verdict> {
-        let cached = match self {
-            DecisionCache::Memory(cache) => cache.get(key).await,
-            DecisionCache::Redis(cache) => cache.get(key).await,
-        }?;
-        cached.valid_at(now).then_some(cached.verdict)
+    /// The current revisions of `subjects`, or `None` when the cache cannot tell them.
+    pub async fn revisions(&self, subjects: Subjects<'_>) -> Option<Revisions> {
+        match self {
+            DecisionCache::Memory(cache) => Some(cache.revisions(subjects)),
+            DecisionCache::Redis(cache) => cache.revisions(subjects).await,
+        }
     }
 
-    /// Caches a verdict that may be served until `valid_until` (Unix milliseconds; `None`:
-    /// until the TTL), when a time-based fact it rested on stops holding.
-    pub async fn put(&self, key: CacheKey, verdict: &Verdict, valid_until: Option<i64>, now: i64) {
-        let cached = Cached {
-            verdict: verdict.clone(),
-            valid_until,
-        };
+    /// Caches a verdict computed under `revisions`, which may be served until `valid_until`
+    /// (Unix milliseconds; `None`: until the TTL), when a time-based fact it rested on stops
+    /// holding.
+    pub async fn put(&self, key: CacheKey, cached: Cached, now: i64) {
         if !cached.valid_at(now) {
             return;
         }
         match self {
-            DecisionCache::Memory(cache) => cache.put(key, cached).await,
-            DecisionCache::Redis(cache) => cache.put(key, &cached, now).await,
+            DecisionCache::Memory(cache) => cache.put(key, cached),
+            DecisionCache::Redis(cache) => cache.put(&key, &cached, now).await,
         }
     }
 
@@ -127,19 +142,25 @@ impl DecisionCache {
     }
 }
 
-/// A cached verdict with the instant it stops being true by itself: a decision that rested on
-/// an invitation being open must not be served once the invitation has expired, whatever the
-/// TTL says. Writes are handled by revisions; this covers what changes with time alone.
+/// A cached verdict, the revisions it was computed under, and the instant it stops being
+/// true by itself: a decision that rested on an invitation being open must not be served
+/// once the invitation has expired, whatever the TTL says. Writes are handled by revisions;
+/// `valid_until` covers what changes with time alone.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Cached {
+    /// The decision.
     #[serde(flatten)]
-    verdict: Verdict,
+    pub verdict: Verdict,
+    /// The revisions it was computed under.
+    pub revisions: Revisions,
+    /// When it stops holding (Unix milliseconds), if it rests on a time-based fact.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    valid_until: Option<i64>,
+    pub valid_until: Option<i64>,
 }
 
 impl Cached {
-    fn valid_at(&self, now: i64) -> bool {
+    /// Whether it may be served at `now`.
+    pub fn valid_at(&self, now: i64) -> bool {
         self.valid_until.is_none_or(|until| now < until)
     }
 
@@ -148,15 +169,4 @@ impl Cached {
         self.valid_until
             .map(|until| u64::try_from(until.saturating_sub(now)).unwrap_or(0))
     }
-}
-
-/// What a request's decision depends on besides the policies: its principal and account.
-fn subjects(request: &CheckRequest) -> Vec<Revisioned> {
-    let mut subjects = vec![Revisioned::User(
-        request.principal_uid.id().unescaped().to_owned(),
-    )];
-    if let Some(account) = &request.account {
-        subjects.push(Revisioned::Account(account.as_str().to_owned()));
-    }
-    subjects
 }

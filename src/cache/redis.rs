@@ -1,8 +1,10 @@
 //! The Redis decision cache, shared by every replica that points at the same Redis and prefix.
 //!
 //! Keys: `{prefix}rev:u:{user}` / `{prefix}rev:a:{account}` are revision counters (`INCR`,
-//! no TTL: evicting one would bring old keys back, so Redis must not evict keys without a
-//! TTL, e.g. `maxmemory-policy volatile-lru`); `{prefix}d:{hash}` holds a verdict with a TTL.
+//! no TTL: evicting one would bring old entries back, so Redis must not evict keys without a
+//! TTL, e.g. `maxmemory-policy volatile-lru`); `{prefix}d:{sha256 of the request key}` holds
+//! a verdict and the revisions it was computed under, with a TTL. A lookup is one script:
+//! the revisions and the stored verdict in one round trip.
 //!
 //! Every call has a timeout; a failing Redis means "no cache" (checks are evaluated against
 //! the store), never an error. A bump that cannot be recorded is retried in the background,
@@ -17,7 +19,15 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::AsyncCommands;
 
-use super::{CacheKey, Cached, Revisioned};
+use sha2::{Digest, Sha256};
+
+use super::{CacheKey, Cached, Revisioned, Revisions, Subjects};
+
+/// Reads the revision counters (all keys but the last) and the stored decision (the last).
+const LOOKUP: &str = r"
+local found = redis.call('MGET', unpack(KEYS, 1, #KEYS - 1))
+found[#KEYS] = redis.call('GET', KEYS[#KEYS])
+return found";
 
 /// Attempts for a bump inside the writing request, before handing it to the background.
 const BUMP_ATTEMPTS: u32 = 3;
@@ -32,6 +42,7 @@ pub struct RedisCache {
     /// Bumps not yet recorded in Redis.
     pending: Arc<Mutex<HashSet<Revisioned>>>,
     retrying: Arc<AtomicBool>,
+    lookup: Arc<redis::Script>,
 }
 
 impl RedisCache {
@@ -51,6 +62,7 @@ impl RedisCache {
             timeout,
             pending: Arc::default(),
             retrying: Arc::default(),
+            lookup: Arc::new(redis::Script::new(LOOKUP)),
         })
     }
 
@@ -66,34 +78,51 @@ impl RedisCache {
         .is_some()
     }
 
-    pub(super) async fn revisions(&self, subjects: &[Revisioned]) -> Option<Vec<u64>> {
+    /// The current revisions of `subjects` and the decision stored under `key`, in one round
+    /// trip; `None` when Redis cannot tell (then nothing is cached or served).
+    pub(super) async fn lookup(
+        &self,
+        key: &CacheKey,
+        subjects: Subjects<'_>,
+    ) -> Option<(Revisions, Option<Cached>)> {
         if !self.flush_pending().await {
             return None;
         }
-        let keys: Vec<String> = subjects.iter().map(|s| self.revision_key(s)).collect();
+        let mut invocation = self.lookup.prepare_invoke();
+        for name in self.revision_keys(subjects) {
+            invocation.key(name);
+        }
+        invocation.key(self.decision_key(key));
         let mut connection = self.connection.clone();
-        let values: Vec<Option<u64>> = self
-            .bounded(async move { connection.mget(keys).await })
+        let found: Vec<Option<String>> = self
+            .bounded(async move { invocation.invoke_async(&mut connection).await })
             .await?;
-        Some(values.into_iter().map(Option::unwrap_or_default).collect())
+        let (stored, counters) = found.split_last()?;
+        let revisions = revisions_from(subjects, counters)?;
+        let cached = stored.as_deref().and_then(|text| serde_json::from_str(text).ok());
+        Some((revisions, cached))
     }
 
-    pub(super) async fn get(&self, key: &CacheKey) -> Option<Cached> {
+    /// The current revisions of `subjects`, or `None` when Redis cannot tell.
+    pub(super) async fn revisions(&self, subjects: Subjects<'_>) -> Option<Revisions> {
+        if !self.flush_pending().await {
+            return None;
+        }
+        let keys = self.revision_keys(subjects);
         let mut connection = self.connection.clone();
-        let name = self.decision_key(key);
-        let text: Option<String> = self
-            .bounded(async move { connection.get(name).await })
+        let counters: Vec<Option<String>> = self
+            .bounded(async move { connection.mget(keys).await })
             .await?;
-        serde_json::from_str(&text?).ok()
+        revisions_from(subjects, &counters)
     }
 
     /// Stores a verdict for the TTL, or less when it stops being valid sooner.
-    pub(super) async fn put(&self, key: CacheKey, cached: &Cached, now: i64) {
+    pub(super) async fn put(&self, key: &CacheKey, cached: &Cached, now: i64) {
         let Ok(text) = serde_json::to_string(cached) else {
             return;
         };
         let mut connection = self.connection.clone();
-        let name = self.decision_key(&key);
+        let name = self.decision_key(key);
         let ttl_ms = u64::try_from(self.ttl.as_millis())
             .unwrap_or(u64::MAX)
             .max(1);
@@ -182,10 +211,40 @@ impl RedisCache {
     }
 
     fn revision_key(&self, subject: &Revisioned) -> String {
-        format!("{}rev:{}", self.prefix, subject.key())
+        match subject {
+            Revisioned::User(id) => format!("{}rev:u:{id}", self.prefix),
+            Revisioned::Account(id) => format!("{}rev:a:{id}", self.prefix),
+        }
+    }
+
+    fn revision_keys(&self, subjects: Subjects<'_>) -> Vec<String> {
+        let mut keys = vec![format!("{}rev:u:{}", self.prefix, subjects.user)];
+        if let Some(account) = subjects.account {
+            keys.push(format!("{}rev:a:{account}", self.prefix));
+        }
+        keys
     }
 
     fn decision_key(&self, key: &CacheKey) -> String {
-        format!("{}d:{}", self.prefix, hex::encode(key))
+        let digest = Sha256::digest(key.as_bytes());
+        format!("{}d:{}", self.prefix, hex::encode(digest))
     }
+}
+
+/// Revisions from the counters read for `subjects` (absent counters are 0); `None` when one
+/// is not a number (then the cache is not trusted).
+fn revisions_from(subjects: Subjects<'_>, counters: &[Option<String>]) -> Option<Revisions> {
+    let counter = |i: usize| -> Option<u64> {
+        match counters.get(i)? {
+            Some(text) => text.parse().ok(),
+            None => Some(0),
+        }
+    };
+    Some(Revisions {
+        user: counter(0)?,
+        account: match subjects.account {
+            Some(_) => Some(counter(1)?),
+            None => None,
+        },
+    })
 }

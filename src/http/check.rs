@@ -27,9 +27,13 @@ pub async fn check(
     JsonBody(body): JsonBody<CheckBody>,
 ) -> Result<Json<Decision>> {
     let started = Instant::now();
-    let summary = summary(&body);
+    // The decision log costs a few allocations per check: only when it is written.
+    let summary = tracing::enabled!(target: "portier::decision", tracing::Level::INFO)
+        .then(|| summary(&body));
     let decision = state.checker.check(body).await?;
-    log_decision(&summary, &decision, started);
+    if let Some(summary) = summary {
+        log_decision(&summary, &decision, started);
+    }
     Ok(Json(decision))
 }
 

@@ -51,9 +51,12 @@ pub const DEFAULT_INVITATION_TTL: std::time::Duration =
 /// Largest request body accepted (a full batch of checks with entities fits).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// What every handler can reach. Cheap to clone.
+/// What every handler can reach. One pointer: every layer and handler clones it per request.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// The parts of [`AppState`].
+pub struct Shared {
     /// The check pipeline (and through it the store, the cache and the policies).
     pub checker: Checker,
     /// Accepted bearer tokens.
@@ -64,6 +67,14 @@ pub struct AppState {
     pub policies: Arc<LivePolicies>,
 }
 
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
 impl AppState {
     /// Wires a store, the live policy set, a cache and the tokens together.
     pub fn new(
@@ -72,18 +83,26 @@ impl AppState {
         cache: DecisionCache,
         tokens: Tokens,
     ) -> Self {
-        AppState {
+        AppState(Arc::new(Shared {
             checker: Checker::new(store, cache, policies.current()),
             tokens: Arc::new(tokens),
             invitation_ttl: DEFAULT_INVITATION_TTL,
             policies,
-        }
+        }))
     }
 
-    /// The same state with another invitation lifetime.
-    pub fn with_invitation_ttl(mut self, ttl: std::time::Duration) -> Self {
-        self.invitation_ttl = ttl;
-        self
+    /// The same state with another invitation lifetime (call before serving).
+    pub fn with_invitation_ttl(self, ttl: std::time::Duration) -> Self {
+        let shared = Arc::try_unwrap(self.0).unwrap_or_else(|shared| Shared {
+            checker: shared.checker.clone(),
+            tokens: Arc::clone(&shared.tokens),
+            invitation_ttl: shared.invitation_ttl,
+            policies: Arc::clone(&shared.policies),
+        });
+        AppState(Arc::new(Shared {
+            invitation_ttl: ttl,
+            ..shared
+        }))
     }
 }
 

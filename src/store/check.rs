@@ -96,6 +96,44 @@ impl Store {
         let mut conn = self.pool.acquire().await?;
         facts_on(&mut conn, self.now(), user, account, resource).await
     }
+
+    /// Reads only the resource rows of a check (see [`CheckFacts`]: `resource_found`,
+    /// `assignees`, `invitation_email`, `valid_until`).
+    pub async fn resource_facts(
+        &self,
+        account: &AccountId,
+        resource: ResourceLookup<'_>,
+    ) -> Result<CheckFacts> {
+        let mut conn = self.pool.acquire().await?;
+        resource_facts(&mut conn, self.now(), account, resource).await
+    }
+
+    /// Every service assignment of an account as (service, assignees sorted), or `None` when
+    /// it has more than `limit` assignment rows.
+    pub async fn account_assignments(
+        &self,
+        account: &AccountId,
+        limit: usize,
+    ) -> Result<Option<Vec<(String, Vec<String>)>>> {
+        let sql = "select service_id, user_id from service_assignment where account_id = $1 \
+                   order by service_id, user_id limit $2";
+        let rows: Vec<(String, String)> = sqlx::query_as(sql)
+            .bind(account.as_str())
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1))
+            .fetch_all(&self.pool)
+            .await?;
+        if rows.len() > limit {
+            return Ok(None);
+        }
+        let mut services: Vec<(String, Vec<String>)> = Vec::new();
+        for (service, user) in rows {
+            match services.last_mut() {
+                Some((last, users)) if *last == service => users.push(user),
+                _ => services.push((service, vec![user])),
+            }
+        }
+        Ok(Some(services))
+    }
 }
 
 /// The facts for a check, read on one connection: the pool's for a check, a write

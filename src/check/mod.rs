@@ -3,6 +3,13 @@
 //!
 //! Fail closed: a store error is an error (503/500), never a decision; an unknown principal
 //! or account is a deny; a forbid that failed to evaluate turns an allow into a deny.
+//!
+//! A cached check reads the data revisions (with the cached decision, in one round trip),
+//! then the facts from the facts cache kept under those revisions (`facts`), then the verdict
+//! remembered over those facts when the resource id cannot matter; only what is missing is
+//! read from the store or evaluated. A fresh check reads the store and evaluates every time.
+
+mod facts;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -13,7 +20,7 @@ use serde::Serialize;
 
 use crate::authz::request::Principal;
 use crate::authz::{build_entities, CheckBody, CheckRequest, Consistency, PolicyBundle, Verdict};
-use crate::cache::{DecisionCache, Revisioned};
+use crate::cache::{CacheKey, Cached, DecisionCache, FactsCache, Revisioned, Subjects};
 use crate::domain::{AccountId, Actor, ContactId, InvitationId, ServiceId, UserId};
 use crate::error::{Error, Result};
 use crate::store::{Authorized, Basis, CheckFacts, ResourceLookup, Store};
@@ -37,11 +44,11 @@ pub struct Decision {
 }
 
 impl Decision {
-    fn new(verdict: Verdict, policy_revision: &str, cached: bool) -> Self {
+    fn new(verdict: &Verdict, policy_revision: &str, cached: bool) -> Self {
         Decision {
             decision: if verdict.allow { "allow" } else { "deny" },
-            reasons: verdict.reasons,
-            errors: verdict.errors,
+            reasons: verdict.reasons.clone(),
+            errors: verdict.errors.clone(),
             decision_id: uuid::Uuid::now_v7().to_string(),
             policy_revision: policy_revision.to_owned(),
             cached,
@@ -59,6 +66,7 @@ impl Decision {
 pub struct Checker {
     store: Store,
     cache: DecisionCache,
+    facts: FactsCache,
     policies: Arc<ArcSwap<PolicyBundle>>,
 }
 
@@ -68,6 +76,7 @@ impl Checker {
         Checker {
             store,
             cache,
+            facts: FactsCache::default(),
             policies,
         }
     }
@@ -98,27 +107,65 @@ impl Checker {
     /// Decides a parsed check.
     pub async fn decide(&self, bundle: &PolicyBundle, request: &CheckRequest) -> Result<Decision> {
         let started = Instant::now();
-        let key = match request.consistency {
-            Consistency::Cached => self.cache.key_for(bundle.revision(), request).await,
-            Consistency::Fresh => None,
+        if request.consistency == Consistency::Fresh {
+            let facts = self.facts(bundle, request).await?;
+            return Ok(self.evaluated(bundle, request, &facts, started)?.0);
+        }
+        let key = CacheKey::of(bundle.revision(), request);
+        let lookup = self
+            .cache
+            .lookup(&key, Subjects::of(request), self.store.now())
+            .await;
+        telemetry::cache_lookup(lookup.hit.is_some());
+        if let Some(cached) = lookup.hit {
+            return Ok(self.answered(bundle, &cached.verdict, true, started));
+        }
+        let Some(revisions) = lookup.revisions else {
+            // The cache cannot tell the revisions: nothing cached may be used or stored.
+            let facts = self.facts(bundle, request).await?;
+            return Ok(self.evaluated(bundle, request, &facts, started)?.0);
         };
-        if let Some(key) = &key {
-            let hit = self.cache.get(key, self.store.now()).await;
-            telemetry::cache_lookup(hit.is_some());
-            if let Some(verdict) = hit {
-                telemetry::check_decided(verdict.allow, true, started.elapsed());
-                return Ok(Decision::new(verdict, bundle.revision(), true));
+        let (facts, entry) = self.cached_facts(bundle, request, revisions).await?;
+        let memo_key = entry
+            .as_ref()
+            .and_then(|_| crate::cache::facts::memo_key(bundle, request, &facts));
+        if let (Some(entry), Some(memo_key)) = (&entry, &memo_key) {
+            if let Some(verdict) = entry.remembered(memo_key) {
+                return Ok(self.answered(bundle, &verdict, true, started));
             }
         }
-        let facts = self.facts(bundle, request).await?;
-        let verdict = evaluate(bundle, request, &facts)?;
-        telemetry::policy_errors(verdict.errors.len());
-        if let (Some(key), true) = (key, verdict.errors.is_empty()) {
-            let now = self.store.now();
-            self.cache.put(key, &verdict, facts.valid_until, now).await;
+        let (decision, verdict) = self.evaluated(bundle, request, &facts, started)?;
+        if verdict.errors.is_empty() {
+            if let (Some(entry), Some(memo_key)) = (entry, memo_key) {
+                entry.remember(memo_key, &verdict);
+            }
+            let cached = Cached {
+                verdict,
+                revisions,
+                valid_until: facts.valid_until,
+            };
+            self.cache.put(key, cached, self.store.now()).await;
         }
-        telemetry::check_decided(verdict.allow, false, started.elapsed());
-        Ok(Decision::new(verdict, bundle.revision(), false))
+        Ok(decision)
+    }
+
+    /// Evaluates `request` over `facts`: the decision, and the verdict for the caches.
+    fn evaluated(
+        &self,
+        bundle: &PolicyBundle,
+        request: &CheckRequest,
+        facts: &CheckFacts,
+        started: Instant,
+    ) -> Result<(Decision, Verdict)> {
+        let verdict = evaluate(bundle, request, facts)?;
+        telemetry::policy_errors(verdict.errors.len());
+        Ok((self.answered(bundle, &verdict, false, started), verdict))
+    }
+
+    /// The decision for a verdict, counted.
+    fn answered(&self, bundle: &PolicyBundle, verdict: &Verdict, cached: bool, started: Instant) -> Decision {
+        telemetry::check_decided(verdict.allow, cached, started.elapsed());
+        Decision::new(verdict, bundle.revision(), cached)
     }
 
     /// Every action the schema applies to the request's resource type that is allowed,

@@ -1,0 +1,195 @@
+//! The store's facts per principal and account, kept in process and exact by construction:
+//! an entry is read under the data revisions the decision cache reads first, and is used
+//! only while those revisions are unchanged (and before any time-based fact in it runs
+//! out), so it is never staler than a cached decision may be. `fresh` checks never use it.
+//!
+//! Each entry also remembers the verdicts computed over its facts for requests whose
+//! resource id cannot change the answer (see `PolicyBundle::resource_id_matters`): a check
+//! naming an invoice never seen before is then answered without evaluating again. Services
+//! are looked up in the account's assignments, kept under the account's revision.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::key::KeyWriter;
+use super::Revisions;
+use crate::authz::{CheckRequest, PolicyBundle, Verdict};
+use crate::store::CheckFacts;
+
+/// Bytes the principal entries may take, roughly (their verdict memos included).
+const PRINCIPAL_BYTES: u64 = 12 << 20;
+/// Bytes the accounts' assignments may take, roughly.
+const ASSIGNMENT_BYTES: u64 = 4 << 20;
+/// An account's assignments are kept when it has at most this many rows.
+pub const ASSIGNMENT_ROWS: usize = 512;
+/// Verdicts remembered per entry; the memo starts over when full.
+const MEMO_LIMIT: usize = 32;
+/// What one remembered verdict costs, roughly, for the weigher.
+const MEMO_ENTRY_BYTES: u32 = 160;
+/// The longest an entry lives, whatever its revisions say (as the decision TTL bounds a
+/// decision a failed Redis bump could leave behind).
+const TTL: Duration = Duration::from_secs(60);
+
+/// Facts per (principal, account) and assignments per account.
+#[derive(Clone)]
+pub struct FactsCache {
+    principals: moka::sync::Cache<Box<[u8]>, Arc<PrincipalEntry>>,
+    assignments: moka::sync::Cache<Box<str>, Arc<Assignments>>,
+}
+
+impl Default for FactsCache {
+    fn default() -> Self {
+        FactsCache {
+            principals: moka::sync::Cache::builder()
+                .max_capacity(PRINCIPAL_BYTES)
+                .weigher(|key: &Box<[u8]>, entry: &Arc<PrincipalEntry>| entry.weight(key))
+                .time_to_live(TTL)
+                .build(),
+            assignments: moka::sync::Cache::builder()
+                .max_capacity(ASSIGNMENT_BYTES)
+                .weigher(|key: &Box<str>, entry: &Arc<Assignments>| entry.weight(key))
+                .time_to_live(TTL)
+                .build(),
+        }
+    }
+}
+
+/// The facts of one principal in one account (resource facts left out), read under
+/// `revisions`, and the verdicts computed over them.
+pub struct PrincipalEntry {
+    revisions: Revisions,
+    /// The facts, as [`crate::store::Store::check_facts`] reads them with no resource.
+    pub facts: CheckFacts,
+    memo: Mutex<HashMap<Box<[u8]>, Verdict>>,
+}
+
+impl PrincipalEntry {
+    fn weight(&self, key: &[u8]) -> u32 {
+        let user = self.facts.user.as_ref();
+        let grants = user
+            .and_then(|u| u.membership.as_ref())
+            .map_or(0, |m| m.grants.iter().map(|g| g.len() + 24).sum::<usize>());
+        let bytes = 256 + key.len() + user.map_or(0, |u| u.email.len()) + grants;
+        u32::try_from(bytes).unwrap_or(u32::MAX) + MEMO_LIMIT as u32 * MEMO_ENTRY_BYTES
+    }
+
+    /// The verdict remembered for `memo_key`.
+    pub fn remembered(&self, memo_key: &[u8]) -> Option<Verdict> {
+        lock(&self.memo).get(memo_key).cloned()
+    }
+
+    /// Remembers a verdict computed over these facts.
+    pub fn remember(&self, memo_key: Box<[u8]>, verdict: &Verdict) {
+        let mut memo = lock(&self.memo);
+        if memo.len() >= MEMO_LIMIT {
+            memo.clear();
+        }
+        memo.insert(memo_key, verdict.clone());
+    }
+}
+
+/// An account's service assignments, read under the account's revision.
+struct Assignments {
+    revision: Option<u64>,
+    services: HashMap<Box<str>, Vec<String>>,
+}
+
+impl Assignments {
+    fn weight(&self, key: &str) -> u32 {
+        let bytes: usize = self
+            .services
+            .iter()
+            .map(|(s, users)| 64 + s.len() + users.iter().map(|u| u.len() + 24).sum::<usize>())
+            .sum();
+        u32::try_from(128 + key.len() + bytes).unwrap_or(u32::MAX)
+    }
+}
+
+impl FactsCache {
+    /// The entry of `request`'s principal and account, if it was read under `revisions` and
+    /// nothing in it has run out at `now`.
+    pub fn principal(
+        &self,
+        request: &CheckRequest,
+        revisions: Revisions,
+        now: i64,
+    ) -> Option<Arc<PrincipalEntry>> {
+        let entry = self.principals.get(&principal_key(request)[..])?;
+        let fresh = entry.revisions == revisions
+            && entry.facts.valid_until.is_none_or(|until| now < until);
+        fresh.then_some(entry)
+    }
+
+    /// Keeps the facts read for `request` under `revisions`.
+    pub fn keep_principal(
+        &self,
+        request: &CheckRequest,
+        revisions: Revisions,
+        facts: CheckFacts,
+    ) -> Arc<PrincipalEntry> {
+        let entry = Arc::new(PrincipalEntry {
+            revisions,
+            facts,
+            memo: Mutex::default(),
+        });
+        self.principals
+            .insert(principal_key(request).into(), Arc::clone(&entry));
+        entry
+    }
+
+    /// The assignees of `service` in `account`, if the account's assignments were read under
+    /// `revision` (`Some(vec![])`: the service has none).
+    pub fn assignees(&self, account: &str, revision: Option<u64>, service: &str) -> Option<Vec<String>> {
+        let entry = self.assignments.get(account)?;
+        (entry.revision == revision)
+            .then(|| entry.services.get(service).cloned().unwrap_or_default())
+    }
+
+    /// Keeps an account's assignments read under `revision`.
+    pub fn keep_assignments(
+        &self,
+        account: &str,
+        revision: Option<u64>,
+        services: Vec<(String, Vec<String>)>,
+    ) {
+        let services = services
+            .into_iter()
+            .map(|(service, users)| (service.into_boxed_str(), users))
+            .collect();
+        self.assignments
+            .insert(account.into(), Arc::new(Assignments { revision, services }));
+    }
+}
+
+/// The memo key of `request` over `facts`: everything its verdict depends on besides the
+/// principal's and account's facts (the entry's) and the resource id. `None` when the
+/// resource id could change the answer, or caller-supplied entities are involved.
+pub fn memo_key(bundle: &PolicyBundle, request: &CheckRequest, facts: &CheckFacts) -> Option<Box<[u8]>> {
+    if !request.supplied.is_empty() || bundle.resource_id_matters(request) {
+        return None;
+    }
+    let mut key = KeyWriter(Vec::with_capacity(96));
+    key.bytes(bundle.revision().as_bytes());
+    key.uid(&request.action);
+    key.type_name(request.resource.type_name());
+    key.bytes(&[u8::from(facts.resource_found)]);
+    key.bytes(facts.invitation_email.as_deref().unwrap_or_default().as_bytes());
+    key.count(facts.assignees.len());
+    for assignee in &facts.assignees {
+        key.bytes(assignee.as_bytes());
+    }
+    key.json(&request.context_json);
+    Some(key.0.into_boxed_slice())
+}
+
+fn principal_key(request: &CheckRequest) -> Vec<u8> {
+    let mut key = KeyWriter(Vec::with_capacity(48));
+    key.bytes(request.principal_uid.id().unescaped().as_bytes());
+    key.bytes(request.account.as_ref().map_or("", |a| a.as_str()).as_bytes());
+    key.0
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

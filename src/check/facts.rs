@@ -1,0 +1,94 @@
+//! Where a cached check gets its facts: the facts cache when it holds them under the
+//! revisions just read, else the store (and then the cache keeps them). Only the resource
+//! rows that change per resource and are rare in checks (an invitation, a contact) are read
+//! every time; a service's assignees come from its account's assignments.
+
+use std::sync::Arc;
+
+use super::{lookup, Checker};
+use crate::authz::request::Principal;
+use crate::authz::{CheckRequest, PolicyBundle};
+use crate::cache::facts::ASSIGNMENT_ROWS;
+use crate::cache::{PrincipalEntry, Revisions};
+use crate::error::Result;
+use crate::store::{CheckFacts, ResourceLookup};
+
+impl Checker {
+    /// The facts of `request` under `revisions` (read by the decision cache just before), and
+    /// the facts cache's entry they came from or went to (`None` for a principal that is not
+    /// a user).
+    pub(super) async fn cached_facts(
+        &self,
+        bundle: &PolicyBundle,
+        request: &CheckRequest,
+        revisions: Revisions,
+    ) -> Result<(CheckFacts, Option<Arc<PrincipalEntry>>)> {
+        let Principal::User(user) = &request.principal else {
+            return Ok((self.facts(bundle, request).await?, None));
+        };
+        let entry = match self.facts.principal(request, revisions, self.store.now()) {
+            Some(entry) => entry,
+            None => {
+                let read = self
+                    .store
+                    .check_facts(Some(user), request.account.as_ref(), ResourceLookup::Nothing)
+                    .await?;
+                self.facts.keep_principal(request, revisions, read)
+            }
+        };
+        let mut facts = entry.facts.clone();
+        if let Some(account) = &request.account {
+            let resource = match lookup(bundle, request) {
+                ResourceLookup::Nothing => None,
+                ResourceLookup::Service(service) => {
+                    let assignees = self.assignees(account, revisions.account, service).await?;
+                    Some(CheckFacts {
+                        resource_found: true,
+                        assignees,
+                        ..CheckFacts::default()
+                    })
+                }
+                other => Some(self.store.resource_facts(account, other).await?),
+            };
+            if let Some(resource) = resource {
+                facts.resource_found = resource.resource_found;
+                facts.assignees = resource.assignees;
+                facts.invitation_email = resource.invitation_email;
+                facts.valid_until = match (facts.valid_until, resource.valid_until) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+            }
+        }
+        Ok((facts, Some(entry)))
+    }
+
+    /// A service's assignees, from its account's assignments kept under the account's
+    /// revision; an account with very many assignments is asked about the one service.
+    async fn assignees(
+        &self,
+        account: &crate::domain::AccountId,
+        revision: Option<u64>,
+        service: &str,
+    ) -> Result<Vec<String>> {
+        if let Some(assignees) = self.facts.assignees(account.as_str(), revision, service) {
+            return Ok(assignees);
+        }
+        match self.store.account_assignments(account, ASSIGNMENT_ROWS).await? {
+            Some(services) => {
+                let assignees = services
+                    .iter()
+                    .find(|(s, _)| s == service)
+                    .map(|(_, users)| users.clone())
+                    .unwrap_or_default();
+                self.facts.keep_assignments(account.as_str(), revision, services);
+                Ok(assignees)
+            }
+            None => Ok(self
+                .store
+                .resource_facts(account, ResourceLookup::Service(service))
+                .await?
+                .assignees),
+        }
+    }
+}
