@@ -39,8 +39,9 @@ serve() {
   wait_port "$p" || { cat "$work/$1.log" >&2; exit 1; }
 }
 
-declare -A baseline_rps baseline_p99
+declare -A baseline_rps baseline_p99 rps_of p99_of
 rows=()
+to_us() { awk -v v="$1" 'BEGIN { n=v+0; if (v ~ /us$/) print n; else if (v ~ /ms$/) print n*1000; else if (v ~ /s$/) print n*1000000; else print n }'; }
 # measure LABEL CONCURRENCY [env…] → one row of the table
 measure() {
   local label=$1 c=$2; shift 2
@@ -51,9 +52,9 @@ measure() {
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
   local errors; errors=$(awk '/Non-2xx|Socket errors/ {print}' <<<"$out" | tr '\n' ' ')
   if [[ $label == baseline* ]]; then baseline_rps[$c]=$rps; baseline_p99[$c]=$p99; fi
+  rps_of["$label|$c"]=$rps; p99_of["$label|$c"]=$(to_us "$p99")
   rows+=("$label|$c|$rps|$p50|$p99|${errors:-}")
 }
-to_us() { awk -v v="$1" 'BEGIN { n=v+0; if (v ~ /us$/) print n; else if (v ~ /ms$/) print n*1000; else if (v ~ /s$/) print n*1000000; else print n }'; }
 
 echo "loading data: 1 000 and $BIG principals, SQLite and PostgreSQL"
 "$bin/examples/seed" "sqlite://$work/small.db" 1000
@@ -67,25 +68,31 @@ for c in 16 64; do measure "baseline (fixed answer)" "$c" PRINCIPALS=1000; done
 serve memory "sqlite://$work/small.db"
 DURATION=3s measure warmup 16 PRINCIPALS=1000 SPREAD=1000 >/dev/null
 for c in 16 64; do measure "warm cache, in-process, SQLite 1k" "$c" PRINCIPALS=1000 SPREAD=1000; done
-for c in 16 64; do measure "every check a miss, SQLite 1k" "$c" PRINCIPALS=1000 FRESH=1; done
+for c in 16 64; do measure "new resource each check, SQLite 1k" "$c" PRINCIPALS=1000 MISS=1; done
+for c in 16 64; do measure "fresh (store read each check), SQLite 1k" "$c" PRINCIPALS=1000 FRESH=1; done
 measure "single check, warm (c=1)" 1 PRINCIPALS=1000 SPREAD=1000
 measure "batch of 50, warm (c=1)" 1 PRINCIPALS=1000 SPREAD=1000 BATCH=50
-measure "single check, miss (c=1)" 1 PRINCIPALS=1000 FRESH=1
-measure "batch of 50, miss (c=1)" 1 PRINCIPALS=1000 FRESH=1 BATCH=50
+measure "single check, new resource (c=1)" 1 PRINCIPALS=1000 MISS=1
+measure "batch of 50, new resources (c=1)" 1 PRINCIPALS=1000 MISS=1 BATCH=50
+measure "single check, fresh (c=1)" 1 PRINCIPALS=1000 FRESH=1
+measure "batch of 50, fresh (c=1)" 1 PRINCIPALS=1000 FRESH=1 BATCH=50
 kill "$pid"
 
 serve redis "$pg_small" "$PORTIER_TEST_REDIS"
 DURATION=3s measure warmup 16 PRINCIPALS=1000 SPREAD=1000 >/dev/null
 for c in 16 64; do measure "warm cache, Redis, PostgreSQL 1k" "$c" PRINCIPALS=1000 SPREAD=1000; done
-for c in 16 64; do measure "every check a miss, PostgreSQL 1k" "$c" PRINCIPALS=1000 FRESH=1; done
+for c in 16 64; do measure "new resource each check, PostgreSQL+Redis 1k" "$c" PRINCIPALS=1000 MISS=1; done
+for c in 64; do measure "fresh, PostgreSQL+Redis 1k" "$c" PRINCIPALS=1000 FRESH=1; done
 kill "$pid"
 
 serve big-pg "$pg_big"
-for c in 64; do measure "every check a miss, PostgreSQL $BIG" "$c" PRINCIPALS="$BIG" FRESH=1; done
+for c in 64; do measure "new resource each check, PostgreSQL $BIG" "$c" PRINCIPALS="$BIG" MISS=1; done
+for c in 64; do measure "fresh, PostgreSQL $BIG" "$c" PRINCIPALS="$BIG" FRESH=1; done
 kill "$pid"
 
 serve big-sqlite "sqlite://$work/big.db"
-for c in 64; do measure "every check a miss, SQLite $BIG" "$c" PRINCIPALS="$BIG" FRESH=1; done
+for c in 64; do measure "new resource each check, SQLite $BIG" "$c" PRINCIPALS="$BIG" MISS=1; done
+for c in 64; do measure "fresh, SQLite $BIG" "$c" PRINCIPALS="$BIG" FRESH=1; done
 measure "cached (in-process), SQLite $BIG, all distinct" 64 PRINCIPALS="$BIG"
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
 kill "$pid"
@@ -100,3 +107,20 @@ for row in "${rows[@]}"; do
   printf '%-48s %4s %10s %9s %9s %9s %9s %s\n' "$label" "$c" "$rps" "$p50" "$p99" "$ratio" "$p99ratio" "$errors"
 done
 printf '\nresident set size of the server after the %s-principal run: %d MiB\n' "$BIG" $((rss / 1024))
+
+# target NAME VALUE OP LIMIT → one line of the targets table
+target() {
+  local verdict; verdict=$(awk -v v="$2" -v l="$4" -v op="$3" 'BEGIN { ok = (op == ">=") ? v >= l : v <= l; print ok ? "met" : "NOT met" }')
+  printf '%-62s %7.2f  %s %-5s %s\n' "$1" "$2" "$3" "$4" "$verdict"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", a / b }'; }
+printf '\ntargets\n'
+target "warm cache, in-process: req/s vs baseline (c=64)" "$(ratio "${rps_of["warm cache, in-process, SQLite 1k|64"]}" "${baseline_rps[64]}")" ">=" 0.75
+target "warm cache, in-process: p99 vs baseline (c=64)" "$(ratio "${p99_of["warm cache, in-process, SQLite 1k|64"]}" "$(to_us "${baseline_p99[64]}")")" "<=" 2
+target "new resource each check, SQLite: req/s vs baseline (c=64)" "$(ratio "${rps_of["new resource each check, SQLite 1k|64"]}" "${baseline_rps[64]}")" ">=" 0.60
+target "new resource each check, PostgreSQL+Redis: vs baseline (c=64)" "$(ratio "${rps_of["new resource each check, PostgreSQL+Redis 1k|64"]}" "${baseline_rps[64]}")" ">=" 0.40
+target "fresh, SQLite: req/s vs baseline (c=64)" "$(ratio "${rps_of["fresh (store read each check), SQLite 1k|64"]}" "${baseline_rps[64]}")" ">=" 0.25
+target "batch of 50 new resources: time vs one check (c=1)" "$(ratio "${rps_of["single check, new resource (c=1)|1"]}" "${rps_of["batch of 50, new resources (c=1)|1"]}")" "<=" 5
+target "new resource each check, SQLite: $BIG vs 1k principals" "$(ratio "${rps_of["new resource each check, SQLite $BIG|64"]}" "${rps_of["new resource each check, SQLite 1k|64"]}")" ">=" 0.8
+target "fresh, SQLite: $BIG vs 1k principals" "$(ratio "${rps_of["fresh, SQLite $BIG|64"]}" "${rps_of["fresh (store read each check), SQLite 1k|64"]}")" ">=" 0.8
+target "resident set size after the $BIG-principal run (MiB)" "$((rss / 1024))" "<=" 64

@@ -6,6 +6,11 @@ use clap::Parser;
 use portier::config::{Cli, Command};
 use portier::{commands, telemetry};
 
+/// A check allocates many small values and frees them within microseconds; mimalloc's
+/// thread-local free lists serve that pattern in a fraction of the system allocator's time.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -33,9 +33,7 @@ impl PolicyBundle {
     /// `forbid`, an allow would rest on a rule that could not be checked, so the answer
     /// becomes deny with that forbid as the reason.
     pub fn evaluate(&self, request: &Request, entities: &Entities) -> Verdict {
-        let policies = request
-            .action()
-            .map_or(self.policies(), |action| self.policies_for(action));
+        let policies = self.policies_for_request(request);
         let response = Authorizer::new().is_authorized(request, policies, entities);
         let diagnostics = response.diagnostics();
         let errors: Vec<String> = diagnostics.errors().map(ToString::to_string).collect();

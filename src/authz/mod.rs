@@ -86,6 +86,16 @@ fn index_by_action(
         };
         let subset = PolicySet::from_policies(policies.policies().filter(|p| applies(p)).cloned())
             .map_err(|e| e.to_string())?;
+        let mut by_types = HashMap::new();
+        for env in schema.request_envs().filter(|env| env.action() == uid) {
+            let types = (env.principal().clone(), env.resource().clone());
+            let matching = subset
+                .policies()
+                .filter(|p| scope_may_match(p, &types.0, &types.1))
+                .cloned();
+            let matching = PolicySet::from_policies(matching).map_err(|e| e.to_string())?;
+            by_types.insert(types, matching);
+        }
         let resource = resource_types.iter().next().map(|ty| {
             EntityUid::from_type_name_and_id(ty.clone(), cedar_policy::EntityId::new("probe"))
         });
@@ -105,12 +115,33 @@ fn index_by_action(
             ActionIndex {
                 written: symmetry::WrittenIds::of(&subset),
                 policies: subset,
+                by_types,
                 entity,
                 empty_context_ok,
             },
         );
     }
     Ok(index)
+}
+
+/// Whether a policy's principal and resource scope can match a request with these types.
+fn scope_may_match(
+    policy: &cedar_policy::Policy,
+    principal: &EntityTypeName,
+    resource: &EntityTypeName,
+) -> bool {
+    use cedar_policy::{PrincipalConstraint as P, ResourceConstraint as R};
+    let principal_ok = match policy.principal_constraint() {
+        P::Any | P::In(_) => true,
+        P::Eq(uid) => uid.type_name() == principal,
+        P::Is(ty) | P::IsIn(ty, _) => &ty == principal,
+    };
+    let resource_ok = match policy.resource_constraint() {
+        R::Any | R::In(_) => true,
+        R::Eq(uid) => uid.type_name() == resource,
+        R::Is(ty) | R::IsIn(ty, _) => &ty == resource,
+    };
+    principal_ok && resource_ok
 }
 
 /// Entity types whose facts Portier keeps; a caller may never supply entities of these types.
@@ -171,6 +202,9 @@ pub struct PolicyBundle {
 /// What the evaluation of one action needs from the policy set.
 struct ActionIndex {
     policies: PolicySet,
+    /// By (principal type, resource type) of the schema's requests: only the policies whose
+    /// scope can match such a request (the others are never satisfied and never error).
+    by_types: HashMap<(EntityTypeName, EntityTypeName), PolicySet>,
     entity: Entity,
     /// An empty context is valid for this action (no probe request needed).
     empty_context_ok: bool,
@@ -264,6 +298,21 @@ impl PolicyBundle {
         self.by_action
             .get(action)
             .map_or(&self.policies, |index| &index.policies)
+    }
+
+    /// The policies that can apply to a request: those of its action whose scope can match
+    /// its principal's and resource's types.
+    pub fn policies_for_request(&self, request: &Request) -> &PolicySet {
+        let (Some(action), Some(principal), Some(resource)) =
+            (request.action(), request.principal(), request.resource())
+        else {
+            return &self.policies;
+        };
+        let Some(index) = self.by_action.get(action) else {
+            return &self.policies;
+        };
+        let types = (principal.type_name().clone(), resource.type_name().clone());
+        index.by_types.get(&types).unwrap_or(&index.policies)
     }
 
     /// The entity ids written in the policies of `action` (`None`: unknown action).

@@ -2,6 +2,11 @@
 //! revisions just read, else the store (and then the cache keeps them). Only the resource
 //! rows that change per resource and are rare in checks (an invitation, a contact) are read
 //! every time; a service's assignees come from its account's assignments.
+//!
+//! That is for the embedded SQLite file, which cannot become unreachable while Portier runs.
+//! A database server can: then a check must answer `503`, not a decision from memory, so
+//! with PostgreSQL the facts are read every time and only the verdicts remembered over
+//! identical facts are reused.
 
 use std::sync::Arc;
 
@@ -11,7 +16,7 @@ use crate::authz::{CheckRequest, PolicyBundle};
 use crate::cache::facts::ASSIGNMENT_ROWS;
 use crate::cache::{PrincipalEntry, Revisions};
 use crate::error::Result;
-use crate::store::{CheckFacts, ResourceLookup};
+use crate::store::{Backend, CheckFacts, ResourceLookup};
 
 impl Checker {
     /// The facts of `request` under `revisions` (read by the decision cache just before), and
@@ -26,6 +31,22 @@ impl Checker {
         let Principal::User(user) = &request.principal else {
             return Ok((self.facts(bundle, request).await?, None));
         };
+        if self.store.backend() != Backend::Sqlite {
+            let facts = self.facts(bundle, request).await?;
+            let entry = match self.facts.principal(request, revisions, self.store.now()) {
+                Some(entry) if entry.facts.user == facts.user && entry.facts.account == facts.account => entry,
+                _ => {
+                    let principal = CheckFacts {
+                        user: facts.user.clone(),
+                        account: facts.account.clone(),
+                        resource_found: true,
+                        ..CheckFacts::default()
+                    };
+                    self.facts.keep_principal(request, revisions, principal)
+                }
+            };
+            return Ok((facts, Some(entry)));
+        }
         let entry = match self.facts.principal(request, revisions, self.store.now()) {
             Some(entry) => entry,
             None => {

@@ -133,6 +133,9 @@ impl Store {
         let mut pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
             .acquire_timeout(acquire_timeout)
+            // The pool already pings every connection handed back, and closes one that does
+            // not answer; a second ping before each use would cost a round trip per query.
+            .test_before_acquire(false)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     let setup = match backend {
