@@ -147,7 +147,10 @@ pub fn http_request(method: &'static str, route: &str, status: u16, elapsed: Dur
             ("status", status.to_string()),
         ];
         let counter = counter!("portier_http_requests_total", &labels);
-        let mut counts = route_handles.counts.write().unwrap_or_else(|p| p.into_inner());
+        let mut counts = route_handles
+            .counts
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
         counts.push((method, status, counter.clone()));
         counter
     });

@@ -2,6 +2,8 @@
 //! caching and revocation, batches, allowed actions, and bad input.
 
 mod common;
+#[path = "checks/unseen.rs"]
+mod unseen;
 
 use common::{client_area, TestApp, ADMIN_TOKEN, CHECK_TOKEN};
 use reqwest::Method;

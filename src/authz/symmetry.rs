@@ -47,9 +47,14 @@ impl WrittenIds {
 fn collect(value: &Value, written: &mut HashMap<String, HashSet<String>>) {
     match value {
         Value::Object(map) => {
-            if let (Some(Value::String(ty)), Some(Value::String(id))) = (map.get("type"), map.get("id")) {
+            if let (Some(Value::String(ty)), Some(Value::String(id))) =
+                (map.get("type"), map.get("id"))
+            {
                 let basename = ty.rsplit("::").next().unwrap_or(ty);
-                written.entry(basename.to_owned()).or_default().insert(id.clone());
+                written
+                    .entry(basename.to_owned())
+                    .or_default()
+                    .insert(id.clone());
             }
             map.values().for_each(|v| collect(v, written));
         }
@@ -84,5 +89,33 @@ fn mentions(value: &Value, id: &str) -> bool {
         Value::Array(items) => items.iter().any(|v| mentions(v, id)),
         Value::Object(map) => map.iter().any(|(k, v)| k == id || mentions(v, id)),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn ids_written_in_scopes_and_conditions_are_found_by_type() {
+        let policies = PolicySet::from_str(
+            r#"forbid (principal, action, resource == Invoice::"inv-held");
+               permit (principal, action, resource) when { resource in [Ns::Order::"o-1"] };"#,
+        )
+        .unwrap();
+        let written = WrittenIds::of(&policies);
+        assert!(written.contains("Invoice", "inv-held"));
+        assert!(written.contains("Order", "o-1"));
+        assert!(!written.contains("Invoice", "inv-1"));
+        assert!(!written.contains("Service", "inv-held"));
+    }
+
+    #[test]
+    fn an_id_anywhere_in_the_context_is_a_mention() {
+        let context = serde_json::json!({"about": [{"__entity": {"type": "Invoice", "id": "inv-7"}}], "inv-8": 1});
+        assert!(mentions(&context, "inv-7"));
+        assert!(mentions(&context, "inv-8"));
+        assert!(!mentions(&context, "inv-9"));
     }
 }

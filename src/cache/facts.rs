@@ -116,8 +116,8 @@ impl FactsCache {
         now: i64,
     ) -> Option<Arc<PrincipalEntry>> {
         let entry = self.principals.get(&principal_key(request)[..])?;
-        let fresh = entry.revisions == revisions
-            && entry.facts.valid_until.is_none_or(|until| now < until);
+        let fresh =
+            entry.revisions == revisions && entry.facts.valid_until.is_none_or(|until| now < until);
         fresh.then_some(entry)
     }
 
@@ -140,7 +140,12 @@ impl FactsCache {
 
     /// The assignees of `service` in `account`, if the account's assignments were read under
     /// `revision` (`Some(vec![])`: the service has none).
-    pub fn assignees(&self, account: &str, revision: Option<u64>, service: &str) -> Option<Vec<String>> {
+    pub fn assignees(
+        &self,
+        account: &str,
+        revision: Option<u64>,
+        service: &str,
+    ) -> Option<Vec<String>> {
         let entry = self.assignments.get(account)?;
         (entry.revision == revision)
             .then(|| entry.services.get(service).cloned().unwrap_or_default())
@@ -165,7 +170,11 @@ impl FactsCache {
 /// The memo key of `request` over `facts`: everything its verdict depends on besides the
 /// principal's and account's facts (the entry's) and the resource id. `None` when the
 /// resource id could change the answer, or caller-supplied entities are involved.
-pub fn memo_key(bundle: &PolicyBundle, request: &CheckRequest, facts: &CheckFacts) -> Option<Box<[u8]>> {
+pub fn memo_key(
+    bundle: &PolicyBundle,
+    request: &CheckRequest,
+    facts: &CheckFacts,
+) -> Option<Box<[u8]>> {
     if !request.supplied.is_empty() || bundle.resource_id_matters(request) {
         return None;
     }
@@ -174,7 +183,13 @@ pub fn memo_key(bundle: &PolicyBundle, request: &CheckRequest, facts: &CheckFact
     key.uid(&request.action);
     key.type_name(request.resource.type_name());
     key.bytes(&[u8::from(facts.resource_found)]);
-    key.bytes(facts.invitation_email.as_deref().unwrap_or_default().as_bytes());
+    key.bytes(
+        facts
+            .invitation_email
+            .as_deref()
+            .unwrap_or_default()
+            .as_bytes(),
+    );
     key.count(facts.assignees.len());
     for assignee in &facts.assignees {
         key.bytes(assignee.as_bytes());
@@ -186,10 +201,18 @@ pub fn memo_key(bundle: &PolicyBundle, request: &CheckRequest, facts: &CheckFact
 fn principal_key(request: &CheckRequest) -> Vec<u8> {
     let mut key = KeyWriter(Vec::with_capacity(48));
     key.bytes(request.principal_uid.id().unescaped().as_bytes());
-    key.bytes(request.account.as_ref().map_or("", |a| a.as_str()).as_bytes());
+    key.bytes(
+        request
+            .account
+            .as_ref()
+            .map_or("", |a| a.as_str())
+            .as_bytes(),
+    );
     key.0
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

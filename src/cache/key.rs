@@ -22,7 +22,13 @@ impl CacheKey {
         for uid in [&request.principal_uid, &request.action, &request.resource] {
             key.uid(uid);
         }
-        key.bytes(request.account.as_ref().map_or("", |a| a.as_str()).as_bytes());
+        key.bytes(
+            request
+                .account
+                .as_ref()
+                .map_or("", |a| a.as_str())
+                .as_bytes(),
+        );
         key.json(&request.context_json);
         for entity in &request.supplied_json {
             key.json(entity);
@@ -47,7 +53,8 @@ pub(crate) struct KeyWriter(pub(crate) Vec<u8>);
 impl KeyWriter {
     /// One part given as bytes.
     pub(crate) fn bytes(&mut self, bytes: &[u8]) {
-        self.0.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+        self.0
+            .extend_from_slice(&(bytes.len() as u32).to_le_bytes());
         self.0.extend_from_slice(bytes);
     }
 

@@ -98,8 +98,8 @@ impl DecisionCache {
                 None => (None, None),
             },
         };
-        let hit = stored
-            .filter(|cached| Some(cached.revisions) == revisions && cached.valid_at(now));
+        let hit =
+            stored.filter(|cached| Some(cached.revisions) == revisions && cached.valid_at(now));
         Lookup { revisions, hit }
     }
 

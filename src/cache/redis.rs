@@ -99,7 +99,9 @@ impl RedisCache {
             .await?;
         let (stored, counters) = found.split_last()?;
         let revisions = revisions_from(subjects, counters)?;
-        let cached = stored.as_deref().and_then(|text| serde_json::from_str(text).ok());
+        let cached = stored
+            .as_deref()
+            .and_then(|text| serde_json::from_str(text).ok());
         Some((revisions, cached))
     }
 

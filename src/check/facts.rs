@@ -34,7 +34,11 @@ impl Checker {
         if self.store.backend() != Backend::Sqlite {
             let facts = self.facts(bundle, request).await?;
             let entry = match self.facts.principal(request, revisions, self.store.now()) {
-                Some(entry) if entry.facts.user == facts.user && entry.facts.account == facts.account => entry,
+                Some(entry)
+                    if entry.facts.user == facts.user && entry.facts.account == facts.account =>
+                {
+                    entry
+                }
                 _ => {
                     let principal = CheckFacts {
                         user: facts.user.clone(),
@@ -52,7 +56,11 @@ impl Checker {
             None => {
                 let read = self
                     .store
-                    .check_facts(Some(user), request.account.as_ref(), ResourceLookup::Nothing)
+                    .check_facts(
+                        Some(user),
+                        request.account.as_ref(),
+                        ResourceLookup::Nothing,
+                    )
                     .await?;
                 self.facts.keep_principal(request, revisions, read)
             }
@@ -95,14 +103,19 @@ impl Checker {
         if let Some(assignees) = self.facts.assignees(account.as_str(), revision, service) {
             return Ok(assignees);
         }
-        match self.store.account_assignments(account, ASSIGNMENT_ROWS).await? {
+        match self
+            .store
+            .account_assignments(account, ASSIGNMENT_ROWS)
+            .await?
+        {
             Some(services) => {
                 let assignees = services
                     .iter()
                     .find(|(s, _)| s == service)
                     .map(|(_, users)| users.clone())
                     .unwrap_or_default();
-                self.facts.keep_assignments(account.as_str(), revision, services);
+                self.facts
+                    .keep_assignments(account.as_str(), revision, services);
                 Ok(assignees)
             }
             None => Ok(self

@@ -163,7 +163,13 @@ impl Checker {
     }
 
     /// The decision for a verdict, counted.
-    fn answered(&self, bundle: &PolicyBundle, verdict: &Verdict, cached: bool, started: Instant) -> Decision {
+    fn answered(
+        &self,
+        bundle: &PolicyBundle,
+        verdict: &Verdict,
+        cached: bool,
+        started: Instant,
+    ) -> Decision {
         telemetry::check_decided(verdict.allow, cached, started.elapsed());
         Decision::new(verdict, bundle.revision(), cached)
     }
