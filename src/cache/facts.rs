@@ -39,6 +39,8 @@ pub struct FactsCache {
 }
 
 impl Default for FactsCache {
+    // moka hands its weigher the keys as stored.
+    #[allow(clippy::borrowed_box)]
     fn default() -> Self {
         FactsCache {
             principals: moka::sync::Cache::builder()
