@@ -76,7 +76,7 @@ pub enum DecisionCache {
 
 /// What a lookup found: the current revisions (`None` when the cache cannot tell them; then
 /// nothing may be cached or served) and a decision stored under them.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Lookup {
     /// The revisions now.
     pub revisions: Option<Revisions>,
@@ -101,14 +101,6 @@ impl DecisionCache {
         let hit =
             stored.filter(|cached| Some(cached.revisions) == revisions && cached.valid_at(now));
         Lookup { revisions, hit }
-    }
-
-    /// The current revisions of `subjects`, or `None` when the cache cannot tell them.
-    pub async fn revisions(&self, subjects: Subjects<'_>) -> Option<Revisions> {
-        match self {
-            DecisionCache::Memory(cache) => Some(cache.revisions(subjects)),
-            DecisionCache::Redis(cache) => cache.revisions(subjects).await,
-        }
     }
 
     /// Caches a verdict computed under `revisions`, which may be served until `valid_until`

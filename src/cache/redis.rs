@@ -105,19 +105,6 @@ impl RedisCache {
         Some((revisions, cached))
     }
 
-    /// The current revisions of `subjects`, or `None` when Redis cannot tell.
-    pub(super) async fn revisions(&self, subjects: Subjects<'_>) -> Option<Revisions> {
-        if !self.flush_pending().await {
-            return None;
-        }
-        let keys = self.revision_keys(subjects);
-        let mut connection = self.connection.clone();
-        let counters: Vec<Option<String>> = self
-            .bounded(async move { connection.mget(keys).await })
-            .await?;
-        revisions_from(subjects, &counters)
-    }
-
     /// Stores a verdict for the TTL, or less when it stops being valid sooner.
     pub(super) async fn put(&self, key: &CacheKey, cached: &Cached, now: i64) {
         let Ok(text) = serde_json::to_string(cached) else {
@@ -214,17 +201,21 @@ impl RedisCache {
 
     fn revision_key(&self, subject: &Revisioned) -> String {
         match subject {
-            Revisioned::User(id) => format!("{}rev:u:{id}", self.prefix),
-            Revisioned::Account(id) => format!("{}rev:a:{id}", self.prefix),
+            Revisioned::User(id) => self.counter("u", id),
+            Revisioned::Account(id) => self.counter("a", id),
         }
     }
 
     fn revision_keys(&self, subjects: Subjects<'_>) -> Vec<String> {
-        let mut keys = vec![format!("{}rev:u:{}", self.prefix, subjects.user)];
-        if let Some(account) = subjects.account {
-            keys.push(format!("{}rev:a:{account}", self.prefix));
-        }
-        keys
+        let account = subjects.account.map(|id| self.counter("a", id));
+        std::iter::once(self.counter("u", subjects.user))
+            .chain(account)
+            .collect()
+    }
+
+    /// The revision counter of a user (`u`) or an account (`a`).
+    fn counter(&self, kind: &str, id: &str) -> String {
+        format!("{}rev:{kind}:{id}", self.prefix)
     }
 
     fn decision_key(&self, key: &CacheKey) -> String {

@@ -107,21 +107,23 @@ impl Checker {
     /// Decides a parsed check.
     pub async fn decide(&self, bundle: &PolicyBundle, request: &CheckRequest) -> Result<Decision> {
         let started = Instant::now();
-        if request.consistency == Consistency::Fresh {
-            let facts = self.facts(bundle, request).await?;
-            return Ok(self.evaluated(bundle, request, &facts, started)?.0);
-        }
-        let key = CacheKey::of(bundle.revision(), request);
-        let lookup = self
-            .cache
-            .lookup(&key, Subjects::of(request), self.store.now())
-            .await;
-        telemetry::cache_lookup(lookup.hit.is_some());
-        if let Some(cached) = lookup.hit {
-            return Ok(self.answered(bundle, &cached.verdict, true, started));
-        }
-        let Some(revisions) = lookup.revisions else {
-            // The cache cannot tell the revisions: nothing cached may be used or stored.
+        let cached = match request.consistency {
+            Consistency::Cached => {
+                let key = CacheKey::of(bundle.revision(), request);
+                let lookup = self
+                    .cache
+                    .lookup(&key, Subjects::of(request), self.store.now())
+                    .await;
+                telemetry::cache_lookup(lookup.hit.is_some());
+                if let Some(cached) = lookup.hit {
+                    return Ok(self.answered(bundle, &cached.verdict, true, started));
+                }
+                lookup.revisions.map(|revisions| (key, revisions))
+            }
+            Consistency::Fresh => None,
+        };
+        // Fresh, or the cache cannot tell the revisions: nothing cached is used or stored.
+        let Some((key, revisions)) = cached else {
             let facts = self.facts(bundle, request).await?;
             return Ok(self.evaluated(bundle, request, &facts, started)?.0);
         };

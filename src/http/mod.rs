@@ -56,6 +56,7 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub struct AppState(Arc<Shared>);
 
 /// The parts of [`AppState`].
+#[derive(Clone)]
 pub struct Shared {
     /// The check pipeline (and through it the store, the cache and the policies).
     pub checker: Checker,
@@ -92,17 +93,9 @@ impl AppState {
     }
 
     /// The same state with another invitation lifetime (call before serving).
-    pub fn with_invitation_ttl(self, ttl: std::time::Duration) -> Self {
-        let shared = Arc::try_unwrap(self.0).unwrap_or_else(|shared| Shared {
-            checker: shared.checker.clone(),
-            tokens: Arc::clone(&shared.tokens),
-            invitation_ttl: shared.invitation_ttl,
-            policies: Arc::clone(&shared.policies),
-        });
-        AppState(Arc::new(Shared {
-            invitation_ttl: ttl,
-            ..shared
-        }))
+    pub fn with_invitation_ttl(mut self, ttl: std::time::Duration) -> Self {
+        Arc::make_mut(&mut self.0).invitation_ttl = ttl;
+        self
     }
 }
 
