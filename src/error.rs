@@ -154,7 +154,11 @@ impl From<sqlx::Error> for Error {
 /// that says so, not a generic `500`.
 fn storage_fault(db: &dyn sqlx::error::DatabaseError) -> Option<&'static str> {
     let sqlite = db.try_downcast_ref::<sqlx::sqlite::SqliteError>()?;
-    let code: i64 = sqlx::error::DatabaseError::code(sqlite)?.parse().ok()?;
+    sqlite_fault(sqlx::error::DatabaseError::code(sqlite)?.parse().ok()?)
+}
+
+/// What an SQLite result code says about the file, when it says the file is in trouble.
+pub(crate) fn sqlite_fault(code: i64) -> Option<&'static str> {
     Some(match code & 0xff {
         3 | 8 => "the file or its folder is read-only",
         5 | 6 => "the file is locked by another writer",

@@ -7,7 +7,7 @@ use cedar_policy::{AuthorizationError, Authorizer, Decision, Entities, Request};
 use super::PolicyBundle;
 
 /// The outcome of one evaluation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Verdict {
     /// Whether the action is allowed.
     pub allow: bool,

@@ -47,27 +47,45 @@ impl CacheKey {
     }
 }
 
-/// Writes length-prefixed parts.
+/// `n` in LEB128: its bytes, and how many of them are used.
+fn leb128(mut n: usize) -> ([u8; 10], usize) {
+    let mut bytes = [0; 10];
+    let mut len = 0;
+    loop {
+        let low = (n & 0x7f) as u8;
+        n >>= 7;
+        bytes[len] = low | if n == 0 { 0 } else { 0x80 };
+        len += 1;
+        if n == 0 {
+            return (bytes, len);
+        }
+    }
+}
+
+/// Writes length-prefixed parts (LEB128 lengths: keys stay short in memory).
 pub(crate) struct KeyWriter(pub(crate) Vec<u8>);
 
 impl KeyWriter {
     /// One part given as bytes.
     pub(crate) fn bytes(&mut self, bytes: &[u8]) {
-        self.0
-            .extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+        self.length(bytes.len());
         self.0.extend_from_slice(bytes);
+    }
+
+    /// A length as LEB128 (one byte below 128): no length's bytes are a prefix of another's.
+    fn length(&mut self, n: usize) {
+        let (bytes, len) = leb128(n);
+        self.0.extend_from_slice(&bytes[..len]);
     }
 
     /// One part written by `write`, prefixed with its length once written.
     fn written(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
         let at = self.0.len();
-        self.0.extend_from_slice(&[0; 4]);
         write(&mut self.0);
-        let len = (self.0.len() - at - 4) as u32;
-        self.0[at..at + 4].copy_from_slice(&len.to_le_bytes());
+        let (bytes, len) = leb128(self.0.len() - at);
+        self.0.splice(at..at, bytes[..len].iter().copied());
     }
 
-    /// A uid as two parts: its type and its id.
     pub(crate) fn uid(&mut self, uid: &EntityUid) {
         self.type_name(uid.type_name());
         self.bytes(uid.id().unescaped().as_bytes());
@@ -90,5 +108,50 @@ impl KeyWriter {
         self.written(|out| {
             let _ = serde_json::to_writer(out, value);
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(parts: &[&[u8]]) -> Vec<u8> {
+        let mut key = KeyWriter(Vec::new());
+        for part in parts {
+            key.bytes(part);
+        }
+        key.0
+    }
+
+    #[test]
+    fn lengths_are_leb128() {
+        for (n, bytes) in [
+            (0, &[0x00][..]),
+            (127, &[0x7f]),
+            (128, &[0x80, 0x01]),
+            (300, &[0xac, 0x02]),
+            (16_384, &[0x80, 0x80, 0x01]),
+        ] {
+            let (encoded, len) = leb128(n);
+            assert_eq!(&encoded[..len], bytes, "{n}");
+        }
+    }
+
+    #[test]
+    fn parts_split_differently_never_give_the_same_key() {
+        assert_ne!(parts(&[b"ab", b"c"]), parts(&[b"a", b"bc"]));
+        assert_ne!(parts(&[b"", b"x"]), parts(&[b"x", b""]));
+        let long = [7u8; 200];
+        assert_ne!(parts(&[&long, b""]), parts(&[&long[..199], &[7]]));
+    }
+
+    #[test]
+    fn a_written_part_is_prefixed_like_the_same_bytes_given() {
+        let value = serde_json::json!({"note": "x".repeat(150)});
+        let mut written = KeyWriter(vec![1, 2]);
+        written.json(&value);
+        let mut given = KeyWriter(vec![1, 2]);
+        given.bytes(serde_json::to_string(&value).unwrap().as_bytes());
+        assert_eq!(written.0, given.0);
     }
 }

@@ -1,16 +1,23 @@
 //! The in-process cache (moka) and revision counters, for a single Portier instance.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use super::{CacheKey, Cached, Revisioned, Revisions, Subjects};
+use crate::authz::Verdict;
+
+/// Distinct verdicts shared at most (policy ids are few; past this, copies are kept).
+const DISTINCT_VERDICTS: usize = 4096;
 
 /// Decisions in memory with a TTL, and a revision per changed user or account.
 #[derive(Clone)]
 pub struct MemoryCache {
-    decisions: moka::sync::Cache<Box<[u8]>, Arc<Cached>>,
+    decisions: moka::sync::Cache<Box<[u8]>, Cached>,
+    /// One copy of each distinct verdict, shared by the decisions that have it: a cache of a
+    /// million decisions holds a handful of verdicts.
+    verdicts: Arc<Mutex<HashSet<Arc<Verdict>>>>,
     /// Revisions only ever grow; an entity never written has revision 0. Entries are never
     /// evicted, since forgetting one would bring back entries from before its last write.
     revisions: Arc<RwLock<RevisionTable>>,
@@ -31,6 +38,7 @@ impl MemoryCache {
                 .max_capacity(capacity)
                 .time_to_live(ttl)
                 .build(),
+            verdicts: Arc::default(),
             revisions: Arc::default(),
             clock: Arc::new(AtomicU64::new(0)),
         }
@@ -49,12 +57,29 @@ impl MemoryCache {
         }
     }
 
-    pub(super) fn get(&self, key: &[u8]) -> Option<Arc<Cached>> {
+    pub(super) fn get(&self, key: &[u8]) -> Option<Cached> {
         self.decisions.get(key)
     }
 
-    pub(super) fn put(&self, key: CacheKey, cached: Cached) {
-        self.decisions.insert(key.into_bytes(), Arc::new(cached));
+    pub(super) fn put(&self, key: CacheKey, mut cached: Cached) {
+        cached.verdict = self.shared(cached.verdict);
+        self.decisions.insert(key.into_bytes(), cached);
+    }
+
+    /// The shared copy of `verdict` (kept from now on, while fewer than
+    /// [`DISTINCT_VERDICTS`] are).
+    fn shared(&self, verdict: Arc<Verdict>) -> Arc<Verdict> {
+        let mut verdicts = self
+            .verdicts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(shared) = verdicts.get(&verdict) {
+            return Arc::clone(shared);
+        }
+        if verdicts.len() < DISTINCT_VERDICTS {
+            verdicts.insert(Arc::clone(&verdict));
+        }
+        verdict
     }
 
     pub(super) fn bump(&self, changed: &[Revisioned]) {

@@ -81,7 +81,7 @@ pub struct Lookup {
     /// The revisions now.
     pub revisions: Option<Revisions>,
     /// The cached decision, if one was stored under exactly these revisions and is still valid.
-    pub hit: Option<Arc<Cached>>,
+    pub hit: Option<Cached>,
 }
 
 impl DecisionCache {
@@ -94,7 +94,7 @@ impl DecisionCache {
                 (Some(cache.revisions(subjects)), cache.get(key.as_bytes()))
             }
             DecisionCache::Redis(cache) => match cache.lookup(key, subjects).await {
-                Some((revisions, stored)) => (Some(revisions), stored.map(Arc::new)),
+                Some((revisions, stored)) => (Some(revisions), stored),
                 None => (None, None),
             },
         };
@@ -138,15 +138,13 @@ impl DecisionCache {
 /// true by itself: a decision that rested on an invitation being open must not be served
 /// once the invitation has expired, whatever the TTL says. Writes are handled by revisions;
 /// `valid_until` covers what changes with time alone.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Cached {
-    /// The decision.
-    #[serde(flatten)]
-    pub verdict: Verdict,
+    /// The decision (shared: many cached decisions have the same verdict).
+    pub verdict: Arc<Verdict>,
     /// The revisions it was computed under.
     pub revisions: Revisions,
     /// When it stops holding (Unix milliseconds), if it rests on a time-based fact.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_until: Option<i64>,
 }
 

@@ -19,9 +19,11 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::AsyncCommands;
 
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{CacheKey, Cached, Revisioned, Revisions, Subjects};
+use crate::authz::Verdict;
 
 /// Reads the revision counters (all keys but the last) and the stored decision (the last).
 const LOOKUP: &str = r"
@@ -101,13 +103,23 @@ impl RedisCache {
         let revisions = revisions_from(subjects, counters)?;
         let cached = stored
             .as_deref()
-            .and_then(|text| serde_json::from_str(text).ok());
+            .and_then(|text| serde_json::from_str::<Stored<Verdict>>(text).ok())
+            .map(|stored| Cached {
+                verdict: Arc::new(stored.verdict),
+                revisions: stored.revisions,
+                valid_until: stored.valid_until,
+            });
         Some((revisions, cached))
     }
 
     /// Stores a verdict for the TTL, or less when it stops being valid sooner.
     pub(super) async fn put(&self, key: &CacheKey, cached: &Cached, now: i64) {
-        let Ok(text) = serde_json::to_string(cached) else {
+        let stored = Stored {
+            verdict: cached.verdict.as_ref(),
+            revisions: cached.revisions,
+            valid_until: cached.valid_until,
+        };
+        let Ok(text) = serde_json::to_string(&stored) else {
             return;
         };
         let mut connection = self.connection.clone();
@@ -240,4 +252,15 @@ fn revisions_from(subjects: Subjects<'_>, counters: &[Option<String>]) -> Option
             None => None,
         },
     })
+}
+
+/// A decision as Redis stores it (JSON): the verdict's fields, the revisions it was
+/// computed under, and when it stops holding.
+#[derive(Serialize, Deserialize)]
+struct Stored<V> {
+    #[serde(flatten)]
+    verdict: V,
+    revisions: Revisions,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    valid_until: Option<i64>,
 }

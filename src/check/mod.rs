@@ -142,7 +142,7 @@ impl Checker {
                 entry.remember(memo_key, &verdict);
             }
             let cached = Cached {
-                verdict,
+                verdict: Arc::new(verdict),
                 revisions,
                 valid_until: facts.valid_until,
             };

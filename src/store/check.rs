@@ -1,5 +1,7 @@
 //! The facts one check needs, read by primary key in one round trip (plus one for a
-//! service's assignees), so the cost of a check does not grow with the store.
+//! service's assignees), so the cost of a check does not grow with the store. The SQL and
+//! how rows become facts live here once; on SQLite a check reads them through the
+//! [`reader`](super::reader), a write's re-read and PostgreSQL through sqlx.
 
 use sqlx::AnyConnection;
 
@@ -74,15 +76,116 @@ pub struct AccountFacts {
     pub active: bool,
 }
 
+/// The principal's and account's row of a check: `$1` the user, `$2` the account.
+pub(super) const FACTS_SQL: &str = "select u.status as user_status, u.email as user_email, \
+        a.status as account_status, a.owner_id, m.role, m.grants, m.expires_at \
+    from (select cast($1 as text) as user_id, cast($2 as text) as account_id) q \
+    left join app_user u on u.user_id = q.user_id \
+    left join account a on a.account_id = q.account_id \
+    left join membership m on m.user_id = q.user_id and m.account_id = q.account_id";
+/// A service's assignees, sorted: `$1` the account, `$2` the service.
+pub(super) const ASSIGNEES_SQL: &str = "select user_id from service_assignment \
+    where account_id = $1 and service_id = $2 order by user_id";
+/// An open invitation's email and expiry: `$1` the account, `$2` the invitation, `$3` now.
+pub(super) const INVITATION_SQL: &str = "select email, expires_at from invitation \
+    where account_id = $1 and invitation_id = $2 and state = 'pending' and expires_at > $3";
+/// Whether a contact exists: `$1` the account, `$2` the contact.
+pub(super) const CONTACT_SQL: &str =
+    "select contact_id from contact where account_id = $1 and contact_id = $2";
+/// An account's assignment rows by service: `$1` the account, `$2` the most rows to read.
+pub(super) const ACCOUNT_ASSIGNMENTS_SQL: &str = "select service_id, user_id \
+    from service_assignment where account_id = $1 order by service_id, user_id limit $2";
+
+/// One row of [`FACTS_SQL`].
 #[derive(sqlx::FromRow)]
-struct FactsRow {
-    user_status: Option<String>,
-    user_email: Option<String>,
-    account_status: Option<String>,
-    owner_id: Option<String>,
-    role: Option<String>,
-    grants: Option<String>,
-    expires_at: Option<i64>,
+pub(super) struct FactsRow {
+    pub(super) user_status: Option<String>,
+    pub(super) user_email: Option<String>,
+    pub(super) account_status: Option<String>,
+    pub(super) owner_id: Option<String>,
+    pub(super) role: Option<String>,
+    pub(super) grants: Option<String>,
+    pub(super) expires_at: Option<i64>,
+}
+
+impl FactsRow {
+    /// The check's facts: this row's, at `now`, added to the resource's (`resource`).
+    pub(super) fn into_facts(
+        self,
+        now: i64,
+        user: Option<&UserId>,
+        mut facts: CheckFacts,
+    ) -> CheckFacts {
+        let owner = user.is_some() && self.owner_id.as_deref() == user.map(UserId::as_str);
+        let limit = self.expires_at.filter(|_| self.role.is_some() && !owner);
+        let expired = limit.is_some_and(|at| at <= now);
+        if let Some(at) = limit.filter(|_| !expired) {
+            facts.valid_until = Some(facts.valid_until.map_or(at, |other| other.min(at)));
+        }
+        // A membership that has run out carries no role and no grant: whatever the policies
+        // say, it gives nothing. `expired` still tells them why (`expiredIn`).
+        let membership = self.role.map(|role| MembershipFacts {
+            owner,
+            admin: !owner && !expired && role == Role::Admin.as_str(),
+            grants: match expired {
+                true => Vec::new(),
+                false => self.grants.as_deref().map(json_list).unwrap_or_default(),
+            },
+            expired,
+        });
+        facts.user = self.user_status.map(|status| UserFacts {
+            active: status == "active",
+            suspended: status == "suspended",
+            email: self.user_email.unwrap_or_default(),
+            membership,
+        });
+        facts.account = self.account_status.map(|status| AccountFacts {
+            active: status == "active",
+        });
+        facts
+    }
+}
+
+impl CheckFacts {
+    /// No facts yet, and a resource that counts as found (one the store does not keep).
+    pub(super) fn found() -> Self {
+        CheckFacts {
+            resource_found: true,
+            ..CheckFacts::default()
+        }
+    }
+
+    /// Takes an invitation's row ([`INVITATION_SQL`]): found when open, valid until it
+    /// expires.
+    pub(super) fn take_invitation(&mut self, row: Option<(String, i64)>) {
+        self.resource_found = row.is_some();
+        self.valid_until = row.as_ref().map(|(_, expires_at)| *expires_at);
+        self.invitation_email = row.map(|(email, _)| email);
+    }
+}
+
+/// Groups [`ACCOUNT_ASSIGNMENTS_SQL`] rows by service, or `None` when there were more than
+/// `limit`.
+pub(super) fn by_service(
+    rows: Vec<(String, String)>,
+    limit: usize,
+) -> Option<Vec<(String, Vec<String>)>> {
+    if rows.len() > limit {
+        return None;
+    }
+    let mut services: Vec<(String, Vec<String>)> = Vec::new();
+    for (service, user) in rows {
+        match services.last_mut() {
+            Some((last, users)) if *last == service => users.push(user),
+            _ => services.push((service, vec![user])),
+        }
+    }
+    Some(services)
+}
+
+/// The row limit that tells "more than `limit`" apart.
+pub(super) fn one_past(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1)
 }
 
 impl Store {
@@ -93,8 +196,12 @@ impl Store {
         account: Option<&AccountId>,
         resource: ResourceLookup<'_>,
     ) -> Result<CheckFacts> {
+        let now = self.now();
+        if let Some(read) = self.reader(|r| r.facts(now, user, account, resource)) {
+            return read;
+        }
         let mut conn = self.pool.acquire().await?;
-        facts_on(&mut conn, self.now(), user, account, resource).await
+        facts_on(&mut conn, now, user, account, resource).await
     }
 
     /// Reads only the resource rows of a check (see [`CheckFacts`]: `resource_found`,
@@ -104,8 +211,12 @@ impl Store {
         account: &AccountId,
         resource: ResourceLookup<'_>,
     ) -> Result<CheckFacts> {
+        let now = self.now();
+        if let Some(read) = self.reader(|r| r.resource_facts(now, account, resource)) {
+            return read;
+        }
         let mut conn = self.pool.acquire().await?;
-        resource_facts(&mut conn, self.now(), account, resource).await
+        resource_facts(&mut conn, now, account, resource).await
     }
 
     /// Every service assignment of an account as (service, assignees sorted), or `None` when
@@ -115,24 +226,15 @@ impl Store {
         account: &AccountId,
         limit: usize,
     ) -> Result<Option<Vec<(String, Vec<String>)>>> {
-        let sql = "select service_id, user_id from service_assignment where account_id = $1 \
-                   order by service_id, user_id limit $2";
-        let rows: Vec<(String, String)> = sqlx::query_as(sql)
+        if let Some(read) = self.reader(|r| r.assignment_rows(account, one_past(limit))) {
+            return Ok(by_service(read?, limit));
+        }
+        let rows: Vec<(String, String)> = sqlx::query_as(ACCOUNT_ASSIGNMENTS_SQL)
             .bind(account.as_str())
-            .bind(i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1))
+            .bind(one_past(limit))
             .fetch_all(&self.pool)
             .await?;
-        if rows.len() > limit {
-            return Ok(None);
-        }
-        let mut services: Vec<(String, Vec<String>)> = Vec::new();
-        for (service, user) in rows {
-            match services.last_mut() {
-                Some((last, users)) if *last == service => users.push(user),
-                _ => services.push((service, vec![user])),
-            }
-        }
-        Ok(Some(services))
+        Ok(by_service(rows, limit))
     }
 }
 
@@ -145,52 +247,16 @@ pub(super) async fn facts_on(
     account: Option<&AccountId>,
     resource: ResourceLookup<'_>,
 ) -> Result<CheckFacts> {
-    let row = sqlx::query_as::<_, FactsRow>(
-        "select u.status as user_status, u.email as user_email, a.status as account_status, \
-                a.owner_id, m.role, m.grants, m.expires_at \
-         from (select cast($1 as text) as user_id, cast($2 as text) as account_id) q \
-         left join app_user u on u.user_id = q.user_id \
-         left join account a on a.account_id = q.account_id \
-         left join membership m on m.user_id = q.user_id and m.account_id = q.account_id",
-    )
-    .bind(user.map(UserId::as_str))
-    .bind(account.map(AccountId::as_str))
-    .fetch_one(&mut *conn)
-    .await?;
-    let mut facts = match account {
+    let row = sqlx::query_as::<_, FactsRow>(FACTS_SQL)
+        .bind(user.map(UserId::as_str))
+        .bind(account.map(AccountId::as_str))
+        .fetch_one(&mut *conn)
+        .await?;
+    let resource = match account {
         Some(account) => resource_facts(conn, now, account, resource).await?,
-        None => CheckFacts {
-            resource_found: true,
-            ..CheckFacts::default()
-        },
+        None => CheckFacts::found(),
     };
-    let owner = user.is_some() && row.owner_id.as_deref() == user.map(UserId::as_str);
-    let limit = row.expires_at.filter(|_| row.role.is_some() && !owner);
-    let expired = limit.is_some_and(|at| at <= now);
-    if let Some(at) = limit.filter(|_| !expired) {
-        facts.valid_until = Some(facts.valid_until.map_or(at, |other| other.min(at)));
-    }
-    // A membership that has run out carries no role and no grant: whatever the policies
-    // say, it gives nothing. `expired` still tells them why (`expiredIn`).
-    let membership = row.role.map(|role| MembershipFacts {
-        owner,
-        admin: !owner && !expired && role == Role::Admin.as_str(),
-        grants: match expired {
-            true => Vec::new(),
-            false => row.grants.as_deref().map(json_list).unwrap_or_default(),
-        },
-        expired,
-    });
-    facts.user = row.user_status.map(|status| UserFacts {
-        active: status == "active",
-        suspended: status == "suspended",
-        email: row.user_email.unwrap_or_default(),
-        membership,
-    });
-    facts.account = row.account_status.map(|status| AccountFacts {
-        active: status == "active",
-    });
-    Ok(facts)
+    Ok(row.into_facts(now, user, resource))
 }
 
 /// The rows of the resource itself: a service's assignees, an open invitation's email,
@@ -202,31 +268,23 @@ async fn resource_facts(
     account: &AccountId,
     resource: ResourceLookup<'_>,
 ) -> Result<CheckFacts> {
-    let mut facts = CheckFacts {
-        resource_found: true,
-        ..CheckFacts::default()
-    };
+    let mut facts = CheckFacts::found();
     match resource {
         ResourceLookup::Nothing => {}
         ResourceLookup::Service(id) => {
             facts.assignees = assignees_on(&mut *conn, account.as_str(), id).await?
         }
         ResourceLookup::Invitation(id) => {
-            let sql = "select email, expires_at from invitation \
-                       where account_id = $1 and invitation_id = $2 and state = 'pending' and expires_at > $3";
-            let row: Option<(String, i64)> = sqlx::query_as(sql)
+            let row: Option<(String, i64)> = sqlx::query_as(INVITATION_SQL)
                 .bind(account.as_str())
                 .bind(id)
                 .bind(now)
                 .fetch_optional(&mut *conn)
                 .await?;
-            facts.resource_found = row.is_some();
-            facts.valid_until = row.as_ref().map(|(_, expires_at)| *expires_at);
-            facts.invitation_email = row.map(|(email, _)| email);
+            facts.take_invitation(row);
         }
         ResourceLookup::Contact(id) => {
-            let sql = "select contact_id from contact where account_id = $1 and contact_id = $2";
-            let row: Option<(String,)> = sqlx::query_as(sql)
+            let row: Option<(String,)> = sqlx::query_as(CONTACT_SQL)
                 .bind(account.as_str())
                 .bind(id)
                 .fetch_optional(&mut *conn)

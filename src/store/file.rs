@@ -33,6 +33,11 @@ impl DatabaseFile {
         })
     }
 
+    /// The file's path.
+    pub(super) fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// `503` when the path no longer names the file that was opened, or that file can no
     /// longer be written (permissions, the immutable attribute, a read-only mount). Asked
     /// with `access(2)`, which opens nothing: opening and closing the file would drop

@@ -17,6 +17,7 @@ mod guard;
 mod invitations;
 mod memberships;
 mod migrate;
+mod reader;
 mod recipients;
 mod search;
 mod services;
@@ -66,6 +67,8 @@ pub struct Store {
     /// The longest wait for a connection, the writer lock or a row lock.
     wait: Duration,
     writer: Option<Arc<Mutex<()>>>,
+    /// SQLite: the check reads' own connections.
+    reader: Option<Arc<reader::SqliteReader>>,
     clock: Clock,
 }
 
@@ -161,12 +164,23 @@ impl Store {
             Backend::Sqlite => file::DatabaseFile::of_url(&url).map(Arc::new),
             Backend::Postgres => None,
         };
+        // One read connection per thread that may run a check at once.
+        let readers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
+        let reader = match &file {
+            Some(file) => Some(Arc::new(reader::SqliteReader::open(
+                file.path(),
+                readers,
+                acquire_timeout,
+            )?)),
+            None => None,
+        };
         Ok(Store {
             pool,
             backend,
             file,
             wait: acquire_timeout,
             writer,
+            reader,
             clock: Clock::default(),
         })
     }
@@ -180,6 +194,15 @@ impl Store {
     /// Now, by the store's clock, in Unix milliseconds.
     pub fn now(&self) -> i64 {
         self.clock.now_ms()
+    }
+
+    /// A check read through the SQLite reader, when there is one and a connection of it is
+    /// free (`None`: read through the pool).
+    fn reader<T>(
+        &self,
+        read: impl FnOnce(&reader::SqliteReader) -> Option<Result<T>>,
+    ) -> Option<Result<T>> {
+        self.reader.as_deref().and_then(read)
     }
 
     /// The database behind this store.

@@ -82,8 +82,7 @@ pub(super) async fn assignees_on<'e>(
     account: &str,
     service: &str,
 ) -> Result<Vec<String>> {
-    let sql = "select user_id from service_assignment where account_id = $1 and service_id = $2 order by user_id";
-    let rows: Vec<(String,)> = sqlx::query_as(sql)
+    let rows: Vec<(String,)> = sqlx::query_as(super::check::ASSIGNEES_SQL)
         .bind(account)
         .bind(service)
         .fetch_all(executor)
