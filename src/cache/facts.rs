@@ -169,8 +169,9 @@ impl FactsCache {
     }
 }
 
-/// The memo key of `request` over `facts`: everything its verdict depends on besides the
-/// principal's and account's facts (the entry's) and the resource id. `None` when the
+/// The memo key of `request` over the resource facts `facts` (only `resource_found`,
+/// `invitation_email` and `assignees` are read): everything its verdict depends on besides
+/// the principal's and account's facts (the entry's) and the resource id. `None` when the
 /// resource id could change the answer, or caller-supplied entities are involved.
 pub fn memo_key(
     bundle: &PolicyBundle,
@@ -203,13 +204,7 @@ pub fn memo_key(
 fn principal_key(request: &CheckRequest) -> Vec<u8> {
     let mut key = KeyWriter(Vec::with_capacity(48));
     key.bytes(request.principal_uid.id().unescaped().as_bytes());
-    key.bytes(
-        request
-            .account
-            .as_ref()
-            .map_or("", |a| a.as_str())
-            .as_bytes(),
-    );
+    key.account(request);
     key.0
 }
 

@@ -22,13 +22,7 @@ impl CacheKey {
         for uid in [&request.principal_uid, &request.action, &request.resource] {
             key.uid(uid);
         }
-        key.bytes(
-            request
-                .account
-                .as_ref()
-                .map_or("", |a| a.as_str())
-                .as_bytes(),
-        );
+        key.account(request);
         key.json(&request.context_json);
         for entity in &request.supplied_json {
             key.json(entity);
@@ -84,6 +78,17 @@ impl KeyWriter {
         write(&mut self.0);
         let (bytes, len) = leb128(self.0.len() - at);
         self.0.splice(at..at, bytes[..len].iter().copied());
+    }
+
+    /// The request's account id (empty when none).
+    pub(crate) fn account(&mut self, request: &CheckRequest) {
+        self.bytes(
+            request
+                .account
+                .as_ref()
+                .map_or("", |a| a.as_str())
+                .as_bytes(),
+        );
     }
 
     pub(crate) fn uid(&mut self, uid: &EntityUid) {

@@ -18,18 +18,57 @@ use crate::cache::{PrincipalEntry, Revisions};
 use crate::error::Result;
 use crate::store::{Backend, CheckFacts, ResourceLookup};
 
+/// The facts of a cached check as gathered: the facts cache's entry they came from or went
+/// to, and what was read besides. A verdict remembered by the entry needs only the resource
+/// rows, so the whole facts are put together only when the check is evaluated.
+pub(super) struct Gathered {
+    /// The facts cache's entry (`None` for a principal that is not a user).
+    pub entry: Option<Arc<PrincipalEntry>>,
+    /// The resource rows (to add to the entry's facts), or the whole facts.
+    read: CheckFacts,
+    /// Whether `read` holds only the resource rows.
+    resource_only: bool,
+}
+
+impl Gathered {
+    /// The facts that tell the resource: `resource_found`, `assignees`, `invitation_email`.
+    pub fn resource(&self) -> &CheckFacts {
+        &self.read
+    }
+
+    /// The whole facts the check is evaluated over.
+    pub fn into_facts(self) -> CheckFacts {
+        let Some(entry) = self.entry.filter(|_| self.resource_only) else {
+            return self.read;
+        };
+        let resource = self.read;
+        let mut facts = entry.facts.clone();
+        facts.resource_found = resource.resource_found;
+        facts.assignees = resource.assignees;
+        facts.invitation_email = resource.invitation_email;
+        facts.valid_until = match (facts.valid_until, resource.valid_until) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        facts
+    }
+}
+
 impl Checker {
-    /// The facts of `request` under `revisions` (read by the decision cache just before), and
-    /// the facts cache's entry they came from or went to (`None` for a principal that is not
-    /// a user).
+    /// The facts of `request` under `revisions` (read by the decision cache just before).
     pub(super) async fn cached_facts(
         &self,
         bundle: &PolicyBundle,
         request: &CheckRequest,
         revisions: Revisions,
-    ) -> Result<(CheckFacts, Option<Arc<PrincipalEntry>>)> {
+    ) -> Result<Gathered> {
+        let whole = |read, entry| Gathered {
+            entry,
+            read,
+            resource_only: false,
+        };
         let Principal::User(user) = &request.principal else {
-            return Ok((self.facts(bundle, request).await?, None));
+            return Ok(whole(self.facts(bundle, request).await?, None));
         };
         if self.store.backend() != Backend::Sqlite {
             let facts = self.facts(bundle, request).await?;
@@ -49,7 +88,7 @@ impl Checker {
                     self.facts.keep_principal(request, revisions, principal)
                 }
             };
-            return Ok((facts, Some(entry)));
+            return Ok(whole(facts, Some(entry)));
         }
         let entry = match self.facts.principal(request, revisions, self.store.now()) {
             Some(entry) => entry,
@@ -65,31 +104,23 @@ impl Checker {
                 self.facts.keep_principal(request, revisions, read)
             }
         };
-        let mut facts = entry.facts.clone();
-        if let Some(account) = &request.account {
-            let resource = match lookup(bundle, request) {
-                ResourceLookup::Nothing => None,
-                ResourceLookup::Service(service) => {
-                    let assignees = self.assignees(account, revisions.account, service).await?;
-                    Some(CheckFacts {
-                        resource_found: true,
-                        assignees,
-                        ..CheckFacts::default()
-                    })
-                }
-                other => Some(self.store.resource_facts(account, other).await?),
-            };
-            if let Some(resource) = resource {
-                facts.resource_found = resource.resource_found;
-                facts.assignees = resource.assignees;
-                facts.invitation_email = resource.invitation_email;
-                facts.valid_until = match (facts.valid_until, resource.valid_until) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
-            }
-        }
-        Ok((facts, Some(entry)))
+        let found = CheckFacts {
+            resource_found: true,
+            ..CheckFacts::default()
+        };
+        let resource = match (&request.account, lookup(bundle, request)) {
+            (None, _) | (_, ResourceLookup::Nothing) => found,
+            (Some(account), ResourceLookup::Service(service)) => CheckFacts {
+                assignees: self.assignees(account, revisions.account, service).await?,
+                ..found
+            },
+            (Some(account), other) => self.store.resource_facts(account, other).await?,
+        };
+        Ok(Gathered {
+            entry: Some(entry),
+            read: resource,
+            resource_only: true,
+        })
     }
 
     /// A service's assignees, from its account's assignments kept under the account's

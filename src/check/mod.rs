@@ -127,15 +127,18 @@ impl Checker {
             let facts = self.facts(bundle, request).await?;
             return Ok(self.evaluated(bundle, request, &facts, started)?.0);
         };
-        let (facts, entry) = self.cached_facts(bundle, request, revisions).await?;
-        let memo_key = entry
+        let gathered = self.cached_facts(bundle, request, revisions).await?;
+        let memo_key = gathered
+            .entry
             .as_ref()
-            .and_then(|_| crate::cache::facts::memo_key(bundle, request, &facts));
-        if let (Some(entry), Some(memo_key)) = (&entry, &memo_key) {
+            .and_then(|_| crate::cache::facts::memo_key(bundle, request, gathered.resource()));
+        if let (Some(entry), Some(memo_key)) = (&gathered.entry, &memo_key) {
             if let Some(verdict) = entry.remembered(memo_key) {
                 return Ok(self.answered(bundle, &verdict, true, started));
             }
         }
+        let entry = gathered.entry.clone();
+        let facts = gathered.into_facts();
         let (decision, verdict) = self.evaluated(bundle, request, &facts, started)?;
         if verdict.errors.is_empty() {
             if let (Some(entry), Some(memo_key)) = (entry, memo_key) {
