@@ -1,12 +1,16 @@
 //! The store's facts per principal and account, kept in process and exact by construction:
 //! an entry is read under the data revisions the decision cache reads first, and is used
 //! only while those revisions are unchanged (and before any time-based fact in it runs
-//! out), so it is never staler than a cached decision may be. `fresh` checks never use it.
+//! out), so it is never staler than a cached decision may be. `fresh` checks never take
+//! facts from it.
 //!
 //! Each entry also remembers the verdicts computed over its facts for requests whose
 //! resource id cannot change the answer (see `PolicyBundle::resource_id_matters`): a check
 //! naming an invoice never seen before is then answered without evaluating again. Services
-//! are looked up in the account's assignments, kept under the account's revision.
+//! are looked up in the account's assignments, kept under the account's revision. A check
+//! that has just read its facts from the store (`fresh`, or any check on PostgreSQL) reuses
+//! the verdicts of the entry whose facts are identical to the ones it read: evaluating
+//! again over the same facts could only give the same verdict.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -58,9 +62,10 @@ impl Default for FactsCache {
 }
 
 /// The facts of one principal in one account (resource facts left out), read under
-/// `revisions`, and the verdicts computed over them.
+/// `revisions` (`None`: read by a check that reads the store anyway, so they may not stand
+/// in for a read), and the verdicts computed over them.
 pub struct PrincipalEntry {
-    revisions: Revisions,
+    revisions: Option<Revisions>,
     /// The facts, as [`crate::store::Store::check_facts`] reads them with no resource.
     pub facts: CheckFacts,
     memo: Mutex<HashMap<Box<[u8]>, Verdict>>,
@@ -118,8 +123,8 @@ impl FactsCache {
         now: i64,
     ) -> Option<Arc<PrincipalEntry>> {
         let entry = self.principals.get(&principal_key(request)[..])?;
-        let fresh =
-            entry.revisions == revisions && entry.facts.valid_until.is_none_or(|until| now < until);
+        let fresh = entry.revisions == Some(revisions)
+            && entry.facts.valid_until.is_none_or(|until| now < until);
         fresh.then_some(entry)
     }
 
@@ -127,7 +132,7 @@ impl FactsCache {
     pub fn keep_principal(
         &self,
         request: &CheckRequest,
-        revisions: Revisions,
+        revisions: Option<Revisions>,
         facts: CheckFacts,
     ) -> Arc<PrincipalEntry> {
         let entry = Arc::new(PrincipalEntry {
@@ -138,6 +143,33 @@ impl FactsCache {
         self.principals
             .insert(principal_key(request).into(), Arc::clone(&entry));
         entry
+    }
+
+    /// The entry of `request`'s principal and account whose principal and account facts are
+    /// those of `read` (just read from the store), whatever revisions it was kept under; else
+    /// a new one over `read`, kept under `revisions`.
+    pub fn over(
+        &self,
+        request: &CheckRequest,
+        revisions: Option<Revisions>,
+        read: &CheckFacts,
+    ) -> Arc<PrincipalEntry> {
+        let key = principal_key(request);
+        match self.principals.get(&key[..]) {
+            Some(entry) if entry.facts.user == read.user && entry.facts.account == read.account => {
+                entry
+            }
+            _ => {
+                let facts = CheckFacts {
+                    user: read.user.clone(),
+                    account: read.account.clone(),
+                    resource_found: true,
+                    valid_until: read.valid_until,
+                    ..CheckFacts::default()
+                };
+                self.keep_principal(request, revisions, facts)
+            }
+        }
     }
 
     /// The assignees of `service` in `account`, if the account's assignments were read under
@@ -212,4 +244,59 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{AccountFacts, UserFacts};
+
+    fn bill_pays() -> (PolicyBundle, CheckRequest) {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let bundle = crate::authz::load(&root.join("policies"), &root.join("schemas")).unwrap();
+        let body = serde_json::from_value(serde_json::json!({"principal": "bill", "action": "payInvoice", "resource": {"type": "Invoice", "id": "inv-1"}, "account": "acct-1"})).unwrap();
+        let request = bundle.parse_check(body).unwrap();
+        (bundle, request)
+    }
+
+    fn read(active: bool) -> CheckFacts {
+        CheckFacts {
+            user: Some(UserFacts {
+                active,
+                suspended: false,
+                email: "bill@example.com".into(),
+                membership: None,
+            }),
+            account: Some(AccountFacts { active: true }),
+            resource_found: true,
+            ..CheckFacts::default()
+        }
+    }
+
+    #[test]
+    fn a_read_finds_the_entry_over_identical_facts_and_only_that_one() {
+        let (bundle, request) = bill_pays();
+        let cache = FactsCache::default();
+        let memo_key = memo_key(&bundle, &request, &read(true)).unwrap();
+        let verdict = Verdict::deny_unknown();
+        cache
+            .over(&request, None, &read(true))
+            .remember(memo_key.clone(), &verdict);
+        let same = cache.over(&request, None, &read(true));
+        assert_eq!(same.remembered(&memo_key), Some(verdict));
+        let changed = cache.over(&request, None, &read(false));
+        assert_eq!(changed.remembered(&memo_key), None);
+        assert_eq!(changed.facts.user, read(false).user);
+    }
+
+    #[test]
+    fn facts_kept_by_a_read_never_stand_in_for_one() {
+        let (_, request) = bill_pays();
+        let cache = FactsCache::default();
+        let revisions = Revisions::default();
+        cache.over(&request, None, &read(true));
+        assert!(cache.principal(&request, revisions, 0).is_none());
+        cache.over(&request, Some(revisions), &read(false));
+        assert!(cache.principal(&request, revisions, 0).is_some());
+    }
 }

@@ -6,7 +6,8 @@
 //! That is for the embedded SQLite file, which cannot become unreachable while Portier runs.
 //! A database server can: then a check must answer `503`, not a decision from memory, so
 //! with PostgreSQL the facts are read every time and only the verdicts remembered over
-//! identical facts are reused.
+//! identical facts are reused. So are they for a `fresh` check, which reads the store every
+//! time by definition.
 
 use std::sync::Arc;
 
@@ -62,34 +63,10 @@ impl Checker {
         request: &CheckRequest,
         revisions: Revisions,
     ) -> Result<Gathered> {
-        let whole = |read, entry| Gathered {
-            entry,
-            read,
-            resource_only: false,
+        let user = match &request.principal {
+            Principal::User(user) if self.store.backend() == Backend::Sqlite => user,
+            _ => return self.read_facts(bundle, request, Some(revisions)).await,
         };
-        let Principal::User(user) = &request.principal else {
-            return Ok(whole(self.facts(bundle, request).await?, None));
-        };
-        if self.store.backend() != Backend::Sqlite {
-            let facts = self.facts(bundle, request).await?;
-            let entry = match self.facts.principal(request, revisions, self.store.now()) {
-                Some(entry)
-                    if entry.facts.user == facts.user && entry.facts.account == facts.account =>
-                {
-                    entry
-                }
-                _ => {
-                    let principal = CheckFacts {
-                        user: facts.user.clone(),
-                        account: facts.account.clone(),
-                        resource_found: true,
-                        ..CheckFacts::default()
-                    };
-                    self.facts.keep_principal(request, revisions, principal)
-                }
-            };
-            return Ok(whole(facts, Some(entry)));
-        }
         let entry = match self.facts.principal(request, revisions, self.store.now()) {
             Some(entry) => entry,
             None => {
@@ -101,7 +78,7 @@ impl Checker {
                         ResourceLookup::Nothing,
                     )
                     .await?;
-                self.facts.keep_principal(request, revisions, read)
+                self.facts.keep_principal(request, Some(revisions), read)
             }
         };
         let found = CheckFacts {
@@ -120,6 +97,26 @@ impl Checker {
             entry: Some(entry),
             read: resource,
             resource_only: true,
+        })
+    }
+
+    /// The facts of `request` read from the store, with the facts cache's entry whose facts
+    /// are the same (its remembered verdicts apply); a new entry is kept under `revisions`.
+    pub(super) async fn read_facts(
+        &self,
+        bundle: &PolicyBundle,
+        request: &CheckRequest,
+        revisions: Option<Revisions>,
+    ) -> Result<Gathered> {
+        let read = self.facts(bundle, request).await?;
+        let entry = match (&request.principal, &read.user) {
+            (Principal::User(_), Some(_)) => Some(self.facts.over(request, revisions, &read)),
+            _ => None,
+        };
+        Ok(Gathered {
+            entry,
+            read,
+            resource_only: false,
         })
     }
 

@@ -7,7 +7,8 @@
 //! A cached check reads the data revisions (with the cached decision, in one round trip),
 //! then the facts from the facts cache kept under those revisions (`facts`), then the verdict
 //! remembered over those facts when the resource id cannot matter; only what is missing is
-//! read from the store or evaluated. A fresh check reads the store and evaluates every time.
+//! read from the store or evaluated. A fresh check reads the store every time, and reuses
+//! only a verdict remembered over facts identical to the ones it read.
 
 mod facts;
 
@@ -122,19 +123,19 @@ impl Checker {
             }
             Consistency::Fresh => None,
         };
-        // Fresh, or the cache cannot tell the revisions: nothing cached is used or stored.
-        let Some((key, revisions)) = cached else {
-            let facts = self.facts(bundle, request).await?;
-            return Ok(self.evaluated(bundle, request, &facts, started)?.0);
+        // Fresh, or the cache cannot tell the revisions: the facts are read from the store
+        // and no decision is kept; only a verdict remembered over identical facts is reused.
+        let gathered = match cached {
+            Some((_, revisions)) => self.cached_facts(bundle, request, revisions).await?,
+            None => self.read_facts(bundle, request, None).await?,
         };
-        let gathered = self.cached_facts(bundle, request, revisions).await?;
         let memo_key = gathered
             .entry
             .as_ref()
             .and_then(|_| crate::cache::facts::memo_key(bundle, request, gathered.resource()));
         if let (Some(entry), Some(memo_key)) = (&gathered.entry, &memo_key) {
             if let Some(verdict) = entry.remembered(memo_key) {
-                return Ok(self.answered(bundle, &verdict, true, started));
+                return Ok(self.answered(bundle, &verdict, cached.is_some(), started));
             }
         }
         let entry = gathered.entry.clone();
@@ -144,12 +145,14 @@ impl Checker {
             if let (Some(entry), Some(memo_key)) = (entry, memo_key) {
                 entry.remember(memo_key, &verdict);
             }
-            let cached = Cached {
-                verdict: Arc::new(verdict),
-                revisions,
-                valid_until: facts.valid_until,
-            };
-            self.cache.put(key, cached, self.store.now()).await;
+            if let Some((key, revisions)) = cached {
+                let cached = Cached {
+                    verdict: Arc::new(verdict),
+                    revisions,
+                    valid_until: facts.valid_until,
+                };
+                self.cache.put(key, cached, self.store.now()).await;
+            }
         }
         Ok(decision)
     }

@@ -100,3 +100,27 @@ async fn an_id_written_in_a_policy_or_the_context_is_evaluated_on_its_own() {
             .await
     );
 }
+
+#[tokio::test]
+async fn a_fresh_check_reuses_no_verdict_once_the_store_says_otherwise() {
+    let app = TestApp::spawn().await;
+    client_area(&app).await;
+    let pay = |invoice: &str| json!({"principal": "bill", "action": "payInvoice", "resource": {"type": "Invoice", "id": invoice}, "account": "acct-1", "consistency": "fresh"});
+    for invoice in ["inv-301", "inv-302"] {
+        let reply = app.check_body(pay(invoice)).await.body;
+        assert_eq!(reply["decision"], "allow", "{invoice}: {reply}");
+        assert_eq!(reply["cached"], false, "{invoice}: {reply}");
+    }
+    // Changed behind Portier's back, so no revision moves: only the store can tell.
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
+    sqlx::query("update membership set grants = '[\"orders\"]' where user_id = 'bill'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    for invoice in ["inv-302", "inv-303"] {
+        let reply = app.check_body(pay(invoice)).await.body;
+        assert_eq!(reply["decision"], "deny", "{invoice}: {reply}");
+    }
+}
