@@ -1,6 +1,7 @@
 //! The HTTP API (axum): [`app`] builds the router over an [`AppState`], [`serve`] runs it on
 //! a bound listener until a shutdown signal (`server` and `connection`: hyper with timeouts
-//! and a connection cap; `edge`: size limits and one JSON shape for every error). One file per
+//! and a connection cap; `edge`: size limits and one JSON shape for every error; `observe`:
+//! request ids, tracing and metrics). One file per
 //! resource; every handler reads as parse → authorize (through Cedar) → one store call → answer.
 
 mod accounts;
@@ -16,6 +17,7 @@ mod edge_props;
 pub(crate) mod extract;
 mod invitations;
 mod members;
+mod observe;
 mod openapi;
 mod ops;
 mod server;
@@ -27,8 +29,6 @@ use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::{middleware, Router};
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -107,11 +107,8 @@ pub fn app(state: AppState) -> Router {
         .fallback(|| async { Error::NotFound("route".into()) })
         .with_state(state)
         .layer(middleware::from_fn(edge::guard))
-        .layer(middleware::from_fn(ops::count_requests))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(TraceLayer::new_for_http())
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(middleware::from_fn(observe::observe))
 }
 
 /// The OpenAPI document, as served at `/openapi.json`.

@@ -1,12 +1,10 @@
 //! Operations: liveness and readiness (no token), metrics, and policy reload.
 
 use std::sync::Arc;
-use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, Method, StatusCode};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
 use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -115,37 +113,6 @@ pub async fn reload(State(state): State<AppState>) -> Result<Json<ReloadAnswer>,
         })),
         Err(err) => Err(Error::InvalidPolicies(err.problems)),
     }
-}
-
-/// The method as a metric label: the standard ones by name, anything else `other`, so what
-/// a client sends cannot add label values (each is a series kept for the process's life).
-fn method_label(method: &Method) -> &'static str {
-    match method.as_str() {
-        "GET" => "GET",
-        "POST" => "POST",
-        "PUT" => "PUT",
-        "PATCH" => "PATCH",
-        "DELETE" => "DELETE",
-        "HEAD" => "HEAD",
-        "OPTIONS" => "OPTIONS",
-        _ => "other",
-    }
-}
-
-/// Middleware: counts every answer by method, matched route (`unmatched` when none) and
-/// status, all from fixed sets.
-pub async fn count_requests(request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = method_label(request.method());
-    let route = request.extensions().get::<MatchedPath>().cloned();
-    let response = next.run(request).await;
-    telemetry::http_request(
-        method,
-        route.as_ref().map_or("unmatched", MatchedPath::as_str),
-        response.status().as_u16(),
-        started.elapsed(),
-    );
-    response
 }
 
 /// `GET /openapi.json` (no token): this API's OpenAPI document, with the grants and actions
