@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # HTTP load benchmark of the check path, against a release build on 127.0.0.1, with wrk.
 # The server runs on core 0 and the load generator on core 1. Every figure is printed with
-# its ratio to a baseline measured in the same run: a minimal axum server that parses the
-# same body and answers a fixed decision (the HTTP ceiling of this machine).
+# its ratio to a baseline: a minimal axum server that parses the same body and answers a fixed
+# decision (the HTTP ceiling of this machine), measured again just before each scenario with
+# the same load, so that a shared machine's drift over the run does not skew the ratios.
 #
 #   bash benches/load.sh            # 10 s per run
 #   DURATION=5s bash benches/load.sh
@@ -39,12 +40,18 @@ serve() {
   wait_port "$p" || { cat "$work/$1.log" >&2; exit 1; }
 }
 
-declare -A baseline_rps baseline_p99 rps_of p99_of
+declare -A baseline_rps baseline_p99 rps_of p99_of pair_rps pair_p99
 rows=()
+base_url="" # the baseline server, kept running for the paired measurements
 to_us() { awk -v v="$1" 'BEGIN { n=v+0; if (v ~ /us$/) print n; else if (v ~ /ms$/) print n*1000; else if (v ~ /s$/) print n*1000000; else print n }'; }
 # measure LABEL CONCURRENCY [env…] → one row of the table
 measure() {
   local label=$1 c=$2; shift 2
+  if [[ $label != baseline* && $label != warmup && $c -gt 1 ]]; then
+    local paired; paired=$(env "$@" taskset -c 1 wrk -t1 -c"$c" -d"$DURATION" --latency -s benches/check.lua "$base_url")
+    pair_rps["$label|$c"]=$(awk '/Requests\/sec/ {print $2}' <<<"$paired")
+    pair_p99["$label|$c"]=$(to_us "$(awk '$1 == "99%" {print $2}' <<<"$paired")")
+  fi
   local out; out=$(env "$@" taskset -c 1 wrk -t1 -c"$c" -d"$DURATION" --latency -s benches/check.lua "$url")
   local rps p50 p99
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
@@ -63,6 +70,7 @@ pg_small=$(pg_database small); "$bin/examples/seed" "$pg_small" 1000
 pg_big=$(pg_database big); "$bin/examples/seed" "$pg_big" "$BIG"
 
 p=$(port); taskset -c 0 "$bin/examples/baseline-server" "127.0.0.1:$p" & pids+=("$!"); url="http://127.0.0.1:$p"; wait_port "$p"
+base_url=$url
 for c in 16 64; do measure "baseline (fixed answer)" "$c" PRINCIPALS=1000; done
 
 serve memory "sqlite://$work/small.db"
@@ -97,14 +105,15 @@ measure "cached (in-process), SQLite $BIG, all distinct" 64 PRINCIPALS="$BIG"
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
 kill "$pid"
 
-printf '\n%-48s %4s %10s %9s %9s %9s %9s\n' scenario c req/s p50 p99 "rps/base" "p99/base"
+printf '\n%-48s %4s %10s %9s %9s %10s %9s %9s\n' scenario c req/s p50 p99 "base req/s" "rps/base" "p99/base"
 for row in "${rows[@]}"; do
   IFS='|' read -r label c rps p50 p99 errors <<<"$row"
   [[ $label == warmup ]] && continue
-  base=${baseline_rps[$c]:-${baseline_rps[16]}}; bp99=${baseline_p99[$c]:-${baseline_p99[16]}}
+  base=${pair_rps["$label|$c"]:-${baseline_rps[$c]:-${baseline_rps[16]}}}
+  bp99=${pair_p99["$label|$c"]:-${baseline_p99[$c]:-${baseline_p99[16]}}}
   ratio=$(awk -v a="$rps" -v b="$base" 'BEGIN { printf "%.2f", a / b }')
   p99ratio=$(awk -v a="$(to_us "$p99")" -v b="$(to_us "$bp99")" 'BEGIN { printf "%.2f", a / b }')
-  printf '%-48s %4s %10s %9s %9s %9s %9s %s\n' "$label" "$c" "$rps" "$p50" "$p99" "$ratio" "$p99ratio" "$errors"
+  printf '%-48s %4s %10s %9s %9s %10s %9s %9s %s\n' "$label" "$c" "$rps" "$p50" "$p99" "$base" "$ratio" "$p99ratio" "$errors"
 done
 printf '\nresident set size of the server after the %s-principal run: %d MiB\n' "$BIG" $((rss / 1024))
 
@@ -115,11 +124,11 @@ target() {
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", a / b }'; }
 printf '\ntargets\n'
-target "warm cache, in-process: req/s vs baseline (c=64)" "$(ratio "${rps_of["warm cache, in-process, SQLite 1k|64"]}" "${baseline_rps[64]}")" ">=" 0.75
-target "warm cache, in-process: p99 vs baseline (c=64)" "$(ratio "${p99_of["warm cache, in-process, SQLite 1k|64"]}" "$(to_us "${baseline_p99[64]}")")" "<=" 2
-target "new resource each check, SQLite: req/s vs baseline (c=64)" "$(ratio "${rps_of["new resource each check, SQLite 1k|64"]}" "${baseline_rps[64]}")" ">=" 0.60
-target "new resource each check, PostgreSQL+Redis: vs baseline (c=64)" "$(ratio "${rps_of["new resource each check, PostgreSQL+Redis 1k|64"]}" "${baseline_rps[64]}")" ">=" 0.40
-target "fresh, SQLite: req/s vs baseline (c=64)" "$(ratio "${rps_of["fresh (store read each check), SQLite 1k|64"]}" "${baseline_rps[64]}")" ">=" 0.25
+target "warm cache, in-process: req/s vs baseline (c=64)" "$(ratio "${rps_of["warm cache, in-process, SQLite 1k|64"]}" "${pair_rps["warm cache, in-process, SQLite 1k|64"]}")" ">=" 0.75
+target "warm cache, in-process: p99 vs baseline (c=64)" "$(ratio "${p99_of["warm cache, in-process, SQLite 1k|64"]}" "${pair_p99["warm cache, in-process, SQLite 1k|64"]}")" "<=" 2
+target "new resource each check, SQLite: req/s vs baseline (c=64)" "$(ratio "${rps_of["new resource each check, SQLite 1k|64"]}" "${pair_rps["new resource each check, SQLite 1k|64"]}")" ">=" 0.60
+target "new resource each check, PostgreSQL+Redis: vs baseline (c=64)" "$(ratio "${rps_of["new resource each check, PostgreSQL+Redis 1k|64"]}" "${pair_rps["new resource each check, PostgreSQL+Redis 1k|64"]}")" ">=" 0.40
+target "fresh, SQLite: req/s vs baseline (c=64)" "$(ratio "${rps_of["fresh (store read each check), SQLite 1k|64"]}" "${pair_rps["fresh (store read each check), SQLite 1k|64"]}")" ">=" 0.25
 target "batch of 50 new resources: time vs one check (c=1)" "$(ratio "${rps_of["single check, new resource (c=1)|1"]}" "${rps_of["batch of 50, new resources (c=1)|1"]}")" "<=" 5
 target "new resource each check, SQLite: $BIG vs 1k principals" "$(ratio "${rps_of["new resource each check, SQLite $BIG|64"]}" "${rps_of["new resource each check, SQLite 1k|64"]}")" ">=" 0.8
 target "fresh, SQLite: $BIG vs 1k principals" "$(ratio "${rps_of["fresh, SQLite $BIG|64"]}" "${rps_of["fresh (store read each check), SQLite 1k|64"]}")" ">=" 0.8
