@@ -135,13 +135,21 @@ impl FactsCache {
         revisions: Option<Revisions>,
         facts: CheckFacts,
     ) -> Arc<PrincipalEntry> {
+        self.keep(principal_key(request), revisions, facts)
+    }
+
+    fn keep(
+        &self,
+        key: Vec<u8>,
+        revisions: Option<Revisions>,
+        facts: CheckFacts,
+    ) -> Arc<PrincipalEntry> {
         let entry = Arc::new(PrincipalEntry {
             revisions,
             facts,
             memo: Mutex::default(),
         });
-        self.principals
-            .insert(principal_key(request).into(), Arc::clone(&entry));
+        self.principals.insert(key.into(), Arc::clone(&entry));
         entry
     }
 
@@ -167,7 +175,7 @@ impl FactsCache {
                     valid_until: read.valid_until,
                     ..CheckFacts::default()
                 };
-                self.keep_principal(request, revisions, facts)
+                self.keep(key, revisions, facts)
             }
         }
     }

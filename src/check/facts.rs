@@ -19,8 +19,8 @@ use crate::cache::{PrincipalEntry, Revisions};
 use crate::error::Result;
 use crate::store::{Backend, CheckFacts, ResourceLookup};
 
-/// The facts of a cached check as gathered: the facts cache's entry they came from or went
-/// to, and what was read besides. A verdict remembered by the entry needs only the resource
+/// The facts of a check as gathered: the facts cache's entry they came from, went to or
+/// match, and what was read besides. A verdict remembered by the entry needs only the resource
 /// rows, so the whole facts are put together only when the check is evaluated.
 pub(super) struct Gathered {
     /// The facts cache's entry (`None` for a principal that is not a user).

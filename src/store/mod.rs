@@ -166,14 +166,11 @@ impl Store {
         };
         // One read connection per thread that may run a check at once.
         let readers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
-        let reader = match &file {
-            Some(file) => Some(Arc::new(reader::SqliteReader::open(
-                file.path(),
-                readers,
-                acquire_timeout,
-            )?)),
-            None => None,
-        };
+        let reader = file
+            .as_ref()
+            .map(|file| reader::SqliteReader::open(file.path(), readers, acquire_timeout))
+            .transpose()?
+            .map(Arc::new);
         Ok(Store {
             pool,
             backend,

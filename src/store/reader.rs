@@ -166,7 +166,8 @@ fn fault(err: rusqlite::Error) -> Error {
 mod tests {
     use super::*;
 
-    fn file_with_value(dir: &tempfile::TempDir) -> (std::path::PathBuf, Connection) {
+    /// A WAL file holding one value (1), its writer, and a reader of `count` connections.
+    fn reader_of_value(dir: &tempfile::TempDir, count: usize) -> (Connection, SqliteReader) {
         let path = dir.path().join("reader.db");
         let writer = Connection::open(&path).unwrap();
         writer
@@ -174,7 +175,8 @@ mod tests {
                 "pragma journal_mode = wal; create table t (v integer); insert into t values (1);",
             )
             .unwrap();
-        (path, writer)
+        let reader = SqliteReader::open(&path, count, Duration::from_secs(1)).unwrap();
+        (writer, reader)
     }
 
     fn value(reader: &SqliteReader) -> Option<Result<i64>> {
@@ -184,8 +186,7 @@ mod tests {
     #[test]
     fn each_read_sees_every_earlier_commit() {
         let dir = tempfile::tempdir().unwrap();
-        let (path, writer) = file_with_value(&dir);
-        let reader = SqliteReader::open(&path, 2, Duration::from_secs(1)).unwrap();
+        let (writer, reader) = reader_of_value(&dir, 2);
         assert_eq!(value(&reader).unwrap().unwrap(), 1);
         writer.execute("update t set v = 2", []).unwrap();
         assert_eq!(value(&reader).unwrap().unwrap(), 2);
@@ -194,8 +195,7 @@ mod tests {
     #[test]
     fn a_busy_reader_sends_the_caller_elsewhere_and_gets_its_connection_back() {
         let dir = tempfile::tempdir().unwrap();
-        let (path, _writer) = file_with_value(&dir);
-        let reader = SqliteReader::open(&path, 1, Duration::from_secs(1)).unwrap();
+        let (_writer, reader) = reader_of_value(&dir, 1);
         let nested = reader.with(|_| Ok(value(&reader).is_none())).unwrap();
         assert!(nested.unwrap(), "the only connection was in use");
         assert_eq!(value(&reader).unwrap().unwrap(), 1);
@@ -204,8 +204,7 @@ mod tests {
     #[test]
     fn connections_cannot_write() {
         let dir = tempfile::tempdir().unwrap();
-        let (path, _writer) = file_with_value(&dir);
-        let reader = SqliteReader::open(&path, 1, Duration::from_secs(1)).unwrap();
+        let (_writer, reader) = reader_of_value(&dir, 1);
         let write = reader.with(|conn| conn.execute("update t set v = 3", []));
         assert!(write.unwrap().is_err());
         assert_eq!(value(&reader).unwrap().unwrap(), 1);
