@@ -1,8 +1,10 @@
 //! The HTTP edge, probed as an attacker and a careless client would: metric labels from a
-//! fixed set, size limits (414, 431, 413), one JSON shape for every error, repeated headers,
+//! fixed set, size limits (414, 431, 413, also for bodies sent in chunks), one JSON shape for every error, repeated headers,
 //! the bearer scheme, data after the JSON body, look-alike ids and names, slow clients,
 //! file-descriptor exhaustion, token settings, and property tests of every parser.
 
+#[path = "edge/bodies.rs"]
+mod bodies;
 mod common;
 #[path = "edge/process.rs"]
 mod process;

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{PolicyBundle, STORE_OWNED_TYPES};
-use crate::domain::{parse_id, AccountId, UserId};
+use crate::domain::{check_id, AccountId, UserId};
 use crate::error::{Error, Result};
 
 /// Most caller-supplied entities accepted in one check.
@@ -284,7 +284,7 @@ impl PolicyBundle {
                 format!("entity type {ty} is not declared in the schema"),
             ));
         }
-        parse_id(&id).map_err(|e| Error::bad_field(format!("{field}.id"), e))?;
+        check_id(&id).map_err(|e| Error::bad_field(format!("{field}.id"), e))?;
         Ok(EntityUid::from_type_name_and_id(ty, EntityId::new(id)))
     }
 

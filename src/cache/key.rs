@@ -4,8 +4,6 @@
 //! a collision is impossible, not merely improbable, which matters because callers choose
 //! their requests. Redis names the entry by the SHA-256 of these bytes.
 
-use std::io::Write as _;
-
 use cedar_policy::{EntityTypeName, EntityUid};
 
 use crate::authz::CheckRequest;
@@ -96,11 +94,13 @@ impl KeyWriter {
         self.bytes(uid.id().unescaped().as_bytes());
     }
 
-    /// An entity type's name.
+    /// An entity type's name: its namespace's components, then its base name.
     pub(crate) fn type_name(&mut self, ty: &EntityTypeName) {
-        self.written(|out| {
-            let _ = write!(out, "{ty}");
-        });
+        self.length(ty.namespace_components().count());
+        for component in ty.namespace_components() {
+            self.bytes(component.as_bytes());
+        }
+        self.bytes(ty.basename().as_bytes());
     }
 
     /// A count, as a part of its own.
@@ -148,6 +148,27 @@ mod tests {
         assert_ne!(parts(&[b"", b"x"]), parts(&[b"x", b""]));
         let long = [7u8; 200];
         assert_ne!(parts(&[&long, b""]), parts(&[&long[..199], &[7]]));
+    }
+
+    #[test]
+    fn type_names_with_different_namespaces_never_give_the_same_key() {
+        let names = [
+            "User",
+            "A::User",
+            "AUser",
+            "A::B::User",
+            "AB::User",
+            "A::BUser",
+        ];
+        let keys: std::collections::HashSet<Vec<u8>> = names
+            .iter()
+            .map(|name| {
+                let mut key = KeyWriter(Vec::new());
+                key.type_name(&name.parse().unwrap());
+                key.0
+            })
+            .collect();
+        assert_eq!(keys.len(), names.len());
     }
 
     #[test]

@@ -33,7 +33,9 @@ use std::fmt;
 
 use serde::Deserialize;
 
-pub use ids::{parse_id, AccountId, ContactId, InvitationId, ServiceId, UserId, MAX_ID_LEN};
+pub use ids::{
+    check_id, parse_id, AccountId, ContactId, InvitationId, ServiceId, UserId, MAX_ID_LEN,
+};
 pub use text::{Email, InvitationToken, Name, Phone};
 pub use time::Timestamp;
 pub use words::{AccountStatus, Role, Topic, UserStatus};

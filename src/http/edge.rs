@@ -1,40 +1,49 @@
-//! The edge layer, around every route: refuses a request line or header section past the
-//! [`ServeLimits`] (`414`, `431`), a body announced larger than allowed (`413`, before
-//! waiting for it), and a header Portier reads that is sent twice (`400`: which
-//! copy counts would depend on the reader), and turns the bodiless errors the router makes
-//! itself (`405`, ...) into the documented JSON error, so every error has one shape.
+//! The edge layer, the one middleware around every route (one, because each layer costs
+//! every check a boxed service and future). It observes the request (`observe`: id, span,
+//! metrics); refuses a request line or header section past the [`ServeLimits`] (`414`,
+//! `431`), a body announced larger than allowed (`413`, before waiting for it), and a header
+//! Portier reads that is sent twice (`400`: which copy counts would depend on the reader);
+//! and turns the bodiless errors the router makes itself (`405`, ...) into the documented
+//! JSON error, so every error has one shape.
 
 use axum::extract::Request;
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use tracing::Instrument;
 
 use super::auth::ACTOR_HEADER;
+use super::observe::Observed;
 use super::server::ServeLimits;
 use crate::error::Error;
 
 /// Headers read by Portier that must appear at most once, with the name errors give them.
-const SINGLE_HEADERS: [(&str, &str); 4] = [
-    ("authorization", "Authorization"),
-    (ACTOR_HEADER, "X-Portier-Actor"),
-    ("content-type", "Content-Type"),
-    ("x-request-id", "X-Request-Id"),
+static SINGLE_HEADERS: [(HeaderName, &str); 4] = [
+    (header::AUTHORIZATION, "Authorization"),
+    (HeaderName::from_static(ACTOR_HEADER), "X-Portier-Actor"),
+    (header::CONTENT_TYPE, "Content-Type"),
+    (HeaderName::from_static("x-request-id"), "X-Request-Id"),
 ];
 
-/// Middleware: the checks above before the route, the JSON shape after it.
-pub async fn guard(request: Request, next: Next) -> Response {
+/// Middleware: observes the request, refuses it as above or runs the route, and gives an
+/// error answer the JSON shape.
+pub async fn edge(mut request: Request, next: Next) -> Response {
+    let observed = Observed::start(&mut request);
     let limits = request
         .extensions()
         .get::<ServeLimits>()
         .copied()
         .unwrap_or_default();
-    if let Err(refusal) =
-        within_limits(&request, &limits).and_then(|()| single_headers(request.headers()))
-    {
-        return refusal.into_response();
-    }
-    let method = request.method().clone();
-    as_json_error(next.run(request).await, &method)
+    let refusal = within_limits(&request, &limits).and_then(|()| single_headers(request.headers()));
+    let response = match refusal {
+        Err(refusal) => refusal.into_response(),
+        Ok(()) => {
+            let method = request.method().clone();
+            let answer = next.run(request).instrument(observed.span()).await;
+            as_json_error(answer, &method)
+        }
+    };
+    observed.finish(response)
 }
 
 /// `414` for a request line longer than allowed, `413` for a `Content-Length` over the body
@@ -86,9 +95,9 @@ fn within_limits(request: &Request, limits: &ServeLimits) -> Result<(), Error> {
 
 /// `400` naming a header Portier reads that was sent more than once.
 fn single_headers(headers: &HeaderMap) -> Result<(), Error> {
-    for (name, shown) in SINGLE_HEADERS {
+    for (name, shown) in &SINGLE_HEADERS {
         if headers.get_all(name).iter().nth(1).is_some() {
-            return Err(Error::bad_field(shown, "must be sent at most once"));
+            return Err(Error::bad_field(*shown, "must be sent at most once"));
         }
     }
     Ok(())

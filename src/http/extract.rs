@@ -1,12 +1,13 @@
 //! Extractors that turn every malformed input into the JSON error naming the field:
 //! [`JsonBody`] for bodies (with the path of the bad field, e.g. `checks[3].action`),
-//! [`PathIds`] for ids in the URL, [`QueryParams`] for query strings.
+//! [`PathIds`] for ids in the URL, [`QueryParams`] for query strings. Every body is read by
+//! [`read_body`], within [`MAX_BODY_BYTES`](super::MAX_BODY_BYTES).
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::de::DeserializeOwned;
 
 use crate::error::Error;
@@ -17,35 +18,41 @@ pub struct JsonBody<T>(pub T);
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = Error;
 
-    async fn from_request(request: Request, state: &S) -> Result<Self, Error> {
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(body_rejection)?;
-        parse_json(&bytes).map(JsonBody)
+    async fn from_request(request: Request, _state: &S) -> Result<Self, Error> {
+        parse_json(&read_body(request).await?).map(JsonBody)
     }
 }
 
-/// A body that could not be read: too large (`413`), too slow (`408`), or broken (`400`).
-fn body_rejection(rejection: BytesRejection) -> Error {
+/// The whole body of `request`, or why it could not be read: too large (`413`, also when
+/// it was not announced), too slow (`408`), or broken (`400`).
+pub async fn read_body(request: Request) -> Result<Bytes, Error> {
+    let limited = Limited::new(request.into_body(), super::MAX_BODY_BYTES);
+    let failure = match limited.collect().await {
+        Ok(collected) => return Ok(collected.to_bytes()),
+        Err(failure) => failure,
+    };
     let refused = |status, message: String| Error::Refused {
         status,
         field: "body".into(),
         message,
     };
-    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return refused(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("larger than {} bytes", super::MAX_BODY_BYTES),
-        );
-    }
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&rejection);
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(failure.as_ref());
     while let Some(err) = source {
+        if err.is::<LengthLimitError>() {
+            return Err(refused(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("larger than {} bytes", super::MAX_BODY_BYTES),
+            ));
+        }
         if err.is::<super::BodyTimedOut>() {
-            return refused(StatusCode::REQUEST_TIMEOUT, err.to_string());
+            return Err(refused(StatusCode::REQUEST_TIMEOUT, err.to_string()));
         }
         source = err.source();
     }
-    Error::bad_field("body", rejection.body_text())
+    Err(Error::bad_field(
+        "body",
+        format!("the body could not be read: {failure}"),
+    ))
 }
 
 /// Parses one JSON value and nothing after it (but white space), reporting the path of the

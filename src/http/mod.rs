@@ -1,7 +1,8 @@
 //! The HTTP API (axum): [`app`] builds the router over an [`AppState`], [`serve`] runs it on
 //! a bound listener until a shutdown signal (`server` and `connection`: hyper with timeouts
-//! and a connection cap; `edge`: size limits and one JSON shape for every error; `observe`:
-//! request ids, tracing and metrics). One file per
+//! and a connection cap; `edge`, the one layer around every route: size limits, one JSON
+//! shape for every error, and through `observe` request ids, tracing and metrics; `extract`:
+//! bodies read within [`MAX_BODY_BYTES`]). One file per
 //! resource; every handler reads as parse → authorize (through Cedar) → one store call → answer.
 
 mod accounts;
@@ -27,7 +28,6 @@ mod users;
 
 use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
 use axum::{middleware, Router};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -106,9 +106,7 @@ pub fn app(state: AppState) -> Router {
         .merge(console_router(Arc::clone(&state.tokens)))
         .fallback(|| async { Error::NotFound("route".into()) })
         .with_state(state)
-        .layer(middleware::from_fn(edge::guard))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn(observe::observe))
+        .layer(middleware::from_fn(edge::edge))
 }
 
 /// The OpenAPI document, as served at `/openapi.json`.

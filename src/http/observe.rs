@@ -1,56 +1,82 @@
-//! Per-request observability, in one layer because every check passes through it: the
-//! request id (the caller's `X-Request-Id`, or a new UUID) echoed on the answer, a tracing
-//! span carrying it (built only when a subscriber wants it), a log line for every `5xx`, and
-//! the request metrics by method, matched route and status.
+//! Per-request observability, started and finished by the edge layer around every route:
+//! the request id (the caller's `X-Request-Id`, or a new UUID) echoed on the answer, a
+//! tracing span carrying it (built only when a subscriber wants it), a log line for every
+//! `5xx`, and the request metrics by method, matched route and status.
 
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, Method};
-use axum::middleware::Next;
 use axum::response::Response;
-use tracing::Instrument;
+use tracing::Span;
 
 use crate::telemetry;
 
 static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Middleware: gives the request an id, traces and counts it, and echoes the id.
-pub async fn observe(mut request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let id = match request.headers().get(&X_REQUEST_ID) {
-        Some(id) => id.clone(),
-        None => {
-            let id = new_request_id();
-            request
-                .headers_mut()
-                .insert(X_REQUEST_ID.clone(), id.clone());
-            id
+/// A request being observed, from its arrival to its answer.
+pub(super) struct Observed {
+    started: Instant,
+    id: HeaderValue,
+    method: &'static str,
+    route: Option<MatchedPath>,
+    span: Span,
+}
+
+impl Observed {
+    /// Starts observing `request`: gives it an id when it has none.
+    pub(super) fn start(request: &mut Request) -> Self {
+        let started = Instant::now();
+        let id = match request.headers().get(&X_REQUEST_ID) {
+            Some(id) => id.clone(),
+            None => {
+                let id = new_request_id();
+                request
+                    .headers_mut()
+                    .insert(X_REQUEST_ID.clone(), id.clone());
+                id
+            }
+        };
+        let span = tracing::debug_span!("request", method = %request.method(), uri = %request.uri(), request_id = ?id);
+        Observed {
+            started,
+            id,
+            method: method_label(request.method()),
+            route: request.extensions().get::<MatchedPath>().cloned(),
+            span,
         }
-    };
-    let method = method_label(request.method());
-    let route = request.extensions().get::<MatchedPath>().cloned();
-    let span = tracing::debug_span!("request", method = %request.method(), uri = %request.uri(), request_id = ?id);
-    let mut response = next.run(request).instrument(span.clone()).await;
-    let status = response.status();
-    if status.is_server_error() {
-        let elapsed = started.elapsed().as_secs_f64() * 1000.0;
-        span.in_scope(|| {
-            tracing::error!(
-                status = status.as_u16(),
-                latency_ms = elapsed,
-                "response failed"
-            )
-        });
     }
-    telemetry::http_request(
-        method,
-        route.as_ref().map_or("unmatched", MatchedPath::as_str),
-        status.as_u16(),
-        started.elapsed(),
-    );
-    response.headers_mut().entry(&X_REQUEST_ID).or_insert(id);
-    response
+
+    /// The request's span, for what runs on its behalf.
+    pub(super) fn span(&self) -> Span {
+        self.span.clone()
+    }
+
+    /// Logs a failure, counts the request and echoes its id on `response`.
+    pub(super) fn finish(self, mut response: Response) -> Response {
+        let status = response.status();
+        if status.is_server_error() {
+            let elapsed = self.started.elapsed().as_secs_f64() * 1000.0;
+            self.span.in_scope(|| {
+                tracing::error!(
+                    status = status.as_u16(),
+                    latency_ms = elapsed,
+                    "response failed"
+                )
+            });
+        }
+        telemetry::http_request(
+            self.method,
+            self.route.as_ref().map_or("unmatched", MatchedPath::as_str),
+            status.as_u16(),
+            self.started.elapsed(),
+        );
+        response
+            .headers_mut()
+            .entry(&X_REQUEST_ID)
+            .or_insert(self.id);
+        response
+    }
 }
 
 /// A new request id: a UUID (version 7, so ids sort by time).

@@ -9,7 +9,7 @@
 //!
 //! Protocol rules kept here: the body must be `application/json` holding a JSON object, else
 //! `400`; unknown fields are ignored; a deny is `200 {"decision": false}`; `X-Request-ID` is
-//! echoed by the router's request-id layer.
+//! echoed by the edge layer.
 
 mod discovery;
 mod evaluation;
@@ -18,14 +18,13 @@ mod model;
 mod paging;
 mod search;
 
-use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::header::CONTENT_TYPE;
 use serde::de::DeserializeOwned;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::extract::parse_json;
+use super::extract::{parse_json, read_body};
 use super::AppState;
 use crate::error::Error;
 
@@ -47,7 +46,7 @@ pub struct AuthzenJson<T>(pub T);
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AuthzenJson<T> {
     type Rejection = Error;
 
-    async fn from_request(request: Request, state: &S) -> Result<Self, Error> {
+    async fn from_request(request: Request, _state: &S) -> Result<Self, Error> {
         let content_type = request
             .headers()
             .get(CONTENT_TYPE)
@@ -56,9 +55,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AuthzenJson<T> {
         if !is_json(content_type) {
             return Err(Error::bad_field("Content-Type", "must be application/json"));
         }
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|e| Error::bad_field("body", e.body_text()))?;
+        let bytes = read_body(request).await?;
         match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
             None => Err(Error::bad_field("body", "empty: expected a JSON object")),
             Some(b'{') => parse_json(&bytes).map(AuthzenJson),
