@@ -1,7 +1,8 @@
 //! The HTTP edge, probed as an attacker and a careless client would: metric labels from a
-//! fixed set, size limits (414, 431, 413, also for bodies sent in chunks), one JSON shape for every error, repeated headers,
-//! the bearer scheme, data after the JSON body, look-alike ids and names, slow clients,
-//! file-descriptor exhaustion, token settings, and property tests of every parser.
+//! fixed set, size limits (414, 431, 413, also for bodies sent in chunks), one JSON shape
+//! for every error, repeated headers, the routes that need no token, the bearer scheme,
+//! data after the JSON body, look-alike ids and names, slow clients, file-descriptor
+//! exhaustion, token settings, and property tests of every parser.
 
 #[path = "edge/bodies.rs"]
 mod bodies;
@@ -10,6 +11,8 @@ mod common;
 mod process;
 #[path = "edge/props.rs"]
 mod props;
+#[path = "edge/public.rs"]
+mod public;
 #[path = "edge/raw.rs"]
 mod raw;
 #[path = "edge/slow.rs"]

@@ -5,8 +5,9 @@
 //! The page is public HTML with no secret in it. It asks for the admin token, keeps it in
 //! the tab's `sessionStorage` and sends it as `Authorization: Bearer` to the JSON routes
 //! under `/v1/console/` (and to the existing management routes); it never puts it in a URL.
-//! Every console response carries a strict Content-Security-Policy: no inline script or
-//! style, nothing loaded from elsewhere, no framing.
+//! Every console response, the edge layer's refusals included, carries a strict
+//! Content-Security-Policy: no inline script or style, nothing loaded from elsewhere, no
+//! framing.
 //!
 //! # Layout
 //! - this file: the page, its assets, the security headers, the routers.
@@ -23,9 +24,8 @@ mod find;
 mod matrix;
 mod policies;
 
-use axum::extract::Request;
 use axum::http::header::{self, HeaderValue};
-use axum::middleware::Next;
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -66,10 +66,14 @@ pub fn api() -> Router<AppState> {
         .route("/v1/console/policies/draft", post(policies::draft))
 }
 
-/// Middleware for every console response: the CSP and its companions.
-pub async fn security_headers(request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
+/// Whether a route is the console's: its page, its assets or its JSON routes.
+pub fn is_console_route(route: &str) -> bool {
+    route == "/console" || route.starts_with("/console/") || route.starts_with("/v1/console/")
+}
+
+/// Gives a console answer the CSP and its companions. The edge layer calls it for every
+/// answer on a console route, its own refusals (`401`, ...) included.
+pub fn secure(headers: &mut HeaderMap) {
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CONTENT_SECURITY_POLICY),
@@ -84,7 +88,6 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
 }
 
 async fn index() -> Response {

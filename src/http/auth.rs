@@ -1,12 +1,13 @@
-//! Bearer tokens and scopes. A `check` token reaches the check routes only; an `admin`
-//! token reaches everything and, without an `X-Portier-Actor` header, acts as hosting staff.
-//! The tokens themselves, and how they are checked, live in `tokens`.
+//! Bearer tokens and scopes. Every route but the public ones needs a token (the edge layer
+//! asks [`scope`] and records the answer); a `check` token reaches the check routes only;
+//! an `admin` token reaches everything and, without an `X-Portier-Actor` header, acts as
+//! hosting staff. The tokens themselves, and how they are checked, live in `tokens`.
 
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
 use axum::middleware::Next;
 use axum::response::Response;
-use std::sync::Arc;
 
 use super::Tokens;
 use crate::domain::{Actor, UserId};
@@ -33,22 +34,14 @@ pub(super) fn bearer_token(value: &str) -> Option<&str> {
         .then(|| token.trim_matches(' '))
 }
 
-/// Middleware: a valid bearer token, or `401`. Records the token's scope for later layers.
-pub async fn authenticate(
-    State(tokens): State<Arc<Tokens>>,
-    mut request: Request,
-    next: Next,
-) -> Result<Response, Error> {
-    let token = request
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)
+/// The scope of the request's bearer token, or `401`.
+pub(super) fn scope(headers: &HeaderMap, tokens: &Tokens) -> Result<Scope, Error> {
+    headers
+        .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(bearer_token);
-    let scope = token
-        .and_then(|t| tokens.scope_of(t))
-        .ok_or(Error::Unauthorized)?;
-    request.extensions_mut().insert(scope);
-    Ok(next.run(request).await)
+        .and_then(bearer_token)
+        .and_then(|token| tokens.scope_of(token))
+        .ok_or(Error::Unauthorized)
 }
 
 /// Middleware for management routes: the admin scope, or `403`.

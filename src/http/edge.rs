@@ -3,19 +3,39 @@
 //! metrics); refuses a request line or header section past the [`ServeLimits`] (`414`,
 //! `431`), a body announced larger than allowed (`413`, before waiting for it), and a header
 //! Portier reads that is sent twice (`400`: which copy counts would depend on the reader);
-//! and turns the bodiless errors the router makes itself (`405`, ...) into the documented
-//! JSON error, so every error has one shape.
+//! authenticates every route but the [`PUBLIC_ROUTES`] (`401`), recording the token's
+//! [`Scope`]; turns the bodiless errors the router makes itself (`405`, ...) into the
+//! documented JSON error, so every error has one shape; and gives every answer on a console
+//! route the console's security headers, its own refusals included.
 
-use axum::extract::Request;
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderName, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tracing::Instrument;
 
-use super::auth::ACTOR_HEADER;
+use super::auth::{self, Scope, ACTOR_HEADER};
 use super::observe::Observed;
 use super::server::ServeLimits;
+use super::Tokens;
+use crate::console;
 use crate::error::Error;
+
+/// The routes anyone may call without a token: the probes, the API's description, and the
+/// console's page and assets (the JSON routes the page calls need the admin token). Every
+/// other route needs one, including any added later until it is listed here; a path that
+/// matches no route goes on to the `404`.
+pub const PUBLIC_ROUTES: [&str; 7] = [
+    "/healthz",
+    "/readyz",
+    "/openapi.json",
+    "/console",
+    "/console/",
+    "/console/app.js",
+    "/console/app.css",
+];
 
 /// Headers read by Portier that must appear at most once, with the name errors give them.
 static SINGLE_HEADERS: [(HeaderName, &str); 4] = [
@@ -27,15 +47,26 @@ static SINGLE_HEADERS: [(HeaderName, &str); 4] = [
 
 /// Middleware: observes the request, refuses it as above or runs the route, and gives an
 /// error answer the JSON shape.
-pub async fn edge(mut request: Request, next: Next) -> Response {
+pub async fn edge(State(tokens): State<Arc<Tokens>>, mut request: Request, next: Next) -> Response {
     let observed = Observed::start(&mut request);
     let limits = request
         .extensions()
         .get::<ServeLimits>()
         .copied()
         .unwrap_or_default();
-    let refusal = within_limits(&request, &limits).and_then(|()| single_headers(request.headers()));
-    let response = match refusal {
+    let public = observed
+        .route()
+        .is_none_or(|route| PUBLIC_ROUTES.contains(&route));
+    let refusal = within_limits(&request, &limits)
+        .and_then(|()| single_headers(request.headers()))
+        .and_then(|()| {
+            if public {
+                Ok(())
+            } else {
+                authenticate(&mut request, &tokens)
+            }
+        });
+    let mut response = match refusal {
         Err(refusal) => refusal.into_response(),
         Ok(()) => {
             let method = request.method().clone();
@@ -43,6 +74,9 @@ pub async fn edge(mut request: Request, next: Next) -> Response {
             as_json_error(answer, &method)
         }
     };
+    if observed.route().is_some_and(console::is_console_route) {
+        console::secure(response.headers_mut());
+    }
     observed.finish(response)
 }
 
@@ -90,6 +124,13 @@ fn within_limits(request: &Request, limits: &ServeLimits) -> Result<(), Error> {
             ),
         });
     }
+    Ok(())
+}
+
+/// Records the token's [`Scope`] on the request, or `401`.
+fn authenticate(request: &mut Request, tokens: &Tokens) -> Result<(), Error> {
+    let scope: Scope = auth::scope(request.headers(), tokens)?;
+    request.extensions_mut().insert(scope);
     Ok(())
 }
 

@@ -34,6 +34,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use connection::BodyTimedOut;
+pub use edge::PUBLIC_ROUTES;
 pub use server::{serve, serve_with, ServeLimits};
 pub use tokens::from_args as tokens_from_args;
 pub use tokens::{Tokens, MIN_TOKEN_LEN};
@@ -102,20 +103,22 @@ impl AppState {
 /// The router: check routes (check or admin token), management routes (admin token),
 /// operations, and `/openapi.json` describing them all.
 pub fn app(state: AppState) -> Router {
-    Router::from(api_router(Arc::clone(&state.tokens)))
-        .merge(console_router(Arc::clone(&state.tokens)))
+    let tokens = Arc::clone(&state.tokens);
+    Router::from(api_router())
+        .merge(console_router())
         .fallback(|| async { Error::NotFound("route".into()) })
         .with_state(state)
-        .layer(middleware::from_fn(edge::edge))
+        .layer(middleware::from_fn_with_state(tokens, edge::edge))
 }
 
 /// The OpenAPI document, as served at `/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router(Arc::default()).into_openapi()
+    api_router().into_openapi()
 }
 
 /// Every route with its OpenAPI entry, registered together so they cannot drift apart.
-fn api_router(tokens: Arc<Tokens>) -> OpenApiRouter<AppState> {
+/// The edge layer authenticates all but [`edge::PUBLIC_ROUTES`].
+fn api_router() -> OpenApiRouter<AppState> {
     let check_routes = OpenApiRouter::new()
         .routes(routes!(check::check))
         .routes(routes!(check::batch))
@@ -149,20 +152,17 @@ fn api_router(tokens: Arc<Tokens>) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(check_routes)
         .merge(admin_routes)
-        .route_layer(middleware::from_fn_with_state(tokens, auth::authenticate))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::openapi_document))
 }
 
 /// The console (`/console`): its page and assets are public; the JSON routes it calls need
-/// the admin token. Every response carries the console's security headers.
-fn console_router(tokens: Arc<Tokens>) -> Router<AppState> {
+/// the admin token. The edge layer gives every console answer its security headers.
+fn console_router() -> Router<AppState> {
     crate::console::api()
         .route_layer(middleware::from_fn(auth::require_admin))
-        .route_layer(middleware::from_fn_with_state(tokens, auth::authenticate))
         .merge(crate::console::pages())
-        .layer(middleware::from_fn(crate::console::security_headers))
 }
 
 /// How long requests in flight may take to finish once shutdown starts.

@@ -47,6 +47,11 @@ impl Observed {
         }
     }
 
+    /// The route the request matched, if any.
+    pub(super) fn route(&self) -> Option<&str> {
+        self.route.as_ref().map(MatchedPath::as_str)
+    }
+
     /// The request's span, for what runs on its behalf.
     pub(super) fn span(&self) -> Span {
         self.span.clone()
@@ -67,7 +72,7 @@ impl Observed {
         }
         telemetry::http_request(
             self.method,
-            self.route.as_ref().map_or("unmatched", MatchedPath::as_str),
+            self.route().unwrap_or("unmatched"),
             status.as_u16(),
             self.started.elapsed(),
         );
