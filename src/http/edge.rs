@@ -54,18 +54,9 @@ pub async fn edge(State(tokens): State<Arc<Tokens>>, mut request: Request, next:
         .get::<ServeLimits>()
         .copied()
         .unwrap_or_default();
-    let public = observed
-        .route()
-        .is_none_or(|route| PUBLIC_ROUTES.contains(&route));
     let refusal = within_limits(&request, &limits)
         .and_then(|()| single_headers(request.headers()))
-        .and_then(|()| {
-            if public {
-                Ok(())
-            } else {
-                authenticate(&mut request, &tokens)
-            }
-        });
+        .and_then(|()| authenticate(&mut request, observed.route(), &tokens));
     let mut response = match refusal {
         Err(refusal) => refusal.into_response(),
         Ok(()) => {
@@ -127,8 +118,11 @@ fn within_limits(request: &Request, limits: &ServeLimits) -> Result<(), Error> {
     Ok(())
 }
 
-/// Records the token's [`Scope`] on the request, or `401`.
-fn authenticate(request: &mut Request, tokens: &Tokens) -> Result<(), Error> {
+/// Records the token's [`Scope`] on a request to a route that is not public, or `401`.
+fn authenticate(request: &mut Request, route: Option<&str>, tokens: &Tokens) -> Result<(), Error> {
+    if route.is_none_or(|route| PUBLIC_ROUTES.contains(&route)) {
+        return Ok(());
+    }
     let scope: Scope = auth::scope(request.headers(), tokens)?;
     request.extensions_mut().insert(scope);
     Ok(())
