@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use tracing::Instrument;
 
 use super::auth::{self, Scope, ACTOR_HEADER};
-use super::observe::Observed;
+use super::observe::{Observed, REQUEST_ID_HEADER};
 use super::server::ServeLimits;
 use super::Tokens;
 use crate::console;
@@ -42,7 +42,7 @@ static SINGLE_HEADERS: [(HeaderName, &str); 4] = [
     (header::AUTHORIZATION, "Authorization"),
     (HeaderName::from_static(ACTOR_HEADER), "X-Portier-Actor"),
     (header::CONTENT_TYPE, "Content-Type"),
-    (HeaderName::from_static("x-request-id"), "X-Request-Id"),
+    (HeaderName::from_static(REQUEST_ID_HEADER), "X-Request-Id"),
 ];
 
 /// Middleware: observes the request, refuses it as above or runs the route, and gives an

@@ -12,7 +12,10 @@ use tracing::Span;
 
 use crate::telemetry;
 
-static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// The header carrying the request id.
+pub(super) const REQUEST_ID_HEADER: &str = "x-request-id";
+
+static X_REQUEST_ID: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
 
 /// A request being observed, from its arrival to its answer.
 pub(super) struct Observed {
