@@ -11,7 +11,7 @@ use arc_swap::ArcSwap;
 use cedar_policy::Request;
 use criterion::{criterion_group, criterion_main, Criterion};
 use portier::authz::{self, build_entities, CheckBody, Consistency};
-use portier::cache::{DecisionCache, MemoryCache};
+use portier::cache::{DecisionCache, MemoryCache, SyncSettings};
 use portier::check::Checker;
 use portier::domain::Role;
 use portier::store::{Authorized, NewAccount, NewUser, ResourceLookup, Store};
@@ -42,17 +42,17 @@ fn benchmarks(c: &mut Criterion) {
                 json!({"id": id, "email": format!("{id}@example.com"), "display_name": id}),
             )
             .unwrap();
-            store.create_user(&Authorized::staff(), user).await.unwrap();
+            let _ = store.create_user(&Authorized::staff(), user).await.unwrap();
         }
         let account: NewAccount =
             serde_json::from_value(json!({"id": "acct-1", "name": "Acme", "owner": "olivia"}))
                 .unwrap();
-        store
+        let _ = store
             .create_account(&Authorized::staff(), account)
             .await
             .unwrap();
         let (acct, bill) = ("acct-1".parse().unwrap(), "bill".parse().unwrap());
-        store
+        let _ = store
             .put_member(
                 &Authorized::staff(),
                 &acct,
@@ -106,7 +106,10 @@ fn benchmarks(c: &mut Criterion) {
         })
     });
 
-    let cache = DecisionCache::Memory(MemoryCache::new(10_000, Duration::from_secs(300)));
+    let cache = DecisionCache::memory(
+        MemoryCache::new(64 << 20, Duration::from_secs(300)),
+        SyncSettings::default(),
+    );
     let checker = Checker::new(
         store.clone(),
         cache,
@@ -119,6 +122,9 @@ fn benchmarks(c: &mut Criterion) {
         b.iter(|| runtime.block_on(checker.decide(&live, &fresh)).unwrap())
     });
     let cached = live.parse_check(body("bill")).unwrap();
+    // As the server's sync task does, so the cache may be served from.
+    let _sync = runtime.block_on(async { checker.spawn_revision_sync() });
+    runtime.block_on(checker.sync_revisions()).unwrap();
     runtime.block_on(checker.decide(&live, &cached)).unwrap();
     c.bench_function("whole check, cached (in-process)", |b| {
         b.iter(|| runtime.block_on(checker.decide(&live, &cached)).unwrap())

@@ -8,7 +8,7 @@ use arc_swap::ArcSwap;
 use tokio::net::TcpListener;
 
 use crate::authz::{self, policy_tests, CheckBody, EntityRef, LivePolicies, PolicyBundle};
-use crate::cache::{DecisionCache, MemoryCache, RedisCache};
+use crate::cache::{DecisionCache, FactsCache, MemoryCache, RedisCache, SyncSettings};
 use crate::check::Checker;
 use crate::config::{CheckArgs, DatabaseArgs, PolicyArgs, ServeArgs, TestArgs};
 use crate::http::{self, AppState};
@@ -19,18 +19,22 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let bundle = load_policies(&args.policy)?;
     let store = open_store(&args.database).await?;
     let (tokens, generated) = http::tokens_from_args(&args).map_err(anyhow::Error::msg)?;
+    let sync = SyncSettings::every(std::time::Duration::from_millis(args.cache_sync_ms));
     let cache = match &args.redis_url {
         Some(url) => {
             let timeout = std::time::Duration::from_millis(args.redis_timeout_ms);
-            DecisionCache::Redis(RedisCache::new(
+            let redis = RedisCache::new(
                 url.expose(),
                 &args.redis_prefix,
+                store.identity(),
                 args.cache_ttl(),
                 timeout,
-            )?)
+            )?;
+            DecisionCache::redis(redis, sync)
         }
-        None => DecisionCache::Memory(MemoryCache::new(args.cache_capacity, args.cache_ttl())),
-    };
+        None => DecisionCache::memory(MemoryCache::new(args.cache_bytes, args.cache_ttl()), sync),
+    }
+    .with_entry_limit(args.cache_entry_max_bytes);
     let revision = bundle.revision().to_owned();
     let policies = Arc::new(LivePolicies::new(
         bundle,
@@ -46,9 +50,14 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     let _watcher = policies.watch().context("watching the policy folders")?;
     reload_on_hangup(Arc::clone(&policies));
-    let state =
-        AppState::new(store, policies, cache, tokens).with_invitation_ttl(args.invitation_ttl);
+    let state = AppState::new(store, policies, cache, tokens)
+        .with_invitation_ttl(args.invitation_ttl)
+        .with_facts_cache(FactsCache::new(args.facts_cache_bytes));
     let _sweeper = crate::expiry::spawn_sweeper(state.checker.clone());
+    if let Err(err) = state.checker.sync_revisions().await {
+        tracing::warn!(error = %err, "cannot read the revisions the database records yet");
+    }
+    let _sync = state.checker.spawn_revision_sync();
     let listener = TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("binding {}", args.bind))?;
@@ -110,7 +119,10 @@ pub fn test(args: &TestArgs) -> anyhow::Result<bool> {
 pub async fn check(args: CheckArgs) -> anyhow::Result<()> {
     let bundle = load_policies(&args.policy)?;
     let store = open_store(&args.database).await?;
-    let cache = DecisionCache::Memory(MemoryCache::new(1, std::time::Duration::from_secs(1)));
+    let cache = DecisionCache::memory(
+        MemoryCache::new(1, std::time::Duration::from_secs(1)),
+        SyncSettings::default(),
+    );
     let checker = Checker::new(store, cache, Arc::new(ArcSwap::from_pointee(bundle)));
     let body = CheckBody {
         principal: EntityRef::Text(args.principal),

@@ -205,9 +205,21 @@ pub struct ServeArgs {
     /// or `d` (default `7d`).
     #[arg(long, env = "PORTIER_INVITATION_TTL", default_value = "7d", value_parser = parse_duration)]
     pub invitation_ttl: Duration,
-    /// How many decisions the in-process cache holds at most (default 100 000).
-    #[arg(long, env = "PORTIER_CACHE_CAPACITY", default_value_t = 100_000)]
-    pub cache_capacity: u64,
+    /// Bytes the in-process decision cache may take (default 64 MiB).
+    #[arg(long, env = "PORTIER_CACHE_BYTES", default_value_t = 64 << 20)]
+    pub cache_bytes: u64,
+    /// Bytes the facts cache may take, verdict memos included (default 16 MiB).
+    #[arg(long, env = "PORTIER_FACTS_CACHE_BYTES", default_value_t = crate::cache::facts::DEFAULT_FACTS_BYTES)]
+    pub facts_cache_bytes: u64,
+    /// The largest request cached, in bytes of its key (context and caller-supplied entities
+    /// included); a larger one is evaluated every time (default 4096).
+    #[arg(long, env = "PORTIER_CACHE_ENTRY_MAX_BYTES", default_value_t = crate::cache::DEFAULT_ENTRY_LIMIT)]
+    pub cache_entry_max_bytes: usize,
+    /// How often each replica reads the revisions every write records in the database, in
+    /// milliseconds; no replica serves a cached decision from before an acknowledged write
+    /// for more than four times this (default 250: 1 s).
+    #[arg(long, env = "PORTIER_CACHE_SYNC_MS", default_value_t = 250, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub cache_sync_ms: u64,
 }
 
 impl ServeArgs {

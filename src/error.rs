@@ -133,6 +133,10 @@ impl From<sqlx::Error> for Error {
                     "a concurrent change to the same records won; send the request again".into(),
                 )
             }
+            E::Database(db) if server_away(db.as_ref()) => {
+                tracing::warn!(error = %err, "database unavailable");
+                Error::Unavailable("the database is unavailable".into())
+            }
             E::Database(db) => match storage_fault(db.as_ref()) {
                 Some(problem) => {
                     tracing::error!(error = %err, "database file fault");
@@ -140,13 +144,31 @@ impl From<sqlx::Error> for Error {
                 }
                 None => Error::Internal(err.into()),
             },
-            E::PoolTimedOut | E::PoolClosed | E::Io(_) | E::Tls(_) | E::WorkerCrashed => {
+            E::PoolTimedOut
+            | E::PoolClosed
+            | E::Io(_)
+            | E::Tls(_)
+            | E::WorkerCrashed
+            | E::Protocol(_) => {
                 tracing::warn!(error = %err, "database unavailable");
                 Error::Unavailable("the database is unavailable".into())
             }
             _ => Error::Internal(err.into()),
         }
     }
+}
+
+/// PostgreSQL's codes for a server that cannot serve this connection now: its backend was
+/// terminated or the server is shutting down (class 57), the connection broke (08), or the
+/// server lacks resources (53). The request may succeed when retried: a `503`, not a `500`.
+fn server_away(db: &dyn sqlx::error::DatabaseError) -> bool {
+    let Some(postgres) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() else {
+        return false;
+    };
+    let code = postgres.code();
+    ["57", "08", "53"]
+        .iter()
+        .any(|class| code.starts_with(class))
 }
 
 /// SQLite's answers that mean the file itself is in trouble (read-only, deleted, full,

@@ -7,7 +7,6 @@
 
 use std::time::Duration;
 
-use crate::cache::Revisioned;
 use crate::check::Checker;
 
 /// How often expired memberships are looked for.
@@ -26,11 +25,8 @@ pub fn spawn_sweeper(checker: Checker) -> tokio::task::JoinHandle<()> {
             tick.tick().await;
             match checker.store().expire_memberships(PER_SWEEP).await {
                 Ok(ended) => {
-                    for (account, user) in ended {
-                        tracing::info!(%account, %user, "membership expired");
-                        checker
-                            .changed(&[Revisioned::User(user), Revisioned::Account(account)])
-                            .await;
+                    for touched in ended {
+                        checker.changed(&touched).await;
                     }
                 }
                 Err(err) => tracing::warn!(error = %err, "expiry sweep failed; retrying"),

@@ -183,6 +183,8 @@ mod basic;
 mod batch;
 #[path = "authzen/discovery.rs"]
 mod discovery;
+#[path = "authzen/limits.rs"]
+mod limits;
 #[path = "authzen/paging.rs"]
 mod paging;
 #[path = "authzen/search.rs"]
@@ -220,6 +222,9 @@ on_both_caches!(
     paging::paging_binds_the_query,
     search::errors_and_empty_results,
     discovery::metadata,
+    limits::contexts_past_the_key_limit_are_refused_naming_the_field,
+    limits::undeclared_keys_under_the_limit_are_dropped,
+    limits::requests_at_the_limits_leave_others_answered,
     transport::headers_tokens_and_idempotency,
     transport::decisions_follow_writes_through_the_same_cache,
 );

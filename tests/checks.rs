@@ -517,3 +517,32 @@ async fn check_routes_need_a_token_and_health_routes_do_not() {
         (200, Some("ok"))
     );
 }
+
+/// A request whose cache key is past the entry limit (here: a large caller-supplied entity
+/// riding along) is answered but never kept, so requests cannot fill the caches with bytes;
+/// the same check without it is cached as usual.
+#[tokio::test]
+async fn requests_too_large_to_cache_are_evaluated_every_time() {
+    let app = TestApp::spawn().await;
+    client_area(&app).await;
+    let padding = "x".repeat(8 * 1024);
+    let order = json!({"uid": {"type": "Order", "id": "o-1"}, "attrs": {"accountId": padding, "account": {"__entity": {"type": "Account", "id": "acct-1"}}}, "parents": []});
+    let big = json!({"principal": "bill", "action": "payInvoice", "resource": {"type": "Invoice", "id": "inv-1"}, "account": "acct-1", "entities": [order]});
+    for _ in 0..3 {
+        let reply = app.check_body(big.clone()).await;
+        assert_eq!(reply.status, 200, "{:?}", reply.body);
+        assert_eq!(
+            (
+                reply.body["decision"].as_str(),
+                reply.body["cached"].as_bool()
+            ),
+            (Some("allow"), Some(false))
+        );
+    }
+    app.check("bill", "payInvoice", ("Invoice", "inv-1"), "acct-1")
+        .await;
+    let small = app
+        .check("bill", "payInvoice", ("Invoice", "inv-1"), "acct-1")
+        .await;
+    assert_eq!(small["cached"], true);
+}

@@ -2,6 +2,8 @@
 //! on one replica is never answered stale by another, and faults fail closed.
 
 mod common;
+#[path = "replicas/trust.rs"]
+mod trust;
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;

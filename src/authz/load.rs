@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use cedar_policy::{PolicyId, PolicySet, Schema, SchemaFragment, ValidationMode, Validator};
+
+use super::context::ContextKeys;
 use miette::Diagnostic;
 use sha2::{Digest, Sha256};
 
@@ -42,12 +44,13 @@ pub(crate) fn load_sources(
     schema_files: Vec<SourceFile>,
     policy_files: Vec<SourceFile>,
 ) -> Result<PolicyBundle, LoadError> {
-    let (schema, grants) = parse_schema(&schema_files)?;
+    let (schema, grants, context_keys) = parse_schema(&schema_files)?;
     let (policies, origin) = parse_policies(&policy_files)?;
     validate(&schema, &policies, &origin, &policy_files)?;
     let revision = revision(schema_files.iter().chain(&policy_files));
     let sources = super::sources::Sources::new(schema_files, policy_files, &policies, &origin);
-    let bundle = PolicyBundle::new(schema, policies, revision, grants).map_err(LoadError::one)?;
+    let bundle = PolicyBundle::new(schema, policies, revision, grants, context_keys)
+        .map_err(LoadError::one)?;
     Ok(bundle.with_sources(sources))
 }
 
@@ -82,8 +85,11 @@ fn read_files(dir: &Path, ext: &str) -> Result<Vec<SourceFile>, LoadError> {
         .collect()
 }
 
-/// Parses the schema files into one schema, and lists the values of the `Grant` enum.
-fn parse_schema(files: &[SourceFile]) -> Result<(Schema, BTreeSet<String>), LoadError> {
+/// Parses the schema files into one schema, and lists the values of the `Grant` enum and
+/// the context attributes of each action.
+fn parse_schema(
+    files: &[SourceFile],
+) -> Result<(Schema, BTreeSet<String>, ContextKeys), LoadError> {
     let mut fragments = Vec::new();
     let mut grants = BTreeSet::new();
     let mut problems = Vec::new();
@@ -100,11 +106,12 @@ fn parse_schema(files: &[SourceFile]) -> Result<(Schema, BTreeSet<String>), Load
     if !problems.is_empty() {
         return Err(LoadError { problems });
     }
+    let context_keys = super::context::context_keys(&fragments);
     let schema = Schema::from_schema_fragments(fragments).map_err(|err| {
         let folder = files[0].path.parent().unwrap_or(Path::new("."));
         LoadError::one(format!("{}: {}", folder.display(), message(&err)))
     })?;
-    Ok((schema, grants))
+    Ok((schema, grants, context_keys))
 }
 
 /// The values of `entity Grant enum [...]` in a fragment, in any namespace.

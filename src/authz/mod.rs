@@ -5,6 +5,7 @@
 //! `Service`, `Staff`, `Grant`); grants, actions and action groups come from the schema, so a
 //! security team extends the model by editing `schemas/` and `policies/` alone.
 
+pub mod context;
 mod entities;
 mod evaluate;
 mod load;
@@ -181,6 +182,8 @@ pub struct PolicyBundle {
     policies: PolicySet,
     revision: String,
     grants: BTreeSet<String>,
+    /// Action id → the context attributes the schema declares for it.
+    context_keys: context::ContextKeys,
     types: CoreTypes,
     /// Action id (`payInvoice`) → its uid and the resource types it applies to.
     actions: HashMap<String, (EntityUid, HashSet<EntityTypeName>)>,
@@ -218,6 +221,7 @@ impl PolicyBundle {
         policies: PolicySet,
         revision: String,
         grants: BTreeSet<String>,
+        context_keys: context::ContextKeys,
     ) -> Result<Self, String> {
         let declared: HashSet<&EntityTypeName> = schema.entity_types().collect();
         let parse = |name: &str| -> Result<EntityTypeName, String> {
@@ -282,6 +286,7 @@ impl PolicyBundle {
             policies,
             revision,
             grants,
+            context_keys,
             types,
             actions,
             actions_by_resource,
@@ -291,6 +296,11 @@ impl PolicyBundle {
             type_names,
             sources: Arc::default(),
         })
+    }
+
+    /// The context attributes the schema declares for the action `action_id`, when known.
+    pub fn context_keys(&self, action_id: &str) -> Option<&BTreeSet<String>> {
+        self.context_keys.get(action_id)
     }
 
     /// The policies that can apply to `action` (all of them for an unknown action).

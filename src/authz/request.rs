@@ -198,9 +198,10 @@ impl PolicyBundle {
         let context_json = body
             .context
             .unwrap_or_else(|| Value::Object(Default::default()));
-        if !context_json.is_object() {
+        let Some(keys) = context_json.as_object() else {
             return Err(Error::bad_field("context", "must be a JSON object"));
-        }
+        };
+        super::context::check_size(keys, "context")?;
         let context = self.parse_context(&context_json, action, &resource)?;
         let supplied_json = body.entities.unwrap_or_default();
         let supplied = self.parse_supplied(&supplied_json)?;

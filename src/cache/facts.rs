@@ -21,16 +21,19 @@ use super::Revisions;
 use crate::authz::{CheckRequest, PolicyBundle, Verdict};
 use crate::store::CheckFacts;
 
-/// Bytes the principal entries may take, roughly (their verdict memos included).
-const PRINCIPAL_BYTES: u64 = 12 << 20;
-/// Bytes the accounts' assignments may take, roughly.
-const ASSIGNMENT_BYTES: u64 = 4 << 20;
+/// Bytes the facts cache takes by default, roughly: three quarters for the principal
+/// entries (their verdict memos included), a quarter for the accounts' assignments.
+pub const DEFAULT_FACTS_BYTES: u64 = 16 << 20;
+/// The longest memo key kept: a verdict over a larger request (a big context) is not
+/// remembered, so an entry's weight stays what the weigher charged for it.
+const MEMO_KEY_LIMIT: usize = 160;
 /// An account's assignments are kept when it has at most this many rows.
 pub const ASSIGNMENT_ROWS: usize = 512;
 /// Verdicts remembered per entry; the memo starts over when full.
 const MEMO_LIMIT: usize = 32;
-/// What one remembered verdict costs, roughly, for the weigher.
-const MEMO_ENTRY_BYTES: u32 = 160;
+/// What one remembered verdict costs at most, roughly, for the weigher: its key (at most
+/// [`MEMO_KEY_LIMIT`]) and the verdict.
+const MEMO_ENTRY_BYTES: u32 = MEMO_KEY_LIMIT as u32 + 64;
 /// The longest an entry lives, whatever its revisions say (as the decision TTL bounds a
 /// decision a failed Redis bump could leave behind).
 const TTL: Duration = Duration::from_secs(60);
@@ -43,21 +46,34 @@ pub struct FactsCache {
 }
 
 impl Default for FactsCache {
+    fn default() -> Self {
+        FactsCache::new(DEFAULT_FACTS_BYTES)
+    }
+}
+
+impl FactsCache {
+    /// A facts cache taking at most about `max_bytes`.
     // moka hands its weigher the keys as stored.
     #[allow(clippy::borrowed_box)]
-    fn default() -> Self {
+    pub fn new(max_bytes: u64) -> Self {
         FactsCache {
             principals: moka::sync::Cache::builder()
-                .max_capacity(PRINCIPAL_BYTES)
+                .max_capacity(max_bytes / 4 * 3)
                 .weigher(|key: &Box<[u8]>, entry: &Arc<PrincipalEntry>| entry.weight(key))
                 .time_to_live(TTL)
                 .build(),
             assignments: moka::sync::Cache::builder()
-                .max_capacity(ASSIGNMENT_BYTES)
+                .max_capacity(max_bytes / 4)
                 .weigher(|key: &Box<str>, entry: &Arc<Assignments>| entry.weight(key))
                 .time_to_live(TTL)
                 .build(),
         }
+    }
+
+    /// Runs moka's pending work: entries past their TTL are dropped even when nothing reads.
+    pub fn housekeeping(&self) {
+        self.principals.run_pending_tasks();
+        self.assignments.run_pending_tasks();
     }
 }
 
@@ -238,7 +254,7 @@ pub fn memo_key(
         key.bytes(assignee.as_bytes());
     }
     key.json(&request.context_json);
-    Some(key.0.into_boxed_slice())
+    (key.0.len() <= MEMO_KEY_LIMIT).then(|| key.0.into_boxed_slice())
 }
 
 fn principal_key(request: &CheckRequest) -> Vec<u8> {

@@ -1,12 +1,16 @@
-//! The in-process cache (moka) and revision counters, for a single Portier instance.
+//! The in-process cache (moka, bounded in bytes) and the revisions of the users and
+//! accounts this process has learnt were written (by its own writes, and from the database
+//! by the sync).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use super::{CacheKey, Cached, Revisioned, Revisions, Subjects};
 use crate::authz::Verdict;
+
+/// What an entry costs besides its key, roughly: the entry, moka's bookkeeping.
+const ENTRY_OVERHEAD: usize = 160;
 
 /// Distinct verdicts shared at most (policy ids are few; past this, copies are kept).
 const DISTINCT_VERDICTS: usize = 4096;
@@ -21,7 +25,6 @@ pub struct MemoryCache {
     /// Revisions only ever grow; an entity never written has revision 0. Entries are never
     /// evicted, since forgetting one would bring back entries from before its last write.
     revisions: Arc<RwLock<RevisionTable>>,
-    clock: Arc<AtomicU64>,
 }
 
 #[derive(Default)]
@@ -31,17 +34,32 @@ struct RevisionTable {
 }
 
 impl MemoryCache {
-    /// A cache of at most `capacity` decisions, each living at most `ttl`.
-    pub fn new(capacity: u64, ttl: Duration) -> Self {
+    /// A cache of decisions taking at most about `max_bytes`, each living at most `ttl`.
+    // moka hands its weigher the keys as stored.
+    #[allow(clippy::borrowed_box)]
+    pub fn new(max_bytes: u64, ttl: Duration) -> Self {
         MemoryCache {
             decisions: moka::sync::Cache::builder()
-                .max_capacity(capacity)
+                .max_capacity(max_bytes)
+                .weigher(|key: &Box<[u8]>, _: &Cached| {
+                    u32::try_from(key.len() + ENTRY_OVERHEAD).unwrap_or(u32::MAX)
+                })
                 .time_to_live(ttl)
                 .build(),
             verdicts: Arc::default(),
             revisions: Arc::default(),
-            clock: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// The bytes the decisions take now, roughly (after pending evictions have run).
+    pub fn weighed_bytes(&self) -> u64 {
+        self.decisions.run_pending_tasks();
+        self.decisions.weighted_size()
+    }
+
+    /// Runs moka's pending work: entries past their TTL are dropped even when nothing reads.
+    pub(super) fn housekeeping(&self) {
+        self.decisions.run_pending_tasks();
     }
 
     pub(super) fn revisions(&self, subjects: Subjects<'_>) -> Revisions {
@@ -82,17 +100,62 @@ impl MemoryCache {
         verdict
     }
 
-    pub(super) fn bump(&self, changed: &[Revisioned]) {
+    /// Raises each subject's revision to the one given, when higher.
+    pub(super) fn raise(&self, raised: &[(Revisioned, u64)]) {
+        if raised.is_empty() {
+            return;
+        }
         let mut table = self
             .revisions
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        for subject in changed {
-            let next = self.clock.fetch_add(1, Ordering::Relaxed) + 1;
-            match subject {
-                Revisioned::User(id) => table.users.insert(id.as_str().into(), next),
-                Revisioned::Account(id) => table.accounts.insert(id.as_str().into(), next),
+        for (subject, revision) in raised {
+            let (map, id) = match subject {
+                Revisioned::User(id) => (&mut table.users, id),
+                Revisioned::Account(id) => (&mut table.accounts, id),
             };
+            let current = map.entry(id.as_str().into()).or_insert(0);
+            *current = (*current).max(*revision);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cached() -> Cached {
+        Cached {
+            verdict: Arc::new(Verdict::deny_unknown()),
+            revisions: Revisions::default(),
+            valid_until: None,
+        }
+    }
+
+    #[test]
+    fn decisions_stay_within_the_byte_budget() {
+        let budget = 64 << 10;
+        let cache = MemoryCache::new(budget, Duration::from_secs(60));
+        for i in 0..1000u32 {
+            let mut key = vec![0u8; 1024];
+            key[..4].copy_from_slice(&i.to_be_bytes());
+            cache.decisions.insert(key.into_boxed_slice(), cached());
+        }
+        let used = cache.weighed_bytes();
+        assert!(used <= budget, "{used} bytes kept, budget {budget}");
+        assert!(used > budget / 2, "the budget is used: {used}");
+    }
+
+    #[test]
+    fn revisions_only_grow() {
+        let cache = MemoryCache::new(1 << 20, Duration::from_secs(60));
+        let bill = || Revisioned::User("bill".into());
+        cache.raise(&[(bill(), 7)]);
+        cache.raise(&[(bill(), 3)]);
+        let now = cache.revisions(Subjects {
+            user: "bill",
+            account: Some("acct-1"),
+        });
+        assert_eq!((now.user, now.account), (7, Some(0)));
     }
 }

@@ -1,12 +1,23 @@
 //! The decision cache and the data revisions that keep it honest.
 //!
 //! A cached decision is stored under the exact bytes of its request and the policy revision
-//! (in process) or their SHA-256 (in Redis), together with the data revisions of the
-//! principal and the account it was computed under. A write bumps the revisions it touches
-//! after its commit; a lookup reads the current revisions and serves an entry only when
+//! (in process) or their SHA-256 (in Redis, under the identity of the data), together with
+//! the data revisions of the principal and the account it was computed under. A write
+//! records the revisions it touches in the database, in its own transaction, and raises them
+//! here after its commit; a lookup reads the current revisions and serves an entry only when
 //! they match, so an entry from before a write is never served again. Revisions are read
 //! before the store, so a check racing a write can at worst store facts newer than the
 //! revisions it records: never older.
+//!
+//! A write this process did not see (another replica's), or one whose raise did not reach
+//! Redis, is learnt from the database by [`DecisionCache::sync`], which every replica runs
+//! every [`SyncSettings::every`]; a replica serves cached decisions only while its last
+//! complete sync began less than [`SyncSettings::bound`] ago. So an acknowledged write is
+//! never undone: whatever happens to Redis or to the writer, no replica answers from before
+//! it for longer than that bound.
+//!
+//! Every cache has a byte budget; a request whose key is longer than
+//! [`DEFAULT_ENTRY_LIMIT`] (configurable) is never cached.
 //!
 //! `facts` keeps the store's facts per principal and account under the same rule.
 
@@ -14,6 +25,7 @@ pub mod facts;
 mod key;
 mod memory;
 mod redis;
+mod sync;
 
 use std::sync::Arc;
 
@@ -23,17 +35,12 @@ pub use self::facts::{FactsCache, PrincipalEntry};
 pub use self::redis::RedisCache;
 pub use key::CacheKey;
 pub use memory::MemoryCache;
+pub use sync::SyncSettings;
+
+pub use crate::store::Revisioned;
+use crate::store::Touched;
 
 use crate::authz::{CheckRequest, Verdict};
-
-/// Something whose changes invalidate cached decisions.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Revisioned {
-    /// A user: status, memberships, grants.
-    User(String),
-    /// An account: status, owner, service assignments, invitations, contacts.
-    Account(String),
-}
 
 /// The data revisions a decision was computed under: its principal's and its account's.
 /// An entity never written has revision 0.
@@ -65,9 +72,22 @@ impl<'a> Subjects<'a> {
     }
 }
 
-/// The cache Portier runs with.
+/// The longest request key cached by default, in bytes: a request larger than this (a big
+/// context, caller-supplied entities) is evaluated every time rather than kept.
+pub const DEFAULT_ENTRY_LIMIT: usize = 4096;
+
+/// The cache Portier runs with: where decisions are kept, and how current this replica's
+/// view of the data revisions is.
 #[derive(Clone)]
-pub enum DecisionCache {
+pub struct DecisionCache {
+    tier: Tier,
+    sync: Arc<sync::SyncState>,
+    entry_limit: usize,
+}
+
+/// Where decisions are kept.
+#[derive(Clone)]
+enum Tier {
     /// In-process, for a single instance.
     Memory(MemoryCache),
     /// Shared by replicas.
@@ -85,15 +105,44 @@ pub struct Lookup {
 }
 
 impl DecisionCache {
+    /// An in-process cache.
+    pub fn memory(cache: MemoryCache, settings: SyncSettings) -> Self {
+        DecisionCache::with_tier(Tier::Memory(cache), settings)
+    }
+
+    /// A cache in Redis, shared by replicas.
+    pub fn redis(cache: RedisCache, settings: SyncSettings) -> Self {
+        DecisionCache::with_tier(Tier::Redis(cache), settings)
+    }
+
+    fn with_tier(tier: Tier, settings: SyncSettings) -> Self {
+        DecisionCache {
+            tier,
+            sync: Arc::new(sync::SyncState::new(settings)),
+            entry_limit: DEFAULT_ENTRY_LIMIT,
+        }
+    }
+
+    /// The same cache keeping only requests whose key has at most `bytes` bytes.
+    pub fn with_entry_limit(mut self, bytes: usize) -> Self {
+        self.entry_limit = bytes;
+        self
+    }
+
     /// Looks `key` up: the current revisions of `subjects`, and the decision cached for the
     /// request if it was computed under them and is still valid at `now` (Unix milliseconds).
-    /// One round trip to Redis.
+    /// One round trip to Redis. Nothing while this replica's revisions are not known to be
+    /// current (see [`DecisionCache::sync`]).
     pub async fn lookup(&self, key: &CacheKey, subjects: Subjects<'_>, now: i64) -> Lookup {
-        let (revisions, stored) = match self {
-            DecisionCache::Memory(cache) => {
-                (Some(cache.revisions(subjects)), cache.get(key.as_bytes()))
-            }
-            DecisionCache::Redis(cache) => match cache.lookup(key, subjects).await {
+        if !self.sync.current() || key.as_bytes().len() > self.entry_limit {
+            return Lookup {
+                revisions: None,
+                hit: None,
+            };
+        }
+        let (revisions, stored) = match &self.tier {
+            Tier::Memory(cache) => (Some(cache.revisions(subjects)), cache.get(key.as_bytes())),
+            Tier::Redis(cache) => match cache.lookup(key, subjects).await {
                 Some((revisions, stored)) => (Some(revisions), stored),
                 None => (None, None),
             },
@@ -107,29 +156,44 @@ impl DecisionCache {
     /// (Unix milliseconds; `None`: until the TTL), when a time-based fact it rested on stops
     /// holding.
     pub async fn put(&self, key: CacheKey, cached: Cached, now: i64) {
-        if !cached.valid_at(now) {
+        if !cached.valid_at(now) || key.as_bytes().len() > self.entry_limit {
             return;
         }
-        match self {
-            DecisionCache::Memory(cache) => cache.put(key, cached),
-            DecisionCache::Redis(cache) => cache.put(&key, &cached, now).await,
+        match &self.tier {
+            Tier::Memory(cache) => cache.put(key, cached),
+            Tier::Redis(cache) => cache.put(&key, &cached, now).await,
         }
     }
 
-    /// Invalidates every decision that involves one of `changed`. Call after the commit.
-    pub async fn bump(&self, changed: &[Revisioned]) {
-        match self {
-            DecisionCache::Memory(cache) => cache.bump(changed),
-            DecisionCache::Redis(cache) => cache.bump(changed).await,
+    /// Invalidates every decision that involves what a committed write touched. Should Redis
+    /// not take it, this replica serves nothing from the cache until a sync has (the
+    /// database has the write's revisions: no other replica depends on this call).
+    pub async fn bump(&self, touched: &Touched) {
+        if touched.subjects.is_empty() {
+            return;
+        }
+        let raised: Vec<(Revisioned, u64)> = touched
+            .subjects
+            .iter()
+            .map(|subject| (subject.clone(), touched.revision))
+            .collect();
+        match &self.tier {
+            Tier::Memory(cache) => cache.raise(&raised),
+            Tier::Redis(cache) => {
+                if !cache.raise(&raised, None).await {
+                    tracing::warn!(subjects = ?touched.subjects, "could not record a write in Redis; cache reads off here until the next sync");
+                    self.sync.lose();
+                }
+            }
         }
     }
 
     /// For readiness: `memory`, or whether Redis answers (`ok` / `unavailable`).
     pub async fn status(&self) -> &'static str {
-        match self {
-            DecisionCache::Memory(_) => "memory",
-            DecisionCache::Redis(cache) if cache.ping().await => "ok",
-            DecisionCache::Redis(_) => "unavailable",
+        match &self.tier {
+            Tier::Memory(_) => "memory",
+            Tier::Redis(cache) if cache.ping().await => "ok",
+            Tier::Redis(_) => "unavailable",
         }
     }
 }

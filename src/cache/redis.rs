@@ -1,19 +1,19 @@
 //! The Redis decision cache, shared by every replica that points at the same Redis and prefix.
 //!
-//! Keys: `{prefix}rev:u:{user}` / `{prefix}rev:a:{account}` are revision counters (`INCR`,
-//! no TTL: evicting one would bring old entries back, so Redis must not evict keys without a
-//! TTL, e.g. `maxmemory-policy volatile-lru`); `{prefix}d:{sha256 of the request key}` holds
-//! a verdict and the revisions it was computed under, with a TTL. A lookup is one script:
-//! the revisions and the stored verdict in one round trip.
+//! Keys, all under `{prefix}{data identity}:` (so deployments over different databases never
+//! share an entry, whatever prefix they were given): `rev:u:{user}` / `rev:a:{account}` are
+//! revision counters, raised to the database's revision of each write (no TTL: evicting one
+//! would bring old entries back, so Redis must not evict keys without a TTL, e.g.
+//! `maxmemory-policy volatile-lru`); `rev:seen` is the watermark of the sync (every revision
+//! at or below it has been raised); `d:{sha256 of the request key}` holds a verdict and the
+//! revisions it was computed under, with a TTL. A lookup is one script: the revisions and
+//! the stored verdict in one round trip.
 //!
 //! Every call has a timeout; a failing Redis means "no cache" (checks are evaluated against
-//! the store), never an error. A bump that cannot be recorded is retried in the background,
-//! and until it lands this replica does not read the cache at all, so it never serves a
-//! decision older than its own writes. Other replicas are bounded by the decision TTL.
+//! the store), never an error. A raise that Redis does not take is left to the sync, which
+//! reads it from the database (see `sync`).
 
-use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -31,8 +31,16 @@ local found = redis.call('MGET', unpack(KEYS, 1, #KEYS - 1))
 found[#KEYS] = redis.call('GET', KEYS[#KEYS])
 return found";
 
-/// Attempts for a bump inside the writing request, before handing it to the background.
-const BUMP_ATTEMPTS: u32 = 3;
+/// Raises each key (a revision counter, or the watermark) to its argument when higher.
+const RAISE: &str = r"
+for i = 1, #KEYS do
+  local current = tonumber(redis.call('GET', KEYS[i]) or '0') or 0
+  if current < tonumber(ARGV[i]) then redis.call('SET', KEYS[i], ARGV[i]) end
+end
+return 1";
+
+/// Attempts for a raise inside the writing request, before leaving it to the sync.
+const RAISE_ATTEMPTS: u32 = 2;
 
 /// A decision cache in Redis.
 #[derive(Clone)]
@@ -41,15 +49,20 @@ pub struct RedisCache {
     prefix: Arc<str>,
     ttl: Duration,
     timeout: Duration,
-    /// Bumps not yet recorded in Redis.
-    pending: Arc<Mutex<HashSet<Revisioned>>>,
-    retrying: Arc<AtomicBool>,
     lookup: Arc<redis::Script>,
+    raise: Arc<redis::Script>,
 }
 
 impl RedisCache {
-    /// A cache on `url` (connected lazily, so Portier starts while Redis is down).
-    pub fn new(url: &str, prefix: &str, ttl: Duration, timeout: Duration) -> anyhow::Result<Self> {
+    /// A cache on `url` for the data `identity` (connected lazily, so Portier starts while
+    /// Redis is down).
+    pub fn new(
+        url: &str,
+        prefix: &str,
+        identity: &str,
+        ttl: Duration,
+        timeout: Duration,
+    ) -> anyhow::Result<Self> {
         let client = redis::Client::open(url)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(timeout))
@@ -59,12 +72,11 @@ impl RedisCache {
         let connection = ConnectionManager::new_lazy_with_config(client, config)?;
         Ok(RedisCache {
             connection,
-            prefix: prefix.into(),
+            prefix: format!("{prefix}{identity}:").into(),
             ttl,
             timeout,
-            pending: Arc::default(),
-            retrying: Arc::default(),
             lookup: Arc::new(redis::Script::new(LOOKUP)),
+            raise: Arc::new(redis::Script::new(RAISE)),
         })
     }
 
@@ -87,9 +99,6 @@ impl RedisCache {
         key: &CacheKey,
         subjects: Subjects<'_>,
     ) -> Option<(Revisions, Option<Cached>)> {
-        if !self.flush_pending().await {
-            return None;
-        }
         let mut invocation = self.lookup.prepare_invoke();
         for name in self.revision_keys(subjects) {
             invocation.key(name);
@@ -135,57 +144,39 @@ impl RedisCache {
             .await;
     }
 
-    pub(super) async fn bump(&self, changed: &[Revisioned]) {
-        for attempt in 0..BUMP_ATTEMPTS {
-            if self.incr_all(changed).await {
-                return;
+    /// Raises revision counters (and, from the sync, the watermark) to the revisions given;
+    /// `false` when Redis did not take it.
+    pub(super) async fn raise(&self, raised: &[(Revisioned, u64)], watermark: Option<u64>) -> bool {
+        for attempt in 0..RAISE_ATTEMPTS {
+            let mut invocation = self.raise.prepare_invoke();
+            for (subject, revision) in raised {
+                invocation.key(self.revision_key(subject)).arg(*revision);
             }
-            tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
-        }
-        tracing::error!(?changed, "could not record a write in Redis; retrying in the background, cache reads off here until then");
-        self.lock_pending().extend(changed.iter().cloned());
-        self.spawn_retry();
-    }
-
-    /// Records pending bumps; `true` when none is left.
-    async fn flush_pending(&self) -> bool {
-        let pending: Vec<Revisioned> = self.lock_pending().iter().cloned().collect();
-        if pending.is_empty() {
-            return true;
-        }
-        if !self.incr_all(&pending).await {
-            return false;
-        }
-        let mut left = self.lock_pending();
-        for done in &pending {
-            left.remove(done);
-        }
-        left.is_empty()
-    }
-
-    fn spawn_retry(&self) {
-        if self.retrying.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        let cache = self.clone();
-        tokio::spawn(async move {
-            while !cache.flush_pending().await {
-                tokio::time::sleep(Duration::from_millis(250)).await;
+            if let Some(watermark) = watermark {
+                invocation.key(self.watermark_key()).arg(watermark);
             }
-            cache.retrying.store(false, Ordering::Release);
-            tracing::info!("pending cache invalidations recorded in Redis");
-        });
+            let mut connection = self.connection.clone();
+            let done: Option<i64> = self
+                .bounded(async move { invocation.invoke_async(&mut connection).await })
+                .await;
+            if done.is_some() {
+                return true;
+            }
+            if watermark.is_none() && attempt + 1 < RAISE_ATTEMPTS {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        false
     }
 
-    async fn incr_all(&self, subjects: &[Revisioned]) -> bool {
-        let mut pipe = redis::pipe();
-        for subject in subjects {
-            pipe.incr(self.revision_key(subject), 1).ignore();
-        }
+    /// The sync's watermark: `None` when Redis did not answer, `Some(None)` when unset.
+    pub(super) async fn watermark(&self) -> Option<Option<u64>> {
         let mut connection = self.connection.clone();
-        self.bounded(async move { pipe.query_async::<()>(&mut connection).await })
-            .await
-            .is_some()
+        let name = self.watermark_key();
+        let text: Option<String> = self
+            .bounded(async move { connection.get(name).await })
+            .await?;
+        Some(text.and_then(|t| t.parse().ok()))
     }
 
     async fn bounded<T>(
@@ -205,10 +196,8 @@ impl RedisCache {
         }
     }
 
-    fn lock_pending(&self) -> std::sync::MutexGuard<'_, HashSet<Revisioned>> {
-        self.pending
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn watermark_key(&self) -> String {
+        format!("{}rev:seen", self.prefix)
     }
 
     fn revision_key(&self, subject: &Revisioned) -> String {

@@ -10,7 +10,6 @@ use utoipa::ToSchema;
 use super::extract::{JsonBody, PathIds};
 use super::openapi::ApiErrors;
 use super::AppState;
-use crate::cache::Revisioned;
 use crate::check::Target;
 use crate::domain::{AccountId, Actor, UserId};
 use crate::error::{Error, Result};
@@ -29,15 +28,10 @@ pub async fn create(
         .checker
         .authorize(&actor, "createAccount", Target::Account(&new.id))
         .await?;
-    let owner = new.owner.to_string();
-    let account = state.checker.store().create_account(&auth, new).await?;
-    state
+    let account = state
         .checker
-        .changed(&[
-            Revisioned::Account(account.id.clone()),
-            Revisioned::User(owner),
-        ])
-        .await;
+        .write(state.checker.store().create_account(&auth, new))
+        .await?;
     Ok((StatusCode::CREATED, Json(account)))
 }
 
@@ -90,13 +84,8 @@ pub async fn update(
     };
     let account = state
         .checker
-        .store()
-        .update_account(&auth, &id, patch)
+        .write(state.checker.store().update_account(&auth, &id, patch))
         .await?;
-    state
-        .checker
-        .changed(&[Revisioned::Account(id.to_string())])
-        .await;
     Ok(Json(account))
 }
 
@@ -122,16 +111,14 @@ pub async fn transfer(
         .checker
         .authorize(&actor, "transferOwnership", Target::Account(&id))
         .await?;
-    let (account, previous) = state
+    let account = state
         .checker
-        .store()
-        .transfer_ownership(&auth, &id, &body.new_owner)
+        .write(
+            state
+                .checker
+                .store()
+                .transfer_ownership(&auth, &id, &body.new_owner),
+        )
         .await?;
-    let changed = [
-        Revisioned::Account(id.to_string()),
-        Revisioned::User(previous),
-        Revisioned::User(body.new_owner.to_string()),
-    ];
-    state.checker.changed(&changed).await;
     Ok(Json(account))
 }

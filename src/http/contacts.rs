@@ -10,7 +10,6 @@ use utoipa::{IntoParams, ToSchema};
 use super::extract::{JsonBody, PathIds, QueryParams};
 use super::openapi::ApiErrors;
 use super::AppState;
-use crate::cache::Revisioned;
 use crate::check::Target;
 use crate::domain::{AccountId, Actor, ContactId, Topic};
 use crate::error::{Error, Result};
@@ -56,13 +55,8 @@ pub async fn create(
         .await?;
     let contact = state
         .checker
-        .store()
-        .create_contact(&auth, &account, new)
+        .write(state.checker.store().create_contact(&auth, &account, new))
         .await?;
-    state
-        .checker
-        .changed(&[Revisioned::Account(account.to_string())])
-        .await;
     Ok((StatusCode::CREATED, Json(contact)))
 }
 
@@ -120,8 +114,12 @@ pub async fn update(
         .await?;
     let contact = state
         .checker
-        .store()
-        .update_contact(&auth, &account, &id, patch)
+        .write(
+            state
+                .checker
+                .store()
+                .update_contact(&auth, &account, &id, patch),
+        )
         .await?;
     Ok(Json(contact))
 }
@@ -141,13 +139,8 @@ pub async fn remove(
         .await?;
     state
         .checker
-        .store()
-        .delete_contact(&auth, &account, &id)
+        .write(state.checker.store().delete_contact(&auth, &account, &id))
         .await?;
-    state
-        .checker
-        .changed(&[Revisioned::Account(account.to_string())])
-        .await;
     Ok(StatusCode::NO_CONTENT)
 }
 

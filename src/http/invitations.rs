@@ -11,7 +11,6 @@ use utoipa::ToSchema;
 use super::extract::{JsonBody, PathIds};
 use super::openapi::ApiErrors;
 use super::AppState;
-use crate::cache::Revisioned;
 use crate::check::Target;
 use crate::domain::{AccountId, Actor, InvitationId, InvitationToken, UserId};
 use crate::error::{Error, Result};
@@ -58,13 +57,14 @@ pub async fn create(
     let token = InvitationToken::generate();
     let invitation = state
         .checker
-        .store()
-        .create_invitation(&auth, &account, &new, &token.hash(), state.invitation_ttl)
+        .write(state.checker.store().create_invitation(
+            &auth,
+            &account,
+            &new,
+            &token.hash(),
+            state.invitation_ttl,
+        ))
         .await?;
-    state
-        .checker
-        .changed(&[Revisioned::Account(account.to_string())])
-        .await;
     Ok((
         StatusCode::CREATED,
         Json(IssuedInvitation {
@@ -130,8 +130,9 @@ pub async fn accept(
         .await
     {
         Ok(auth) => {
-            store
-                .accept_invitation(&auth, &id, &body.user, &token_hash)
+            state
+                .checker
+                .write(store.accept_invitation(&auth, &id, &body.user, &token_hash))
                 .await
         }
         Err(err) => Err(err),
@@ -143,13 +144,6 @@ pub async fn accept(
         Ok(invitation) => invitation,
         Err(err) => return Err(now_unusable(&state, &id).await.unwrap_or(err)),
     };
-    state
-        .checker
-        .changed(&[
-            Revisioned::User(body.user.to_string()),
-            Revisioned::Account(account.to_string()),
-        ])
-        .await;
     Ok(Json(Accepted { invitation }))
 }
 
@@ -170,13 +164,13 @@ pub async fn resend(
     let token = InvitationToken::generate();
     let invitation = state
         .checker
-        .store()
-        .resend_invitation(&auth, &id, &token.hash(), state.invitation_ttl)
+        .write(state.checker.store().resend_invitation(
+            &auth,
+            &id,
+            &token.hash(),
+            state.invitation_ttl,
+        ))
         .await?;
-    state
-        .checker
-        .changed(&[Revisioned::Account(account.to_string())])
-        .await;
     Ok(Json(IssuedInvitation {
         invitation,
         token: token.reveal().to_owned(),
@@ -197,11 +191,10 @@ pub async fn cancel(
         .checker
         .authorize(&actor, "cancelInvitation", Target::Account(&account))
         .await?;
-    state.checker.store().cancel_invitation(&auth, &id).await?;
     state
         .checker
-        .changed(&[Revisioned::Account(account.to_string())])
-        .await;
+        .write(state.checker.store().cancel_invitation(&auth, &id))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

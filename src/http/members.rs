@@ -10,7 +10,6 @@ use utoipa::ToSchema;
 use super::extract::{JsonBody, PathIds};
 use super::openapi::ApiErrors;
 use super::AppState;
-use crate::cache::Revisioned;
 use crate::check::Target;
 use crate::domain::{AccountId, Actor, Role, Timestamp, Topic, UserId};
 use crate::error::Result;
@@ -82,16 +81,15 @@ pub async fn put(
         .await?;
     let member = state
         .checker
-        .store()
-        .put_member(&auth, &id, &user, body.role, &body.grants, body.expires_at)
+        .write(state.checker.store().put_member(
+            &auth,
+            &id,
+            &user,
+            body.role,
+            &body.grants,
+            body.expires_at,
+        ))
         .await?;
-    state
-        .checker
-        .changed(&[
-            Revisioned::User(user.to_string()),
-            Revisioned::Account(id.to_string()),
-        ])
-        .await;
     Ok(Json(member))
 }
 
@@ -111,16 +109,8 @@ pub async fn remove(
         .await?;
     state
         .checker
-        .store()
-        .remove_member(&auth, &id, &user)
+        .write(state.checker.store().remove_member(&auth, &id, &user))
         .await?;
-    state
-        .checker
-        .changed(&[
-            Revisioned::User(user.to_string()),
-            Revisioned::Account(id.to_string()),
-        ])
-        .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -141,8 +131,12 @@ pub async fn preferences(
         .await?;
     let member = state
         .checker
-        .store()
-        .set_member_topics(&auth, &id, &user, &body.preferences)
+        .write(
+            state
+                .checker
+                .store()
+                .set_member_topics(&auth, &id, &user, &body.preferences),
+        )
         .await?;
     Ok(Json(member))
 }

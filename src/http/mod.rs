@@ -93,6 +93,13 @@ impl AppState {
         }))
     }
 
+    /// The same state with a facts cache of its own (call before serving).
+    pub fn with_facts_cache(mut self, facts: crate::cache::FactsCache) -> Self {
+        let shared = Arc::make_mut(&mut self.0);
+        shared.checker = shared.checker.clone().with_facts_cache(facts);
+        self
+    }
+
     /// The same state with another invitation lifetime (call before serving).
     pub fn with_invitation_ttl(mut self, ttl: std::time::Duration) -> Self {
         Arc::make_mut(&mut self.0).invitation_ttl = ttl;

@@ -10,7 +10,6 @@ use utoipa::ToSchema;
 use super::extract::{JsonBody, PathIds};
 use super::openapi::ApiErrors;
 use super::AppState;
-use crate::cache::Revisioned;
 use crate::check::Target;
 use crate::domain::{AccountId, Actor, ServiceId, UserId};
 use crate::error::Result;
@@ -66,13 +65,13 @@ pub async fn put(
         .await?;
     let assignees = state
         .checker
-        .store()
-        .set_assignees(&auth, &id, &service, &body.assignees)
+        .write(
+            state
+                .checker
+                .store()
+                .set_assignees(&auth, &id, &service, &body.assignees),
+        )
         .await?;
-    state
-        .checker
-        .changed(&[Revisioned::Account(id.to_string())])
-        .await;
     Ok(Json(Assignees { service, assignees }))
 }
 
@@ -91,12 +90,12 @@ pub async fn clear(
         .await?;
     state
         .checker
-        .store()
-        .set_assignees(&auth, &id, &service, &[])
+        .write(
+            state
+                .checker
+                .store()
+                .set_assignees(&auth, &id, &service, &[]),
+        )
         .await?;
-    state
-        .checker
-        .changed(&[Revisioned::Account(id.to_string())])
-        .await;
     Ok(StatusCode::NO_CONTENT)
 }

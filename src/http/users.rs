@@ -10,7 +10,6 @@ use utoipa::ToSchema;
 use super::extract::{JsonBody, PathIds};
 use super::openapi::ApiErrors;
 use super::AppState;
-use crate::cache::Revisioned;
 use crate::check::Target;
 use crate::domain::{Actor, UserId, UserStatus};
 use crate::error::{Error, Result};
@@ -35,11 +34,10 @@ pub async fn create(
         .checker
         .authorize(&actor, "createUser", Target::User(&new.id))
         .await?;
-    let user = state.checker.store().create_user(&auth, new).await?;
-    state
+    let user = state
         .checker
-        .changed(&[Revisioned::User(user.id.clone())])
-        .await;
+        .write(state.checker.store().create_user(&auth, new))
+        .await?;
     Ok((StatusCode::CREATED, Json(user)))
 }
 
@@ -92,11 +90,10 @@ pub async fn update(
             .authorize(&actor, "changeLoginEmail", Target::User(&id))
             .await?;
     }
-    let user = state.checker.store().update_user(&auth, &id, patch).await?;
-    state
+    let user = state
         .checker
-        .changed(&[Revisioned::User(id.to_string())])
-        .await;
+        .write(state.checker.store().update_user(&auth, &id, patch))
+        .await?;
     Ok(Json(user))
 }
 
@@ -136,11 +133,10 @@ async fn set_status(
         status: Some(status),
         ..UserPatch::default()
     };
-    let user = state.checker.store().update_user(&auth, &id, patch).await?;
-    state
+    let user = state
         .checker
-        .changed(&[Revisioned::User(id.to_string())])
-        .await;
+        .write(state.checker.store().update_user(&auth, &id, patch))
+        .await?;
     Ok(Json(user))
 }
 
@@ -156,11 +152,10 @@ pub async fn remove(
         .checker
         .authorize(&actor, "deleteUser", Target::User(&id))
         .await?;
-    state.checker.store().delete_user(&auth, &id).await?;
     state
         .checker
-        .changed(&[Revisioned::User(id.to_string())])
-        .await;
+        .write(state.checker.store().delete_user(&auth, &id))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

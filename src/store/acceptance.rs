@@ -5,6 +5,7 @@ use serde_json::json;
 use super::audit::{record, Change};
 use super::guard::Authorized;
 use super::invitations::InvitationRecord;
+use super::revisions::{Revisioned, Written};
 use super::Store;
 use crate::domain::{InvitationId, UserId};
 use crate::error::{Error, Result};
@@ -22,7 +23,7 @@ impl Store {
         id: &InvitationId,
         user: &UserId,
         token_hash: &str,
-    ) -> Result<InvitationRecord> {
+    ) -> Result<Written<InvitationRecord>> {
         let actor = auth.actor();
         let auth = auth.clone().writing_own_row();
         let (mut tx, invitation) = self.invitation_tx(&auth, id).await?;
@@ -96,7 +97,8 @@ impl Store {
             after: Some(json!(after)),
         };
         record(&mut tx, change).await?;
-        tx.commit().await?;
-        Ok(after)
+        tx.touch(Revisioned::User(user.to_string()));
+        tx.touch(Revisioned::Account(after.account_id.clone()));
+        tx.written(after).await
     }
 }

@@ -5,6 +5,7 @@ use serde_json::json;
 
 use super::audit::{record, Change};
 use super::guard::Authorized;
+use super::revisions::{Revisioned, Written};
 use super::Lockable;
 use super::{Store, WriteTx};
 use crate::domain::{AccountId, AccountStatus, Name, Role, Timestamp, UserId};
@@ -73,7 +74,7 @@ impl Store {
         &self,
         auth: &Authorized,
         new: NewAccount,
-    ) -> Result<AccountRecord> {
+    ) -> Result<Written<AccountRecord>> {
         let actor = auth.actor();
         let now = self.now();
         let mut tx = self.begin_guarded(auth, None).await?;
@@ -113,19 +114,23 @@ impl Store {
             after: Some(json!(account)),
         };
         record(&mut tx, change).await?;
-        tx.commit().await?;
-        Ok(account)
+        tx.touch(Revisioned::Account(account.id.clone()));
+        tx.touch(Revisioned::User(new.owner.to_string()));
+        tx.written(account).await
     }
 
     /// The account with this id, if any.
     pub async fn account(&self, id: &AccountId) -> Result<Option<AccountRecord>> {
-        let account = sqlx::query_as::<_, AccountRecord>(&format!(
-            "select {ACCOUNT_COLUMNS} from account where account_id = $1"
-        ))
-        .bind(id.as_str())
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(account)
+        self.bounded(async {
+            let account = sqlx::query_as::<_, AccountRecord>(&format!(
+                "select {ACCOUNT_COLUMNS} from account where account_id = $1"
+            ))
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+            Ok(account)
+        })
+        .await
     }
 
     /// Applies a patch; `404` for an unknown account.
@@ -134,7 +139,7 @@ impl Store {
         auth: &Authorized,
         id: &AccountId,
         patch: AccountPatch,
-    ) -> Result<AccountRecord> {
+    ) -> Result<Written<AccountRecord>> {
         let actor = auth.actor();
         let mut tx = self.begin_guarded(auth, Some(id)).await?;
         let before = account_in(&mut tx, id).await?;
@@ -157,8 +162,8 @@ impl Store {
             after: Some(json!(after)),
         };
         record(&mut tx, change).await?;
-        tx.commit().await?;
-        Ok(after)
+        tx.touch(Revisioned::Account(id.to_string()));
+        tx.written(after).await
     }
 
     /// Hands the account to `new_owner`, who must be an active member; the previous owner
@@ -168,7 +173,7 @@ impl Store {
         auth: &Authorized,
         id: &AccountId,
         new_owner: &UserId,
-    ) -> Result<(AccountRecord, String)> {
+    ) -> Result<Written<AccountRecord>> {
         let actor = auth.actor();
         let mut tx = self.begin_guarded(auth, Some(id)).await?;
         let now = tx.now;
@@ -224,29 +229,34 @@ impl Store {
             after: Some(json!(after)),
         };
         record(&mut tx, change).await?;
-        tx.commit().await?;
-        Ok((after, before.owner_id))
+        tx.touch(Revisioned::Account(id.to_string()));
+        tx.touch(Revisioned::User(before.owner_id.clone()));
+        tx.touch(Revisioned::User(new_owner.to_string()));
+        tx.written(after).await
     }
 
     /// The accounts a user belongs to, with their role: what the portal offers to switch to
     /// (not those where their access has run out).
     /// `404` for an unknown user (a user in no account gets an empty list).
     pub async fn user_accounts(&self, user: &UserId) -> Result<Vec<UserAccount>> {
-        let rows = sqlx::query_as::<_, UserAccount>(
-            "select a.account_id, a.name, a.status, \
-                    case when a.owner_id = m.user_id then 'owner' else m.role end as role \
-             from membership m join account a on a.account_id = m.account_id \
-             where m.user_id = $1 and (m.expires_at is null or m.expires_at > $2) \
-             order by a.name, a.account_id",
-        )
-        .bind(user.as_str())
-        .bind(self.now())
-        .fetch_all(&self.pool)
-        .await?;
-        if rows.is_empty() && self.user(user).await?.is_none() {
-            return Err(Error::NotFound(format!("user {user}")));
-        }
-        Ok(rows)
+        self.bounded(async {
+            let rows = sqlx::query_as::<_, UserAccount>(
+                "select a.account_id, a.name, a.status, \
+                        case when a.owner_id = m.user_id then 'owner' else m.role end as role \
+                 from membership m join account a on a.account_id = m.account_id \
+                 where m.user_id = $1 and (m.expires_at is null or m.expires_at > $2) \
+                 order by a.name, a.account_id",
+            )
+            .bind(user.as_str())
+            .bind(self.now())
+            .fetch_all(&self.pool)
+            .await?;
+            if rows.is_empty() && self.user(user).await?.is_none() {
+                return Err(Error::NotFound(format!("user {user}")));
+            }
+            Ok(rows)
+        })
+        .await
     }
 }
 

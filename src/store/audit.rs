@@ -107,20 +107,23 @@ impl Store {
         before: Option<&str>,
         limit: i64,
     ) -> Result<Vec<AuditEvent>> {
-        let (filter, key) = match scope {
-            AuditScope::Account(id) => ("account_id = $1", id.to_owned()),
-            AuditScope::User(id) => ("account_id is null and target = $1", format!("user:{id}")),
-        };
-        let rows = sqlx::query_as::<_, AuditRow>(&format!(
-            "select audit_event_id, account_id, actor, action, target, before_json, after_json, created_at \
-             from audit_event where {filter} and (cast($2 as text) is null or audit_event_id < cast($2 as text)) \
-             order by audit_event_id desc limit $3"
-        ))
-        .bind(key)
-        .bind(before)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().map(AuditEvent::from).collect())
+        self.bounded(async {
+            let (filter, key) = match scope {
+                AuditScope::Account(id) => ("account_id = $1", id.to_owned()),
+                AuditScope::User(id) => ("account_id is null and target = $1", format!("user:{id}")),
+            };
+            let rows = sqlx::query_as::<_, AuditRow>(&format!(
+                "select audit_event_id, account_id, actor, action, target, before_json, after_json, created_at \
+                 from audit_event where {filter} and (cast($2 as text) is null or audit_event_id < cast($2 as text)) \
+                 order by audit_event_id desc limit $3"
+            ))
+            .bind(key)
+            .bind(before)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+            Ok(rows.into_iter().map(AuditEvent::from).collect())
+        })
+        .await
     }
 }

@@ -200,8 +200,11 @@ impl Store {
         if let Some(read) = self.reader(|r| r.facts(now, user, account, resource)) {
             return read;
         }
-        let mut conn = self.pool.acquire().await?;
-        facts_on(&mut conn, now, user, account, resource).await
+        self.bounded(async {
+            let mut conn = self.pool.acquire().await?;
+            facts_on(&mut conn, now, user, account, resource).await
+        })
+        .await
     }
 
     /// Reads only the resource rows of a check (see [`CheckFacts`]: `resource_found`,
@@ -215,8 +218,11 @@ impl Store {
         if let Some(read) = self.reader(|r| r.resource_facts(now, account, resource)) {
             return read;
         }
-        let mut conn = self.pool.acquire().await?;
-        resource_facts(&mut conn, now, account, resource).await
+        self.bounded(async {
+            let mut conn = self.pool.acquire().await?;
+            resource_facts(&mut conn, now, account, resource).await
+        })
+        .await
     }
 
     /// Every service assignment of an account as (service, assignees sorted), or `None` when
@@ -229,12 +235,15 @@ impl Store {
         if let Some(read) = self.reader(|r| r.assignment_rows(account, one_past(limit))) {
             return Ok(by_service(read?, limit));
         }
-        let rows: Vec<(String, String)> = sqlx::query_as(ACCOUNT_ASSIGNMENTS_SQL)
-            .bind(account.as_str())
-            .bind(one_past(limit))
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(by_service(rows, limit))
+        self.bounded(async {
+            let rows: Vec<(String, String)> = sqlx::query_as(ACCOUNT_ASSIGNMENTS_SQL)
+                .bind(account.as_str())
+                .bind(one_past(limit))
+                .fetch_all(&self.pool)
+                .await?;
+            Ok(by_service(rows, limit))
+        })
+        .await
     }
 }
 

@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::audit::{record, Change};
 use super::guard::Authorized;
+use super::revisions::{Revisioned, Written};
 use super::{json_list, Store, WriteTx};
 use crate::domain::{AccountId, ContactId, Email, Name, Phone, Timestamp, Topic};
 use crate::error::{Error, Result};
@@ -106,7 +107,7 @@ impl Store {
         auth: &Authorized,
         account: &AccountId,
         new: NewContact,
-    ) -> Result<ContactRecord> {
+    ) -> Result<Written<ContactRecord>> {
         let now = self.now();
         let id = uuid::Uuid::now_v7().to_string();
         let actor = auth.actor();
@@ -138,19 +139,22 @@ impl Store {
             after: Some(json!(contact)),
         };
         record(&mut tx, change).await?;
-        tx.commit().await?;
-        Ok(contact)
+        tx.touch(Revisioned::Account(account.to_string()));
+        tx.written(contact).await
     }
 
     /// An account's contacts, by name.
     pub async fn contacts(&self, account: &AccountId) -> Result<Vec<ContactRecord>> {
-        let rows = sqlx::query_as::<_, ContactRow>(&format!(
-            "select {COLUMNS} from contact where account_id = $1 order by name, contact_id"
-        ))
-        .bind(account.as_str())
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().map(ContactRecord::from).collect())
+        self.bounded(async {
+            let rows = sqlx::query_as::<_, ContactRow>(&format!(
+                "select {COLUMNS} from contact where account_id = $1 order by name, contact_id"
+            ))
+            .bind(account.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+            Ok(rows.into_iter().map(ContactRecord::from).collect())
+        })
+        .await
     }
 
     /// One contact of an account, if it exists there.
@@ -159,14 +163,17 @@ impl Store {
         account: &AccountId,
         id: &ContactId,
     ) -> Result<Option<ContactRecord>> {
-        let row = sqlx::query_as::<_, ContactRow>(&format!(
-            "select {COLUMNS} from contact where account_id = $1 and contact_id = $2"
-        ))
-        .bind(account.as_str())
-        .bind(id.as_str())
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(ContactRecord::from))
+        self.bounded(async {
+            let row = sqlx::query_as::<_, ContactRow>(&format!(
+                "select {COLUMNS} from contact where account_id = $1 and contact_id = $2"
+            ))
+            .bind(account.as_str())
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+            Ok(row.map(ContactRecord::from))
+        })
+        .await
     }
 
     /// Applies a patch; `404` when the contact is not in the account.
@@ -176,7 +183,7 @@ impl Store {
         account: &AccountId,
         id: &ContactId,
         patch: ContactPatch,
-    ) -> Result<ContactRecord> {
+    ) -> Result<Written<ContactRecord>> {
         let now = self.now();
         let actor = auth.actor();
         let mut tx = self.begin_guarded(auth, Some(account)).await?;
@@ -212,8 +219,7 @@ impl Store {
             after: Some(json!(after)),
         };
         record(&mut tx, change).await?;
-        tx.commit().await?;
-        Ok(after)
+        tx.written(after).await
     }
 
     /// Deletes a contact; `404` when it is not in the account.
@@ -222,7 +228,7 @@ impl Store {
         auth: &Authorized,
         account: &AccountId,
         id: &ContactId,
-    ) -> Result<()> {
+    ) -> Result<Written<()>> {
         let now = self.now();
         let actor = auth.actor();
         let mut tx = self.begin_guarded(auth, Some(account)).await?;
@@ -242,7 +248,8 @@ impl Store {
             after: None,
         };
         record(&mut tx, change).await?;
-        tx.commit().await
+        tx.touch(Revisioned::Account(account.to_string()));
+        tx.written(()).await
     }
 }
 

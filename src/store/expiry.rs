@@ -9,28 +9,38 @@ use serde_json::json;
 
 use super::audit::{record, Change};
 use super::memberships::{MemberRow, SELECT_MEMBER};
-use super::{Lockable, MemberRecord, Store};
+use super::{Lockable, MemberRecord, Revisioned, Store, Touched, Written};
 use crate::domain::Actor;
 use crate::error::Result;
 
 impl Store {
-    /// Ends up to `limit` memberships whose time has come. Returns `(account, user)` of each
-    /// one this call ended, so the caller can invalidate their cached decisions.
-    pub async fn expire_memberships(&self, limit: i64) -> Result<Vec<(String, String)>> {
+    /// Ends up to `limit` memberships whose time has come. Returns what each one this call
+    /// ended touched (its user and account), for the caller to invalidate.
+    pub async fn expire_memberships(&self, limit: i64) -> Result<Vec<Touched>> {
         let now = self.now();
-        let due = sqlx::query_as::<_, (String, String)>(
-            "select account_id, user_id from membership \
-             where expires_at is not null and expires_at <= $1 order by expires_at limit $2",
-        )
-        .bind(now)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+        let due = self
+            .bounded(async {
+                Ok(sqlx::query_as::<_, (String, String)>(
+                    "select account_id, user_id from membership \
+                     where expires_at is not null and expires_at <= $1 order by expires_at limit $2",
+                )
+                .bind(now)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            })
+            .await?;
         let mut ended = Vec::with_capacity(due.len());
         for (account, user) in due {
-            match self.expire_one(&account, &user, now).await {
-                Ok(true) => ended.push((account, user)),
-                Ok(false) => {}
+            match self
+                .bounded_write(self.expire_one(&account, &user, now))
+                .await
+            {
+                Ok(written) if written.value => {
+                    tracing::info!(%account, %user, "membership expired");
+                    ended.push(written.touched);
+                }
+                Ok(_) => {}
                 // One row that cannot be ended must not hold up the ones behind it.
                 Err(err) => {
                     tracing::warn!(%account, %user, error = %err, "could not end an expired membership")
@@ -41,7 +51,7 @@ impl Store {
     }
 
     /// Removes one membership if it is (still) due; `false` when another replica was first.
-    async fn expire_one(&self, account: &str, user: &str, now: i64) -> Result<bool> {
+    async fn expire_one(&self, account: &str, user: &str, now: i64) -> Result<Written<bool>> {
         let mut tx = self.begin_write().await?;
         tx.lock(Lockable::Account, account, true).await?;
         let before = sqlx::query_as::<_, MemberRow>(&format!(
@@ -54,7 +64,7 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let Some(before) = before.map(MemberRecord::from) else {
-            return Ok(false);
+            return tx.written(false).await;
         };
         for table in ["service_assignment", "membership"] {
             sqlx::query(&format!(
@@ -75,7 +85,8 @@ impl Store {
             after: None,
         };
         record(&mut tx, change).await?;
-        tx.commit().await?;
-        Ok(true)
+        tx.touch(Revisioned::User(user.to_owned()));
+        tx.touch(Revisioned::Account(account.to_owned()));
+        tx.written(true).await
     }
 }

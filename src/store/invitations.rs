@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::audit::{record, Change};
 use super::guard::Authorized;
+use super::revisions::{Revisioned, Written};
 use super::{json_list, Store, WriteTx};
 use crate::domain::{AccountId, Actor, Email, InvitationId, Role, Timestamp};
 use crate::error::{Error, Result};
@@ -123,7 +124,7 @@ impl Store {
         new: &NewInvitation,
         token_hash: &str,
         ttl: Duration,
-    ) -> Result<InvitationRecord> {
+    ) -> Result<Written<InvitationRecord>> {
         let actor = auth.actor();
         require_future(
             "membership_expires_at",
@@ -185,42 +186,51 @@ impl Store {
             after: Some(json!(invitation)),
         };
         record(&mut tx, change).await?;
-        tx.commit().await?;
-        Ok(invitation)
+        tx.touch(Revisioned::Account(account.to_string()));
+        tx.written(invitation).await
     }
 
     /// Pending, unexpired invitations of an account, newest first.
     pub async fn invitations(&self, account: &AccountId) -> Result<Vec<InvitationRecord>> {
-        let rows = sqlx::query_as::<_, InvitationRow>(&format!(
-            "select {COLUMNS} from invitation where account_id = $1 and state = 'pending' and expires_at > $2 order by created_at desc, invitation_id desc"
-        ))
-        .bind(account.as_str())
-        .bind(self.now())
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().map(InvitationRecord::from).collect())
+        self.bounded(async {
+            let rows = sqlx::query_as::<_, InvitationRow>(&format!(
+                "select {COLUMNS} from invitation where account_id = $1 and state = 'pending' and expires_at > $2 order by created_at desc, invitation_id desc"
+            ))
+            .bind(account.as_str())
+            .bind(self.now())
+            .fetch_all(&self.pool)
+            .await?;
+            Ok(rows.into_iter().map(InvitationRecord::from).collect())
+        })
+        .await
     }
 
     /// The invitation with this id, if any.
     pub async fn invitation(&self, id: &InvitationId) -> Result<Option<InvitationRecord>> {
-        let row = sqlx::query_as::<_, InvitationRow>(&format!(
-            "select {COLUMNS} from invitation where invitation_id = $1"
-        ))
-        .bind(id.as_str())
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(InvitationRecord::from))
+        self.bounded(async {
+            let row = sqlx::query_as::<_, InvitationRow>(&format!(
+                "select {COLUMNS} from invitation where invitation_id = $1"
+            ))
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+            Ok(row.map(InvitationRecord::from))
+        })
+        .await
     }
 
     /// The invitation whose token hashes to `token_hash`, if any (a resent one's old token finds nothing).
     pub async fn invitation_by_token(&self, token_hash: &str) -> Result<Option<InvitationRecord>> {
-        let row = sqlx::query_as::<_, InvitationRow>(&format!(
-            "select {COLUMNS} from invitation where token_hash = $1"
-        ))
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(InvitationRecord::from))
+        self.bounded(async {
+            let row = sqlx::query_as::<_, InvitationRow>(&format!(
+                "select {COLUMNS} from invitation where token_hash = $1"
+            ))
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+            Ok(row.map(InvitationRecord::from))
+        })
+        .await
     }
 
     /// Gives a pending or expired invitation a new token and expiry; the old token dies.
@@ -230,7 +240,7 @@ impl Store {
         id: &InvitationId,
         token_hash: &str,
         ttl: Duration,
-    ) -> Result<InvitationRecord> {
+    ) -> Result<Written<InvitationRecord>> {
         let actor = auth.actor();
         let (mut tx, before) = self.invitation_tx(auth, id).await?;
         let now = tx.now;
@@ -262,12 +272,16 @@ impl Store {
             after: Some(json!(after)),
         };
         record(&mut tx, change).await?;
-        tx.commit().await?;
-        Ok(after)
+        tx.touch(Revisioned::Account(before.account_id.clone()));
+        tx.written(after).await
     }
 
     /// Cancels a pending invitation; its token is refused from now on. `409` when not pending.
-    pub async fn cancel_invitation(&self, auth: &Authorized, id: &InvitationId) -> Result<()> {
+    pub async fn cancel_invitation(
+        &self,
+        auth: &Authorized,
+        id: &InvitationId,
+    ) -> Result<Written<()>> {
         let actor = auth.actor();
         let now = self.now();
         let (mut tx, before) = self.invitation_tx(auth, id).await?;
@@ -294,7 +308,8 @@ impl Store {
             after: None,
         };
         record(&mut tx, change).await?;
-        tx.commit().await
+        tx.touch(Revisioned::Account(before.account_id.clone()));
+        tx.written(()).await
     }
 }
 

@@ -7,6 +7,7 @@ use super::audit::{record, Change};
 use super::contacts::topics_json;
 use super::guard::Authorized;
 use super::invitations::supersede_invitations;
+use super::revisions::{Revisioned, Written};
 use super::{json_list, Lockable, Store, WriteTx};
 use crate::domain::{AccountId, Role, Timestamp, Topic, UserId};
 use crate::error::{Error, Result};
@@ -66,16 +67,19 @@ pub(super) const SELECT_MEMBER: &str = "select u.user_id, u.email, u.display_nam
 impl Store {
     /// The members of an account, owner included; `404` for an unknown account.
     pub async fn members(&self, account: &AccountId) -> Result<Vec<MemberRecord>> {
-        self.account(account)
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("account {account}")))?;
-        let rows = sqlx::query_as::<_, MemberRow>(&format!(
-            "{SELECT_MEMBER} where m.account_id = $1 order by u.user_id"
-        ))
-        .bind(account.as_str())
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().map(MemberRecord::from).collect())
+        self.bounded(async {
+            self.account(account)
+                .await?
+                .ok_or_else(|| Error::NotFound(format!("account {account}")))?;
+            let rows = sqlx::query_as::<_, MemberRow>(&format!(
+                "{SELECT_MEMBER} where m.account_id = $1 order by u.user_id"
+            ))
+            .bind(account.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+            Ok(rows.into_iter().map(MemberRecord::from).collect())
+        })
+        .await
     }
 
     /// Adds a member or replaces their role, grants and expiry (`None`: none). The owner's
@@ -88,7 +92,7 @@ impl Store {
         role: Role,
         grants: &[String],
         expires_at: Option<Timestamp>,
-    ) -> Result<MemberRecord> {
+    ) -> Result<Written<MemberRecord>> {
         super::invitations::require_future("expires_at", expires_at, self.now())?;
         let actor = auth.actor();
         let mut tx = self.begin_guarded(auth, Some(account)).await?;
@@ -133,8 +137,9 @@ impl Store {
             after: Some(json!(after)),
         };
         record(&mut tx, change).await?;
-        tx.commit().await?;
-        Ok(after)
+        tx.touch(Revisioned::User(user.to_string()));
+        tx.touch(Revisioned::Account(account.to_string()));
+        tx.written(after).await
     }
 
     /// Removes a membership and its service assignments; `404` when not a member, `409` for the owner.
@@ -143,7 +148,7 @@ impl Store {
         auth: &Authorized,
         account: &AccountId,
         user: &UserId,
-    ) -> Result<()> {
+    ) -> Result<Written<()>> {
         let actor = auth.actor();
         let mut tx = self.begin_guarded(auth, Some(account)).await?;
         let before = member_in(&mut tx, account, user).await?;
@@ -174,7 +179,9 @@ impl Store {
             after: None,
         };
         record(&mut tx, change).await?;
-        tx.commit().await
+        tx.touch(Revisioned::User(user.to_string()));
+        tx.touch(Revisioned::Account(account.to_string()));
+        tx.written(()).await
     }
 
     /// Sets a member's own mail topics for the account; `404` when not a member.
@@ -184,7 +191,7 @@ impl Store {
         account: &AccountId,
         user: &UserId,
         topics: &[Topic],
-    ) -> Result<MemberRecord> {
+    ) -> Result<Written<MemberRecord>> {
         let actor = auth.actor();
         let mut tx = self.begin_guarded(auth, Some(account)).await?;
         let before = member_in(&mut tx, account, user)
@@ -210,8 +217,7 @@ impl Store {
             after: Some(json!(after)),
         };
         record(&mut tx, change).await?;
-        tx.commit().await?;
-        Ok(after)
+        tx.written(after).await
     }
 }
 

@@ -20,6 +20,22 @@ pub(super) async fn migrate(pool: &AnyPool, backend: Backend) -> anyhow::Result<
     normalize_emails(pool, backend).await
 }
 
+/// The identity of the data: chosen at random the first time, kept from then on.
+pub(super) async fn identity(pool: &AnyPool) -> anyhow::Result<String> {
+    let chosen = uuid::Uuid::new_v4().simple().to_string();
+    sqlx::query(
+        "insert into data_identity (data_identity_id, identity) values (1, $1) on conflict (data_identity_id) do nothing",
+    )
+    .bind(&chosen)
+    .execute(pool)
+    .await?;
+    let (identity,): (String,) =
+        sqlx::query_as("select identity from data_identity where data_identity_id = 1")
+            .fetch_one(pool)
+            .await?;
+    Ok(identity)
+}
+
 /// Rewrites every stored email that is not in the normal form. Two users whose logins become
 /// equal stop the migration with both named: which one keeps the address is a person's call.
 async fn normalize_emails(pool: &AnyPool, backend: Backend) -> anyhow::Result<()> {

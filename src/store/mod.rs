@@ -19,6 +19,7 @@ mod memberships;
 mod migrate;
 mod reader;
 mod recipients;
+mod revisions;
 mod search;
 mod services;
 mod shapes;
@@ -41,6 +42,7 @@ pub use guard::{Authorized, Basis};
 pub use invitations::{InvitationRecord, NewInvitation};
 pub use memberships::MemberRecord;
 pub use recipients::Recipient;
+pub use revisions::{Revisioned, Touched, Written};
 pub use search::{Candidate, Reachable, MAX_CANDIDATES};
 pub use shapes::MembershipShape;
 pub use users::{NewUser, UserPatch, UserRecord};
@@ -69,6 +71,8 @@ pub struct Store {
     writer: Option<Arc<Mutex<()>>>,
     /// SQLite: the check reads' own connections.
     reader: Option<Arc<reader::SqliteReader>>,
+    /// The identity of the data (see [`Store::identity`]).
+    identity: Arc<str>,
     clock: Clock,
 }
 
@@ -159,6 +163,7 @@ impl Store {
         }
         let pool = pool.connect_with(options).await?;
         migrate::migrate(&pool, backend).await?;
+        let identity = migrate::identity(&pool).await?.into();
         let writer = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
         let file = match backend {
             Backend::Sqlite => file::DatabaseFile::of_url(&url).map(Arc::new),
@@ -178,6 +183,7 @@ impl Store {
             wait: acquire_timeout,
             writer,
             reader,
+            identity,
             clock: Clock::default(),
         })
     }
@@ -202,6 +208,30 @@ impl Store {
         self.reader.as_deref().and_then(read)
     }
 
+    /// The identity of the data in this database: a random id chosen when it was first
+    /// migrated. Caches shared by several databases (one Redis) keep each one's apart by it.
+    pub fn identity(&self) -> &str {
+        &self.identity
+    }
+
+    /// `work`, bounded by the database timeout: a database that stops answering (a stalled
+    /// connection as much as a refused one) is a `503` after that long, never a wait.
+    pub async fn bounded<T>(
+        &self,
+        work: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        bounded(self.wait, work).await
+    }
+
+    /// A write, bounded as a whole: its waits (connection, writer lock, row locks) are each
+    /// bounded by the database timeout, so the whole is bounded by a few of them.
+    pub async fn bounded_write<T>(
+        &self,
+        work: impl std::future::Future<Output = Result<Written<T>>>,
+    ) -> Result<Written<T>> {
+        bounded(self.wait * WRITE_WAITS, work).await
+    }
+
     /// The database behind this store.
     pub fn backend(&self) -> Backend {
         self.backend
@@ -210,17 +240,20 @@ impl Store {
     /// Whether the database answers and, for SQLite, whether its file is still the one
     /// opened and takes a write (a real one, to a probe row).
     pub async fn ping(&self) -> Result<()> {
-        if self.backend == Backend::Postgres {
-            let mut conn = self.pool.acquire().await?;
-            conn.ping().await?;
-            return Ok(());
-        }
-        let mut tx = self.begin_write().await?;
-        sqlx::query("update store_probe set probed_at = $1 where store_probe_id = 1")
-            .bind(self.now())
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await
+        self.bounded(async {
+            if self.backend == Backend::Postgres {
+                let mut conn = self.pool.acquire().await?;
+                conn.ping().await?;
+                return Ok(());
+            }
+            let mut tx = self.begin_write().await?;
+            sqlx::query("update store_probe set probed_at = $1 where store_probe_id = 1")
+                .bind(self.now())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await.map(drop)
+        })
+        .await
     }
 
     /// Starts a write transaction that applies `auth`: locks `account` (when the write
@@ -251,7 +284,8 @@ impl Store {
             None => None,
         };
         Ok(WriteTx {
-            tx: self.pool.begin().await?,
+            tx: self.bounded(async { Ok(self.pool.begin().await?) }).await?,
+            touched: Vec::new(),
             backend: self.backend,
             now: self.now(),
             clock: self.clock.clone(),
@@ -263,6 +297,8 @@ impl Store {
 /// A write transaction; commits explicitly, rolls back when dropped.
 struct WriteTx {
     tx: sqlx::Transaction<'static, sqlx::Any>,
+    /// What the transaction changes, recorded at its commit (see [`revisions`]).
+    touched: Vec<Revisioned>,
     backend: Backend,
     /// The store's clock once the transaction holds its locks (see [`WriteTx::guard`]):
     /// what time-based facts are judged by, so a wait for a lock never makes an expired
@@ -273,10 +309,6 @@ struct WriteTx {
 }
 
 impl WriteTx {
-    async fn commit(self) -> Result<()> {
-        self.tx.commit().await.map_err(Error::from)
-    }
-
     /// Locks a row until the transaction ends, so writes that read and then write what one
     /// invariant spans run one after the other: `for update` (or `for share`) on PostgreSQL;
     /// on SQLite the writer lock already makes every write transaction run alone.
@@ -317,6 +349,26 @@ impl std::ops::Deref for WriteTx {
 impl std::ops::DerefMut for WriteTx {
     fn deref_mut(&mut self) -> &mut Self::Target {
         &mut self.tx
+    }
+}
+
+/// How many database timeouts a whole write may take: the connection, the writer lock or
+/// a row lock, and the statements.
+const WRITE_WAITS: u32 = 3;
+
+/// `work`, or a `503` once `limit` has passed.
+async fn bounded<T>(
+    limit: Duration,
+    work: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    match tokio::time::timeout(limit, work).await {
+        Ok(result) => result,
+        Err(_) => {
+            tracing::warn!(?limit, "the database did not answer in time");
+            Err(Error::Unavailable(
+                "the database did not answer in time".into(),
+            ))
+        }
     }
 }
 

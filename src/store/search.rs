@@ -36,55 +36,61 @@ pub struct Candidate {
 impl Store {
     /// The owner and members of an account, sorted; empty for an unknown account.
     pub async fn account_member_ids(&self, account: &AccountId) -> Result<Vec<String>> {
-        let sql = "select user_id from membership where account_id = $1 \
-                   union select owner_id from account where account_id = $2 \
-                   order by 1 limit $3";
-        let rows: Vec<(String,)> = sqlx::query_as(sql)
-            .bind(account.as_str())
-            .bind(account.as_str())
-            .bind(MAX_CANDIDATES)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.into_iter().map(|(id,)| id).collect())
+        self.bounded(async {
+            let sql = "select user_id from membership where account_id = $1 \
+                       union select owner_id from account where account_id = $2 \
+                       order by 1 limit $3";
+            let rows: Vec<(String,)> = sqlx::query_as(sql)
+                .bind(account.as_str())
+                .bind(account.as_str())
+                .bind(MAX_CANDIDATES)
+                .fetch_all(&self.pool)
+                .await?;
+            Ok(rows.into_iter().map(|(id,)| id).collect())
+        })
+        .await
     }
 
     /// Resources of one kind that `user` could be allowed on, sorted by account then id.
     pub async fn reachable(&self, user: &UserId, kind: Reachable) -> Result<Vec<Candidate>> {
-        let mine = "select account_id from membership where user_id = $1";
-        let sql = match kind {
-            Reachable::Accounts => {
-                "select account_id, account_id from membership where user_id = $1 \
-                 order by 1 limit $2"
-                    .to_owned()
-            }
-            Reachable::Services => format!(
-                "select distinct account_id, service_id from service_assignment \
-                 where account_id in ({mine}) order by 1, 2 limit $2"
-            ),
-            Reachable::Contacts => format!(
-                "select account_id, contact_id from contact \
-                 where account_id in ({mine}) order by 1, 2 limit $2"
-            ),
-            // The invitee is not a member yet: invitations to the user's email count too.
-            Reachable::Invitations => format!(
-                "select account_id, invitation_id from invitation \
-                 where state = 'pending' and expires_at > $3 \
-                 and (account_id in ({mine}) \
-                      or email = (select email from app_user where user_id = $1)) \
-                 order by 1, 2 limit $2"
-            ),
-        };
-        let query = sqlx::query_as(&sql)
-            .bind(user.as_str())
-            .bind(MAX_CANDIDATES);
-        let query = match kind {
-            Reachable::Invitations => query.bind(self.now()),
-            _ => query,
-        };
-        let rows: Vec<(String, String)> = query.fetch_all(&self.pool).await?;
-        Ok(rows
-            .into_iter()
-            .map(|(account, id)| Candidate { account, id })
-            .collect())
+        self.bounded(async {
+            let mine = "select account_id from membership where user_id = $1";
+            let sql = match kind {
+                Reachable::Accounts => {
+                    "select account_id, account_id from membership where user_id = $1 \
+                     order by 1 limit $2"
+                        .to_owned()
+                }
+                Reachable::Services => format!(
+                    "select distinct account_id, service_id from service_assignment \
+                     where account_id in ({mine}) order by 1, 2 limit $2"
+                ),
+                Reachable::Contacts => format!(
+                    "select account_id, contact_id from contact \
+                     where account_id in ({mine}) order by 1, 2 limit $2"
+                ),
+                // The invitee is not a member yet: invitations to the user's email count too.
+                Reachable::Invitations => format!(
+                    "select account_id, invitation_id from invitation \
+                     where state = 'pending' and expires_at > $3 \
+                     and (account_id in ({mine}) \
+                          or email = (select email from app_user where user_id = $1)) \
+                     order by 1, 2 limit $2"
+                ),
+            };
+            let query = sqlx::query_as(&sql)
+                .bind(user.as_str())
+                .bind(MAX_CANDIDATES);
+            let query = match kind {
+                Reachable::Invitations => query.bind(self.now()),
+                _ => query,
+            };
+            let rows: Vec<(String, String)> = query.fetch_all(&self.pool).await?;
+            Ok(rows
+                .into_iter()
+                .map(|(account, id)| Candidate { account, id })
+                .collect())
+        })
+        .await
     }
 }

@@ -4,6 +4,7 @@ use serde_json::json;
 
 use super::audit::{record, Change};
 use super::guard::Authorized;
+use super::revisions::{Revisioned, Written};
 use super::Store;
 use crate::domain::{AccountId, ServiceId, UserId};
 use crate::error::{Error, Result};
@@ -17,7 +18,7 @@ impl Store {
         account: &AccountId,
         service: &ServiceId,
         assignees: &[UserId],
-    ) -> Result<Vec<String>> {
+    ) -> Result<Written<Vec<String>>> {
         let actor = auth.actor();
         let mut tx = self.begin_guarded(auth, Some(account)).await?;
         let members: Vec<(String,)> =
@@ -66,13 +67,14 @@ impl Store {
             after: Some(json!(after)),
         };
         record(&mut tx, change).await?;
-        tx.commit().await?;
-        Ok(after)
+        tx.touch(Revisioned::Account(account.to_string()));
+        tx.written(after).await
     }
 
     /// The members a service is assigned to, sorted.
     pub async fn assignees(&self, account: &AccountId, service: &ServiceId) -> Result<Vec<String>> {
-        assignees_on(&self.pool, account.as_str(), service.as_str()).await
+        self.bounded(async { assignees_on(&self.pool, account.as_str(), service.as_str()).await })
+            .await
     }
 }
 

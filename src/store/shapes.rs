@@ -43,42 +43,45 @@ struct ShapeRow {
 impl Store {
     /// Every membership shape with its count, in one grouped query.
     pub async fn membership_shapes(&self) -> Result<Vec<MembershipShape>> {
-        let rows = sqlx::query_as::<_, ShapeRow>(
-            "select case when a.owner_id = m.user_id then 1 else 0 end as owner, m.role, m.grants, \
-                    u.status as user_status, a.status as account_status, \
-                    case when m.expires_at <= $1 and a.owner_id <> m.user_id then 1 else 0 end as expired, \
-                    count(*) as members, min(m.account_id || ' ' || m.user_id) as sample \
-             from membership m \
-             join account a on a.account_id = m.account_id \
-             join app_user u on u.user_id = m.user_id \
-             group by case when a.owner_id = m.user_id then 1 else 0 end, m.role, m.grants, u.status, a.status, \
-                      case when m.expires_at <= $1 and a.owner_id <> m.user_id then 1 else 0 end",
-        )
-        .bind(self.now())
-        .fetch_all(&self.pool)
-        .await?;
-        let mut shapes: Vec<MembershipShape> = Vec::with_capacity(rows.len());
-        for row in rows {
-            let mut grants = json_list(&row.grants);
-            grants.sort();
-            grants.dedup();
-            let shape = MembershipShape {
-                owner: row.owner == 1,
-                role: row.role,
-                grants,
-                user_status: row.user_status,
-                account_status: row.account_status,
-                expired: row.expired == 1,
-                members: row.members,
-                sample: split_sample(&row.sample),
-            };
-            // The same grants written in another order are the same shape.
-            match shapes.iter_mut().find(|s| s.same_shape(&shape)) {
-                Some(known) => known.members += shape.members,
-                None => shapes.push(shape),
+        self.bounded(async {
+            let rows = sqlx::query_as::<_, ShapeRow>(
+                "select case when a.owner_id = m.user_id then 1 else 0 end as owner, m.role, m.grants, \
+                        u.status as user_status, a.status as account_status, \
+                        case when m.expires_at <= $1 and a.owner_id <> m.user_id then 1 else 0 end as expired, \
+                        count(*) as members, min(m.account_id || ' ' || m.user_id) as sample \
+                 from membership m \
+                 join account a on a.account_id = m.account_id \
+                 join app_user u on u.user_id = m.user_id \
+                 group by case when a.owner_id = m.user_id then 1 else 0 end, m.role, m.grants, u.status, a.status, \
+                          case when m.expires_at <= $1 and a.owner_id <> m.user_id then 1 else 0 end",
+            )
+            .bind(self.now())
+            .fetch_all(&self.pool)
+            .await?;
+            let mut shapes: Vec<MembershipShape> = Vec::with_capacity(rows.len());
+            for row in rows {
+                let mut grants = json_list(&row.grants);
+                grants.sort();
+                grants.dedup();
+                let shape = MembershipShape {
+                    owner: row.owner == 1,
+                    role: row.role,
+                    grants,
+                    user_status: row.user_status,
+                    account_status: row.account_status,
+                    expired: row.expired == 1,
+                    members: row.members,
+                    sample: split_sample(&row.sample),
+                };
+                // The same grants written in another order are the same shape.
+                match shapes.iter_mut().find(|s| s.same_shape(&shape)) {
+                    Some(known) => known.members += shape.members,
+                    None => shapes.push(shape),
+                }
             }
-        }
-        Ok(shapes)
+            Ok(shapes)
+        })
+        .await
     }
 }
 

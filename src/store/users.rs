@@ -5,6 +5,7 @@ use serde_json::json;
 
 use super::audit::{record, Change};
 use super::guard::Authorized;
+use super::revisions::{Revisioned, Written};
 use super::Lockable;
 use super::{Store, WriteTx};
 use crate::domain::{Email, Name, Timestamp, UserId, UserStatus};
@@ -70,7 +71,11 @@ const USER_COLUMNS: &str =
 
 impl Store {
     /// Creates a user; `409` when the id or the email is taken.
-    pub async fn create_user(&self, auth: &Authorized, new: NewUser) -> Result<UserRecord> {
+    pub async fn create_user(
+        &self,
+        auth: &Authorized,
+        new: NewUser,
+    ) -> Result<Written<UserRecord>> {
         let actor = auth.actor();
         let now = self.now();
         let status = new.status.unwrap_or(UserStatus::Active);
@@ -102,19 +107,22 @@ impl Store {
             },
         )
         .await?;
-        tx.commit().await?;
-        Ok(user)
+        tx.touch(Revisioned::User(user.id.clone()));
+        tx.written(user).await
     }
 
     /// The user with this id, if any.
     pub async fn user(&self, id: &UserId) -> Result<Option<UserRecord>> {
-        let user = sqlx::query_as::<_, UserRecord>(&format!(
-            "select {USER_COLUMNS} from app_user where user_id = $1"
-        ))
-        .bind(id.as_str())
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(user)
+        self.bounded(async {
+            let user = sqlx::query_as::<_, UserRecord>(&format!(
+                "select {USER_COLUMNS} from app_user where user_id = $1"
+            ))
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+            Ok(user)
+        })
+        .await
     }
 
     /// Applies a patch; `404` for an unknown user, `409` for a taken email.
@@ -123,7 +131,7 @@ impl Store {
         auth: &Authorized,
         id: &UserId,
         patch: UserPatch,
-    ) -> Result<UserRecord> {
+    ) -> Result<Written<UserRecord>> {
         let actor = auth.actor();
         let mut tx = self.locked_user(auth, id).await?;
         let before = user_in(&mut tx, id).await?;
@@ -163,12 +171,12 @@ impl Store {
             after: Some(json!(after)),
         };
         record(&mut tx, change).await?;
-        tx.commit().await?;
-        Ok(after)
+        tx.touch(Revisioned::User(id.to_string()));
+        tx.written(after).await
     }
 
     /// Deletes a user who belongs to no account; `409` while they still do.
-    pub async fn delete_user(&self, auth: &Authorized, id: &UserId) -> Result<()> {
+    pub async fn delete_user(&self, auth: &Authorized, id: &UserId) -> Result<Written<()>> {
         let actor = auth.actor();
         let mut tx = self.locked_user(auth, id).await?;
         let accounts: Vec<(String,)> = sqlx::query_as(
@@ -199,7 +207,8 @@ impl Store {
             after: None,
         };
         record(&mut tx, change).await?;
-        tx.commit().await
+        tx.touch(Revisioned::User(id.to_string()));
+        tx.written(()).await
     }
 }
 

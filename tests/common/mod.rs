@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use portier::authz::{self, LivePolicies};
-use portier::cache::{DecisionCache, MemoryCache, RedisCache};
+use portier::cache::{DecisionCache, MemoryCache, RedisCache, SyncSettings};
 use portier::config::Secret;
 use portier::http::{self, AppState, Tokens};
 use portier::store::{Clock, Store};
@@ -30,6 +30,7 @@ pub struct TestApp {
     pub policies: Arc<LivePolicies>,
     _watcher: notify::RecommendedWatcher,
     _sweeper: AbortOnDrop,
+    _sync: AbortOnDrop,
     database: Option<TestDatabase>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
@@ -216,12 +217,20 @@ impl TestApp {
             .with_clock(clock.clone());
         let bundle = authz::load(&options.policies, &options.schemas).expect("policies load");
         let ttl = std::time::Duration::from_secs(300);
+        let sync = SyncSettings::default();
         let cache = match &options.redis {
-            Some((url, prefix)) => DecisionCache::Redis(
-                RedisCache::new(url, prefix, ttl, std::time::Duration::from_millis(100))
-                    .expect("redis"),
+            Some((url, prefix)) => DecisionCache::redis(
+                RedisCache::new(
+                    url,
+                    prefix,
+                    store.identity(),
+                    ttl,
+                    std::time::Duration::from_millis(100),
+                )
+                .expect("redis"),
+                sync,
             ),
-            None => DecisionCache::Memory(MemoryCache::new(10_000, ttl)),
+            None => DecisionCache::memory(MemoryCache::new(64 << 20, ttl), sync),
         };
         let tokens = Tokens::new(
             Some(&Secret::new(ADMIN_TOKEN)),
@@ -235,6 +244,9 @@ impl TestApp {
         let watcher = policies.watch().expect("watch policy folders");
         let state = AppState::new(store, Arc::clone(&policies), cache, tokens);
         let sweeper = portier::expiry::spawn_sweeper(state.checker.clone());
+        // As `serve` does: one sync before the first request, then the task.
+        let _ = state.checker.sync_revisions().await;
+        let sync = state.checker.spawn_revision_sync();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -251,6 +263,7 @@ impl TestApp {
         ));
         TestApp {
             _sweeper: AbortOnDrop(sweeper),
+            _sync: AbortOnDrop(sync),
             base,
             client: reqwest::Client::new(),
             database_url: options.database_url.clone(),

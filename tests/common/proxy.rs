@@ -1,5 +1,6 @@
 //! A TCP proxy on 127.0.0.1 that a test can cut and restore, to make a real PostgreSQL or
-//! Redis unreachable for one server while it keeps running.
+//! Redis unreachable for one server while it keeps running; or stall, to make it silent
+//! while every connection stays open (a partition, not a reset).
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,6 +12,7 @@ use tokio::task::AbortHandle;
 pub struct Proxy {
     pub addr: SocketAddr,
     open: Arc<AtomicBool>,
+    stalled: tokio::sync::watch::Sender<bool>,
     links: Arc<Mutex<Vec<AbortHandle>>>,
     accept: AbortHandle,
 }
@@ -23,16 +25,27 @@ impl Proxy {
         let open = Arc::new(AtomicBool::new(true));
         let links: Arc<Mutex<Vec<AbortHandle>>> = Arc::default();
         let (accept_open, accept_links) = (open.clone(), links.clone());
+        let (stalled, watch) = tokio::sync::watch::channel(false);
         let accept = tokio::spawn(async move {
             while let Ok((mut inbound, _)) = listener.accept().await {
                 if !accept_open.load(Ordering::SeqCst) {
                     drop(inbound);
                     continue;
                 }
+                let mut stall = watch.clone();
                 let link = tokio::spawn(async move {
-                    if let Ok(mut outbound) = TcpStream::connect(upstream).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    let Ok(mut outbound) = TcpStream::connect(upstream).await else {
+                        return;
+                    };
+                    if !*stall.borrow() {
+                        tokio::select! {
+                            _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => return,
+                            _ = stall.wait_for(|s| *s) => {}
+                        }
                     }
+                    // Stalled: nothing more is forwarded, and both sockets stay open.
+                    let _held = (inbound, outbound);
+                    std::future::pending::<()>().await;
                 });
                 accept_links.lock().unwrap().push(link.abort_handle());
             }
@@ -41,6 +54,7 @@ impl Proxy {
         Proxy {
             addr,
             open,
+            stalled,
             links,
             accept,
         }
@@ -52,6 +66,11 @@ impl Proxy {
         for link in self.links.lock().unwrap().drain(..) {
             link.abort();
         }
+    }
+
+    /// Stops forwarding on every connection, open or new, while keeping them all open.
+    pub fn stall(&self) {
+        let _ = self.stalled.send(true);
     }
 
     /// Accepts connections again.

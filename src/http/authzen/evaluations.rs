@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use super::evaluation::{decide, EvaluationResponse};
 use super::model::{Action, Entity, Question};
 use super::AuthzenJson;
+use crate::authz::context::check_size;
 use crate::authz::{CheckRequest, PolicyBundle};
 use crate::check::Checker;
 use crate::error::{Error, Result};
@@ -111,6 +112,9 @@ pub async fn evaluations(
     if items.len() > MAX_BATCH {
         let message = format!("at most {MAX_BATCH} evaluations per request");
         return Err(Error::bad_field("evaluations", message));
+    }
+    if let Some(context) = &body.context {
+        check_size(context, "context")?;
     }
     let bundle = state.checker.bundle();
     if items.is_empty() {

@@ -247,7 +247,11 @@ fn respond(window: &Window, results: Vec<Value>) -> SearchResponse {
 }
 
 /// The request without its page, for binding page tokens to it.
+/// The query a page token is bound to; a context past the key limit is refused first.
 fn query_of(body: &SearchRequest) -> Result<Value> {
+    if let Some(context) = &body.context {
+        crate::authz::context::check_size(context, "context")?;
+    }
     serde_json::to_value(body).map_err(|e| Error::Internal(e.into()))
 }
 

@@ -1,0 +1,85 @@
+//! What the schema declares a request's context may hold, read once per policy set: the
+//! attribute names of each action's context record. A request's context is then checked
+//! and filtered in one pass over its keys (a hash lookup each), never by asking Cedar about
+//! one key at a time.
+
+use std::collections::{BTreeSet, HashMap};
+
+use cedar_policy::SchemaFragment;
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+
+/// The most keys a request's context may have; past it the request is a `400` naming
+/// `context`. The shipped schema declares one; a portal sending its own metadata along has
+/// room to spare.
+pub const MAX_CONTEXT_KEYS: usize = 256;
+
+/// Action id → the attribute names its context record declares. An action missing here
+/// has a context type Portier could not read (then a context is passed to Cedar whole).
+pub(super) type ContextKeys = HashMap<String, BTreeSet<String>>;
+
+/// The declared context attributes of every action of the fragments, in any namespace.
+pub(super) fn context_keys(fragments: &[SchemaFragment]) -> ContextKeys {
+    let mut keys = ContextKeys::new();
+    for fragment in fragments {
+        let Some(json) = fragment
+            .to_json_string()
+            .ok()
+            .and_then(|s| serde_json::from_str::<Value>(&s).ok())
+        else {
+            continue;
+        };
+        for namespace in json.as_object().into_iter().flat_map(|ns| ns.values()) {
+            let common = namespace.get("commonTypes").and_then(Value::as_object);
+            let actions = namespace.get("actions").and_then(Value::as_object);
+            for (action, declared) in actions.into_iter().flatten() {
+                let context = declared.pointer("/appliesTo/context");
+                let names = match context {
+                    // No context declared: an empty record.
+                    None => Some(BTreeSet::new()),
+                    Some(ty) => record_attributes(ty, common),
+                };
+                if let Some(names) = names {
+                    keys.insert(action.clone(), names);
+                }
+            }
+        }
+    }
+    keys
+}
+
+/// The attribute names of a record type, following one common-type name.
+fn record_attributes(ty: &Value, common: Option<&Map<String, Value>>) -> Option<BTreeSet<String>> {
+    let kind = ty.get("type")?.as_str()?;
+    let record = match kind {
+        "Record" => ty,
+        "EntityOrCommon" => common_type(ty.get("name")?.as_str()?, common)?,
+        name => common_type(name, common)?,
+    };
+    if record.get("type")?.as_str()? != "Record" {
+        return None;
+    }
+    let attributes = record.get("attributes")?.as_object()?;
+    Some(attributes.keys().cloned().collect())
+}
+
+/// A common type by its name (qualified or not) in the fragment's namespace.
+fn common_type<'a>(name: &str, common: Option<&'a Map<String, Value>>) -> Option<&'a Value> {
+    let short = name.rsplit("::").next().unwrap_or(name);
+    common?.get(short)
+}
+
+/// Refuses a context with more than [`MAX_CONTEXT_KEYS`] keys, naming `field`.
+pub fn check_size(context: &Map<String, Value>, field: &str) -> Result<()> {
+    if context.len() > MAX_CONTEXT_KEYS {
+        return Err(Error::bad_field(
+            field,
+            format!(
+                "at most {MAX_CONTEXT_KEYS} keys (this one has {})",
+                context.len()
+            ),
+        ));
+    }
+    Ok(())
+}
