@@ -34,8 +34,10 @@ return found";
 /// Raises each key (a revision counter, or the watermark) to its argument when higher.
 const RAISE: &str = r"
 for i = 1, #KEYS do
-  local current = tonumber(redis.call('GET', KEYS[i]) or '0') or 0
-  if current < tonumber(ARGV[i]) then redis.call('SET', KEYS[i], ARGV[i]) end
+  local current = redis.call('GET', KEYS[i])
+  if not current or (tonumber(current) or 0) < tonumber(ARGV[i]) then
+    redis.call('SET', KEYS[i], ARGV[i])
+  end
 end
 return 1";
 

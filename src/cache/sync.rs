@@ -4,8 +4,9 @@
 //! acknowledged (`store::revisions`). Each replica reads the rows past the revision it has
 //! seen every [`SyncSettings::every`] and raises them in its cache: in process, its own
 //! revision table; with Redis, the shared counters, past a watermark kept in Redis beside
-//! them (`{prefix}rev:seen`: every revision at or below it is in the counters), so a write
-//! whose writer died before telling Redis is told by whichever replica syncs next.
+//! them (`rev:seen`: every revision at or below it is in the counters), so a write whose
+//! writer died before telling Redis is told by whichever replica syncs next. Without a
+//! watermark (a new or flushed Redis) every recorded revision is raised.
 //!
 //! A replica serves from the cache only while its last complete sync began less than
 //! [`SyncSettings::bound`] ago; a sync that fails (the database or Redis away) stops it
@@ -148,13 +149,16 @@ impl DecisionCache {
         store: &Store,
         clock: u64,
     ) -> Result<bool> {
-        let mut after = match cache.watermark().await {
+        let (mut after, known) = match cache.watermark().await {
             None => return Ok(false),
-            // No watermark: these counters are new (or were emptied with every decision), so
-            // nothing cached can predate a write; start from now.
-            Some(None) => return Ok(cache.raise(&[], Some(clock)).await),
-            Some(Some(watermark)) => watermark,
+            // No watermark: new counters, or emptied ones (a flushed Redis). Raise every
+            // recorded revision, so no decision cached meanwhile can outlive a write.
+            Some(None) => (0, false),
+            Some(Some(watermark)) => (watermark, true),
         };
+        if after >= clock {
+            return Ok(known || cache.raise(&[], Some(clock)).await);
+        }
         while after < clock {
             let rows = store.revisions_after(after, BATCH).await?;
             let next = next_after(&rows, clock);
