@@ -46,8 +46,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     let _watcher = policies.watch().context("watching the policy folders")?;
     reload_on_hangup(Arc::clone(&policies));
-    let state =
-        AppState::new(store, policies, cache, tokens).with_invitation_ttl(args.invitation_ttl);
+    let server_url = http::ServerUrl::new(args.public_url.clone(), args.trusted_proxies.clone());
+    let state = AppState::new(store, policies, cache, tokens)
+        .with_invitation_ttl(args.invitation_ttl)
+        .with_server_url(server_url);
     let _sweeper = crate::expiry::spawn_sweeper(state.checker.clone());
     let listener = TcpListener::bind(args.bind)
         .await

@@ -164,6 +164,8 @@ pub struct Options {
     pub database_timeout: std::time::Duration,
     /// Timeouts and limits of the HTTP server.
     pub limits: http::ServeLimits,
+    /// `--public-url` and `--trusted-proxies` (default: neither).
+    pub server_url: http::ServerUrl,
 }
 
 impl Options {
@@ -175,6 +177,7 @@ impl Options {
             schemas: repo_path("schemas"),
             database_timeout: std::time::Duration::from_secs(3),
             limits: http::ServeLimits::default(),
+            server_url: http::ServerUrl::default(),
         }
     }
 }
@@ -233,7 +236,8 @@ impl TestApp {
             options.schemas.clone(),
         ));
         let watcher = policies.watch().expect("watch policy folders");
-        let state = AppState::new(store, Arc::clone(&policies), cache, tokens);
+        let state = AppState::new(store, Arc::clone(&policies), cache, tokens)
+            .with_server_url(options.server_url.clone());
         let sweeper = portier::expiry::spawn_sweeper(state.checker.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
