@@ -36,6 +36,13 @@ pub struct AuditQuery {
 #[serde(try_from = "String")]
 pub struct EventCursor(String);
 
+impl EventCursor {
+    /// The id, as stored.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 impl TryFrom<String> for EventCursor {
     type Error = String;
 
@@ -70,13 +77,7 @@ pub async fn account(
         .authorize(&actor, "viewAudit", Target::Account(&id))
         .await?;
     let scope = AuditScope::Account(id.as_str());
-    read(
-        &state,
-        scope,
-        page.before.as_ref().map(|c| c.0.as_str()),
-        limit,
-    )
-    .await
+    read(&state, scope, page.before.as_ref(), limit).await
 }
 
 /// `GET /v1/users/{id}/audit` (`viewUser`: the user themself, or staff): the changes to the
@@ -100,13 +101,7 @@ pub async fn user(
         return Err(Error::NotFound(format!("user {id}")));
     }
     let scope = AuditScope::User(id.as_str());
-    read(
-        &state,
-        scope,
-        page.before.as_ref().map(|c| c.0.as_str()),
-        limit,
-    )
-    .await
+    read(&state, scope, page.before.as_ref(), limit).await
 }
 
 fn page_size(page: &AuditQuery) -> Result<i64> {
@@ -121,13 +116,13 @@ fn page_size(page: &AuditQuery) -> Result<i64> {
 async fn read(
     state: &AppState,
     scope: AuditScope<'_>,
-    before: Option<&str>,
+    before: Option<&EventCursor>,
     limit: i64,
 ) -> Result<Json<AuditPage>> {
     let events = state
         .checker
         .store()
-        .audit_events(scope, before, limit)
+        .audit_events(scope, before.map(EventCursor::as_str), limit)
         .await?;
     let full = i64::try_from(events.len()).is_ok_and(|n| n == limit);
     let next_before = if full {
