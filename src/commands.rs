@@ -50,9 +50,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     let _watcher = policies.watch().context("watching the policy folders")?;
     reload_on_hangup(Arc::clone(&policies));
+    let server_url = http::ServerUrl::new(args.public_url.clone(), args.trusted_proxies.clone());
     let state = AppState::new(store, policies, cache, tokens)
         .with_invitation_ttl(args.invitation_ttl)
-        .with_facts_cache(FactsCache::new(args.facts_cache_bytes));
+        .with_facts_cache(FactsCache::new(args.facts_cache_bytes))
+        .with_server_url(server_url);
     let _sweeper = crate::expiry::spawn_sweeper(state.checker.clone());
     if let Err(err) = state.checker.sync_revisions().await {
         tracing::warn!(error = %err, "cannot read the revisions the database records yet");

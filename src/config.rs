@@ -1,5 +1,8 @@
 //! Configuration: the command line and its `PORTIER_*` / `DATABASE_URL` environment twins,
-//! parsed once by clap into typed structs. Secrets are [`Secret`], which never prints.
+//! parsed once by clap into typed structs. Secrets are [`Secret`], which never prints; the
+//! network settings (`--public-url`, `--trusted-proxies`) are parsed in `net`.
+
+mod net;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -7,6 +10,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub use net::{is_host, PublicUrl, TrustedProxy};
 
 /// Portier: the authorization sidecar of a hosting client area.
 #[derive(Debug, Parser)]
@@ -220,6 +225,15 @@ pub struct ServeArgs {
     /// for more than four times this (default 250: 1 s).
     #[arg(long, env = "PORTIER_CACHE_SYNC_MS", default_value_t = 250, value_parser = clap::value_parser!(u64).range(10..=60_000))]
     pub cache_sync_ms: u64,
+    /// The URL callers reach Portier at, e.g. `https://pdp.example.com`, used in the AuthZEN
+    /// metadata (default: none, so the request's `Host` header over `http`).
+    #[arg(long, env = "PORTIER_PUBLIC_URL")]
+    pub public_url: Option<PublicUrl>,
+    /// Proxies whose `X-Forwarded-Host` and `X-Forwarded-Proto` are believed: IP addresses
+    /// or CIDR ranges, repeatable or comma-separated (default: none; anyone can send those
+    /// headers, so they are ignored from every other peer).
+    #[arg(long, env = "PORTIER_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<TrustedProxy>,
 }
 
 impl ServeArgs {

@@ -108,6 +108,27 @@ async fn the_page_is_public_without_inline_code_and_every_console_answer_carries
 }
 
 #[tokio::test]
+async fn the_icon_the_browser_asks_for_is_public_and_an_image() {
+    let app = TestApp::spawn().await;
+    for path in ["/favicon.ico", "/console/favicon.svg"] {
+        let response = get_raw(&app, path, None).await;
+        assert_eq!(response.status().as_u16(), 200, "{path} without a token");
+        let kind = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(kind.starts_with("image/"), "{path}: {kind}");
+        let body = response.bytes().await.unwrap();
+        assert!(body.starts_with(b"<svg"), "{path}: an SVG icon");
+    }
+    let html = get_raw(&app, "/console", None).await.text().await.unwrap();
+    assert!(
+        html.contains(r#"<link rel="icon" href="/console/favicon.svg" type="image/svg+xml">"#),
+        "the page names its icon"
+    );
+}
+
+#[tokio::test]
 async fn console_routes_need_the_admin_token() {
     let app = TestApp::spawn().await;
     client_area(&app).await;

@@ -2,8 +2,11 @@
 //! fixed set, size limits (414, 431, 413, also for bodies sent in chunks), one JSON shape
 //! for every error, repeated headers, the routes that need no token, the bearer scheme,
 //! data after the JSON body, look-alike ids and names, slow clients, file-descriptor
-//! exhaustion, token settings, and property tests of every parser.
+//! exhaustion, token settings, what the edge echoes (the `405`'s methods, request ids), query
+//! cursors, and property tests of every parser.
 
+#[path = "edge/answers.rs"]
+mod answers;
 #[path = "edge/bodies.rs"]
 mod bodies;
 mod common;

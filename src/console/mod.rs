@@ -1,6 +1,6 @@
 //! The console at `/console`: a web page for hosting staff and security teams to see who may
-//! do what on an account, and why. Same binary, no build step: the page, its script and its
-//! style sheet (`assets/`) are compiled in with `include_str!`.
+//! do what on an account, and why. Same binary, no build step: the page, its script, its
+//! style sheet and its icon (`assets/`) are compiled in with `include_str!`.
 //!
 //! The page is public HTML with no secret in it. It asks for the admin token, keeps it in
 //! the tab's `sessionStorage` and sends it as `Authorization: Bearer` to the JSON routes
@@ -10,7 +10,8 @@
 //! framing.
 //!
 //! # Layout
-//! - this file: the page, its assets, the security headers, the routers.
+//! - this file: the page, its assets (the icon also at `/favicon.ico`), the security
+//!   headers, the routers.
 //! - `find`: users and accounts by id, email or name.
 //! - `matrix`: an account's members × actions, each cell decided by the check pipeline.
 //! - `explain`: one decision with its deciding policies, their text and `file:line`, the
@@ -42,14 +43,19 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
 const INDEX_HTML: &str = include_str!("assets/index.html");
 const APP_JS: &str = include_str!("assets/app.js");
 const APP_CSS: &str = include_str!("assets/app.css");
+const FAVICON_SVG: &str = include_str!("assets/favicon.svg");
 
-/// The page and its assets; public (they hold no secret).
+/// The page and its assets; public (they hold no secret). The icon is also served at
+/// `/favicon.ico`, where browsers and crawlers look for one unasked (SVG under that name:
+/// browsers go by the content type).
 pub fn pages() -> Router<AppState> {
     Router::new()
         .route("/console", get(index))
         .route("/console/", get(index))
         .route("/console/app.js", get(script))
         .route("/console/app.css", get(style))
+        .route("/console/favicon.svg", get(icon))
+        .route("/favicon.ico", get(icon))
 }
 
 /// The JSON routes the page calls. The caller wraps them in the admin-token check.
@@ -100,6 +106,10 @@ async fn script() -> Response {
 
 async fn style() -> Response {
     asset("text/css; charset=utf-8", APP_CSS)
+}
+
+async fn icon() -> Response {
+    asset("image/svg+xml", FAVICON_SVG)
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {

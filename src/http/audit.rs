@@ -20,11 +20,37 @@ use crate::store::{AuditEvent, AuditScope};
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
-    /// Only events older than this event id (the previous page's `next_before`).
-    before: Option<String>,
+    /// Only events older than this event id (the previous page's `next_before`); anything
+    /// but an event id is a `400`.
+    #[param(value_type = Option<String>)]
+    before: Option<EventCursor>,
     /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
+}
+
+/// An event id given as `before`: a UUID, written as the store writes ids (lowercase,
+/// hyphenated), since pages compare ids as text. Anything else would compare as text too
+/// and answer a page that is no page at all (`zzz` sorts after every id: the newest events).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct EventCursor(String);
+
+impl EventCursor {
+    /// The id, as stored.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for EventCursor {
+    type Error = String;
+
+    fn try_from(raw: String) -> Result<Self, String> {
+        uuid::Uuid::try_parse(&raw)
+            .map(|id| EventCursor(id.hyphenated().to_string()))
+            .map_err(|_| "not an event id: pass a page's next_before".to_owned())
+    }
 }
 
 /// A page of the audit trail.
@@ -51,7 +77,7 @@ pub async fn account(
         .authorize(&actor, "viewAudit", Target::Account(&id))
         .await?;
     let scope = AuditScope::Account(id.as_str());
-    read(&state, scope, page.before.as_deref(), limit).await
+    read(&state, scope, page.before.as_ref(), limit).await
 }
 
 /// `GET /v1/users/{id}/audit` (`viewUser`: the user themself, or staff): the changes to the
@@ -75,7 +101,7 @@ pub async fn user(
         return Err(Error::NotFound(format!("user {id}")));
     }
     let scope = AuditScope::User(id.as_str());
-    read(&state, scope, page.before.as_deref(), limit).await
+    read(&state, scope, page.before.as_ref(), limit).await
 }
 
 fn page_size(page: &AuditQuery) -> Result<i64> {
@@ -90,13 +116,13 @@ fn page_size(page: &AuditQuery) -> Result<i64> {
 async fn read(
     state: &AppState,
     scope: AuditScope<'_>,
-    before: Option<&str>,
+    before: Option<&EventCursor>,
     limit: i64,
 ) -> Result<Json<AuditPage>> {
     let events = state
         .checker
         .store()
-        .audit_events(scope, before, limit)
+        .audit_events(scope, before.map(EventCursor::as_str), limit)
         .await?;
     let full = i64::try_from(events.len()).is_ok_and(|n| n == limit);
     let next_before = if full {

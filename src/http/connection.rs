@@ -6,11 +6,13 @@
 //! past that, reading it fails with [`BodyTimedOut`], which handlers answer with `408`.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use axum::body::Body;
+use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper::body::{Frame, Incoming, SizeHint};
 use hyper::server::conn::http1;
@@ -24,9 +26,11 @@ use tower::ServiceExt;
 use super::server::ServeLimits;
 
 /// Serves one connection until the client closes it, a clock runs out, or shutdown asks it
-/// to finish (the request in flight completes first).
+/// to finish (the request in flight completes first). Every request carries the limits and
+/// the peer's address (as axum's `ConnectInfo`).
 pub(super) async fn serve(
     stream: TcpStream,
+    peer: SocketAddr,
     router: Router,
     limits: ServeLimits,
     mut stopping: watch::Receiver<()>,
@@ -43,6 +47,7 @@ pub(super) async fn serve(
         let mut request =
             request.map(|body| Body::new(DeadlineBody::new(body, limits.body_timeout)));
         request.extensions_mut().insert(limits);
+        request.extensions_mut().insert(ConnectInfo(peer));
         let answer = router.clone().oneshot(request);
         async move {
             let response = answer.await;

@@ -4,9 +4,11 @@
 //! `431`), a body announced larger than allowed (`413`, before waiting for it), and a header
 //! Portier reads that is sent twice (`400`: which copy counts would depend on the reader);
 //! authenticates every route but the [`PUBLIC_ROUTES`] (`401`), recording the token's
-//! [`Scope`]; turns the bodiless errors the router makes itself (`405`, ...) into the
+//! [`Scope`]; turns the bodiless errors the router makes itself (`404`, `413`, ...) into the
 //! documented JSON error, so every error has one shape; and gives every answer on a console
-//! route the console's security headers, its own refusals included.
+//! route the console's security headers, its own refusals included. A `405` is the
+//! exception: the router writes its `Allow` header only after this layer has seen the
+//! answer, so [`name_allowed_methods`], wrapped around the whole router, makes its JSON.
 
 use std::sync::Arc;
 
@@ -23,18 +25,22 @@ use super::Tokens;
 use crate::console;
 use crate::error::Error;
 
-/// The routes anyone may call without a token: the probes, the API's description, and the
-/// console's page and assets (the JSON routes the page calls need the admin token). Every
-/// other route needs one, including any added later until it is listed here; a path that
-/// matches no route goes on to the `404`.
-pub const PUBLIC_ROUTES: [&str; 7] = [
+/// The routes anyone may call without a token: the probes, the API's description, the
+/// AuthZEN metadata (well-known metadata is public by convention; the endpoints it names are
+/// not), the site icon, and the console's page and assets (the JSON routes the page calls
+/// need the admin token). Every other route needs one, including any added later until it
+/// is listed here; a path that matches no route goes on to the `404`.
+pub const PUBLIC_ROUTES: [&str; 10] = [
     "/healthz",
     "/readyz",
     "/openapi.json",
+    "/.well-known/authzen-configuration",
+    "/favicon.ico",
     "/console",
     "/console/",
     "/console/app.js",
     "/console/app.css",
+    "/console/favicon.svg",
 ];
 
 /// Headers read by Portier that must appear at most once, with the name errors give them.
@@ -138,36 +144,60 @@ fn single_headers(headers: &HeaderMap) -> Result<(), Error> {
     Ok(())
 }
 
+/// The method of a `405` the edge let through for [`name_allowed_methods`] to explain.
+#[derive(Debug, Clone)]
+struct NotAllowed(Method);
+
 /// An error answer without a JSON body becomes the JSON error for its status; its other
-/// headers (`Allow` on a `405`) are kept.
-fn as_json_error(response: Response, method: &Method) -> Response {
+/// headers are kept. A `405` is only marked with its method: its `Allow` header comes later.
+fn as_json_error(mut response: Response, method: &Method) -> Response {
     let status = response.status();
-    let is_json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if is_json || !(status.is_client_error() || status.is_server_error()) {
+    if is_json(&response) || !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
-    let (parts, _) = response.into_parts();
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        response.extensions_mut().insert(NotAllowed(method.clone()));
+        return response;
+    }
     let (field, message) = match status {
-        StatusCode::METHOD_NOT_ALLOWED => {
-            let allowed = parts
-                .headers
-                .get(header::ALLOW)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default();
-            (
-                "method",
-                format!("{method} is not allowed here; allowed: {allowed}"),
-            )
-        }
         StatusCode::PAYLOAD_TOO_LARGE => ("body", "the body is too large".to_owned()),
         other => (
             "request",
             other.canonical_reason().unwrap_or("refused").to_owned(),
         ),
     };
+    replace_body(response, status, field, message)
+}
+
+/// Around the whole router: a `405` the edge marked becomes the JSON error naming the
+/// methods of its `Allow` header, which the router has written by now.
+pub(super) fn name_allowed_methods(mut response: Response) -> Response {
+    let Some(NotAllowed(method)) = response.extensions_mut().remove::<NotAllowed>() else {
+        return response;
+    };
+    if is_json(&response) {
+        return response;
+    }
+    let allowed = response
+        .headers()
+        .get(header::ALLOW)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let message = format!("{method} is not allowed here; allowed: {allowed}");
+    replace_body(response, StatusCode::METHOD_NOT_ALLOWED, "method", message)
+}
+
+fn is_json(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"))
+}
+
+/// The JSON error for `status`, with the other headers of `response`.
+fn replace_body(response: Response, status: StatusCode, field: &str, message: String) -> Response {
+    let (parts, _) = response.into_parts();
     let mut answer = Error::Refused {
         status,
         field: field.into(),

@@ -22,6 +22,7 @@ mod observe;
 mod openapi;
 mod ops;
 mod server;
+mod server_url;
 mod services;
 mod tokens;
 mod users;
@@ -29,6 +30,7 @@ mod users;
 use std::sync::Arc;
 
 use axum::{middleware, Router};
+use tower::util::MapResponseLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -36,6 +38,7 @@ use utoipa_axum::routes;
 pub use connection::BodyTimedOut;
 pub use edge::PUBLIC_ROUTES;
 pub use server::{serve, serve_with, ServeLimits};
+pub use server_url::ServerUrl;
 pub use tokens::from_args as tokens_from_args;
 pub use tokens::{Tokens, MIN_TOKEN_LEN};
 
@@ -67,6 +70,8 @@ pub struct Shared {
     pub invitation_ttl: std::time::Duration,
     /// The policy set in force and its reloading.
     pub policies: Arc<LivePolicies>,
+    /// How this server names its own URL (the AuthZEN metadata).
+    pub server_url: Arc<ServerUrl>,
 }
 
 impl std::ops::Deref for AppState {
@@ -90,6 +95,7 @@ impl AppState {
             tokens: Arc::new(tokens),
             invitation_ttl: DEFAULT_INVITATION_TTL,
             policies,
+            server_url: Arc::default(),
         }))
     }
 
@@ -105,17 +111,28 @@ impl AppState {
         Arc::make_mut(&mut self.0).invitation_ttl = ttl;
         self
     }
+
+    /// The same state naming its URL as `server_url` says (default: the `Host` header).
+    pub fn with_server_url(mut self, server_url: ServerUrl) -> Self {
+        Arc::make_mut(&mut self.0).server_url = Arc::new(server_url);
+        self
+    }
 }
 
 /// The router: check routes (check or admin token), management routes (admin token),
 /// operations, and `/openapi.json` describing them all.
 pub fn app(state: AppState) -> Router {
     let tokens = Arc::clone(&state.tokens);
-    Router::from(api_router())
+    let routes = Router::from(api_router())
         .merge(console_router())
         .fallback(|| async { Error::NotFound("route".into()) })
         .with_state(state)
-        .layer(middleware::from_fn_with_state(tokens, edge::edge))
+        .layer(middleware::from_fn_with_state(tokens, edge::edge));
+    // The router writes a 405's `Allow` header outside its routes' layers, so the message
+    // listing the same methods is written around the whole router.
+    Router::new()
+        .fallback_service(routes)
+        .layer(MapResponseLayer::new(edge::name_allowed_methods))
 }
 
 /// The OpenAPI document, as served at `/openapi.json`.

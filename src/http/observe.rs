@@ -1,5 +1,7 @@
 //! Per-request observability, started and finished by the edge layer around every route:
-//! the request id (the caller's `X-Request-Id`, or a new UUID) echoed on the answer, a
+//! the request id echoed on the answer (the caller's `X-Request-Id` when it is at most
+//! [`MAX_REQUEST_ID_LEN`] characters of `A-Z a-z 0-9 . _ : -`, else a new UUID, so what a
+//! client sends cannot fill logs or answers with kilobytes or raw bytes), a
 //! tracing span carrying it (built only when a subscriber wants it), a log line for every
 //! `5xx`, and the request metrics by method, matched route and status.
 
@@ -15,6 +17,9 @@ use crate::telemetry;
 /// The header carrying the request id.
 pub(super) const REQUEST_ID_HEADER: &str = "x-request-id";
 
+/// The longest request id echoed; a longer one is replaced.
+pub(super) const MAX_REQUEST_ID_LEN: usize = 128;
+
 static X_REQUEST_ID: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
 
 /// A request being observed, from its arrival to its answer.
@@ -27,10 +32,11 @@ pub(super) struct Observed {
 }
 
 impl Observed {
-    /// Starts observing `request`: gives it an id when it has none.
+    /// Starts observing `request`: gives it a new id when it has none or one not echoed.
     pub(super) fn start(request: &mut Request) -> Self {
         let started = Instant::now();
-        let id = match request.headers().get(&X_REQUEST_ID) {
+        let sent = request.headers().get(&X_REQUEST_ID);
+        let id = match sent.filter(|id| is_plain_id(id.as_bytes())) {
             Some(id) => id.clone(),
             None => {
                 let id = new_request_id();
@@ -87,6 +93,15 @@ impl Observed {
     }
 }
 
+/// Whether a caller's request id is echoed: 1 to [`MAX_REQUEST_ID_LEN`] bytes of letters,
+/// digits, `.`, `_`, `:` and `-` (a UUID, a trace id, `host:pid:seq` all fit).
+fn is_plain_id(id: &[u8]) -> bool {
+    (1..=MAX_REQUEST_ID_LEN).contains(&id.len())
+        && id
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+}
+
 /// A new request id: a UUID (version 7, so ids sort by time).
 fn new_request_id() -> HeaderValue {
     let mut text = uuid::Uuid::encode_buffer();
@@ -106,5 +121,35 @@ fn method_label(method: &Method) -> &'static str {
         "HEAD" => "HEAD",
         "OPTIONS" => "OPTIONS",
         _ => "other",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_plain_id, MAX_REQUEST_ID_LEN};
+
+    #[test]
+    fn only_short_plain_ids_are_echoed() {
+        for id in [
+            "meta-1",
+            "0190b2c4-7d3e-7c1a-9f00-123456789abc",
+            "host:42:7",
+            "a.b_c",
+        ] {
+            assert!(is_plain_id(id.as_bytes()), "{id}");
+        }
+        let longest = "x".repeat(MAX_REQUEST_ID_LEN);
+        assert!(is_plain_id(longest.as_bytes()));
+        let too_long = "x".repeat(MAX_REQUEST_ID_LEN + 1);
+        for id in [
+            &b""[..],
+            b"has space",
+            b"caf\xe9",
+            b"a;b",
+            b"<x>",
+            too_long.as_bytes(),
+        ] {
+            assert!(!is_plain_id(id), "{id:?}");
+        }
     }
 }

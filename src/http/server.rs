@@ -84,10 +84,10 @@ pub async fn serve_with(
             () = &mut shutdown => break,
             permit = Arc::clone(&permits).acquire_owned() => permit.expect("the semaphore is never closed"),
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => stream,
+                Ok(accepted) => accepted,
                 Err(err) => {
                     errors.back_off(err).await;
                     continue;
@@ -96,7 +96,7 @@ pub async fn serve_with(
         };
         let (router, stopping) = (app.clone(), stopping.clone());
         tokio::spawn(async move {
-            connection::serve(stream, router, limits, stopping).await;
+            connection::serve(stream, peer, router, limits, stopping).await;
             drop(permit);
         });
     }

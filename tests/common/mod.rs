@@ -165,6 +165,8 @@ pub struct Options {
     pub database_timeout: std::time::Duration,
     /// Timeouts and limits of the HTTP server.
     pub limits: http::ServeLimits,
+    /// `--public-url` and `--trusted-proxies` (default: neither).
+    pub server_url: http::ServerUrl,
 }
 
 impl Options {
@@ -176,6 +178,7 @@ impl Options {
             schemas: repo_path("schemas"),
             database_timeout: std::time::Duration::from_secs(3),
             limits: http::ServeLimits::default(),
+            server_url: http::ServerUrl::default(),
         }
     }
 }
@@ -242,7 +245,8 @@ impl TestApp {
             options.schemas.clone(),
         ));
         let watcher = policies.watch().expect("watch policy folders");
-        let state = AppState::new(store, Arc::clone(&policies), cache, tokens);
+        let state = AppState::new(store, Arc::clone(&policies), cache, tokens)
+            .with_server_url(options.server_url.clone());
         let sweeper = portier::expiry::spawn_sweeper(state.checker.clone());
         // As `serve` does: one sync before the first request, then the task.
         let _ = state.checker.sync_revisions().await;

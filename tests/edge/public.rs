@@ -40,7 +40,14 @@ async fn every_route_but_the_public_ones_needs_a_token() {
         }
     }
     assert!(called > 30, "only {called} operations in the document");
-    for path in ["/healthz", "/readyz", "/console", "/console/app.js"] {
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/console",
+        "/console/app.js",
+        "/favicon.ico",
+        "/.well-known/authzen-configuration",
+    ] {
         let reply = app.send(Method::GET, path, None, None, None).await;
         assert_eq!(reply.status, 200, "{path} without a token");
     }
