@@ -86,6 +86,9 @@ pub struct VerifyArgs {
     /// the system's temporary directory).
     #[arg(long)]
     pub counterexamples: Option<PathBuf>,
+    /// Output of the proofs and the coverage table: `text`, `json`, or `markdown`.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
 }
 
 /// `portier diff`.
@@ -104,13 +107,13 @@ pub struct DiffArgs {
     #[arg(long)]
     pub database_url: Option<Secret>,
     /// Output: `text` for people, `json`, or `markdown` for a code-review comment.
-    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
-    pub format: DiffFormat,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
 }
 
-/// How `portier diff` prints.
+/// How `portier diff` and `portier verify` print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DiffFormat {
+pub enum ReportFormat {
     /// Lines for people.
     Text,
     /// One JSON document.

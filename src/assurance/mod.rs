@@ -12,11 +12,13 @@
 //! - [`solver`]: finding cvc5.
 //! - [`prove`]: the proofs, per request environment.
 //! - [`counterexample`]: counterexamples, readable and as `cedar run-tests` cases.
+//! - [`coverage`]: which invariants bound each action of the schema, from their scopes.
 //! - [`verify`]: the `portier verify` command.
 //! - [`guard`]: the check on load and hot reload, and what `/readyz` reports.
 //! - [`sides`], [`diff`], [`impact`], [`report`]: the `portier diff` command.
 
 pub mod counterexample;
+pub mod coverage;
 pub mod diff;
 pub mod guard;
 pub mod impact;

@@ -9,14 +9,16 @@ use serde_json::{json, Value};
 use super::counterexample::Counterexample;
 use super::diff::{Change, PolicyDiff};
 use super::impact::Impact;
-use crate::config::DiffFormat;
+use crate::config::ReportFormat;
 
 /// The diff in the chosen format.
-pub fn render(diff: &PolicyDiff, format: DiffFormat) -> String {
+pub fn render(diff: &PolicyDiff, format: ReportFormat) -> String {
     match format {
-        DiffFormat::Text => text(diff),
-        DiffFormat::Json => serde_json::to_string_pretty(&as_json(diff)).unwrap_or_default() + "\n",
-        DiffFormat::Markdown => markdown(diff),
+        ReportFormat::Text => text(diff),
+        ReportFormat::Json => {
+            serde_json::to_string_pretty(&as_json(diff)).unwrap_or_default() + "\n"
+        }
+        ReportFormat::Markdown => markdown(diff),
     }
 }
 

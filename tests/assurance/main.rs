@@ -1,14 +1,18 @@
 //! Policy assurance against the real solver (cvc5) and the real `cedar` CLI: the shipped
 //! invariants are proven; mutated policies are caught with counterexamples that replay as
 //! failing `cedar run-tests` cases; `portier diff` reports direction, witnesses and the
-//! impact on a seeded database (SQLite and PostgreSQL); hot reload refuses a mutated set.
+//! impact on a seeded database (SQLite and PostgreSQL); hot reload refuses a mutated set;
+//! cross-tenant widenings are caught by the isolation invariants; `verify` shows which
+//! invariants bound each action.
 //!
 //! Nothing is skipped: without cvc5 or the `cedar` CLI these tests fail and say how to
 //! install them.
 
 #[path = "../common/mod.rs"]
 mod common;
+mod coverage;
 mod diff;
+mod isolation;
 mod proofs;
 mod reload;
 
