@@ -123,7 +123,10 @@ fn benchmarks(c: &mut Criterion) {
     });
     let cached = live.parse_check(body("bill")).unwrap();
     // As the server's sync task does, so the cache may be served from.
-    let _sync = runtime.block_on(async { checker.spawn_revision_sync() });
+    let _sync = {
+        let _entered = runtime.enter();
+        checker.spawn_revision_sync()
+    };
     runtime.block_on(checker.sync_revisions()).unwrap();
     runtime.block_on(checker.decide(&live, &cached)).unwrap();
     c.bench_function("whole check, cached (in-process)", |b| {
