@@ -11,7 +11,10 @@
 //! - [`authz`]: loading and validating policies, building entities, evaluating, policy tests.
 //! - [`assurance`]: invariants proven with an SMT solver, policy diffs, the load guard.
 //! - [`store`]: sqlx queries per table, transactions; SQLite embedded, PostgreSQL for replicas.
-//! - [`cache`]: the decision cache and the data revisions that keep it honest.
+//!   Each write returns what it touched ([`store::Written`]) and records its revision in the
+//!   database in the same transaction.
+//! - [`cache`]: the decision and facts caches (byte budgets), and the data revisions that keep
+//!   them honest, synced from the database by every replica.
 //! - [`check`]: the check pipeline (cache → store → Cedar), shared by HTTP and the CLI.
 //! - [`expiry`]: the task that ends time-limited memberships and records it once.
 //! - [`console`]: the web console at `/console` (embedded page, its JSON routes).

@@ -11,6 +11,7 @@
 //! only a verdict remembered over facts identical to the ones it read.
 
 mod facts;
+mod upkeep;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -24,7 +25,7 @@ use crate::authz::{build_entities, CheckBody, CheckRequest, Consistency, PolicyB
 use crate::cache::{CacheKey, Cached, DecisionCache, FactsCache, Subjects};
 use crate::domain::{AccountId, Actor, ContactId, InvitationId, ServiceId, UserId};
 use crate::error::{Error, Result};
-use crate::store::{Authorized, Basis, CheckFacts, ResourceLookup, Store, Touched, Written};
+use crate::store::{Authorized, Basis, CheckFacts, ResourceLookup, Store};
 use crate::telemetry;
 
 /// A decision as the API returns it.
@@ -247,56 +248,6 @@ impl Checker {
             Actor::Staff | Actor::Portier => None,
         };
         Ok(Authorized::new(actor.clone(), basis))
-    }
-
-    /// Makes every cached decision involving what a committed write touched unreachable.
-    pub async fn changed(&self, touched: &Touched) {
-        self.cache.bump(touched).await;
-    }
-
-    /// Runs a store write (bounded by the database timeout), then invalidates what it
-    /// touched: the one way a write reaches the caches.
-    pub async fn write<T>(
-        &self,
-        write: impl std::future::Future<Output = Result<Written<T>>>,
-    ) -> Result<T> {
-        let written = self.store.bounded_write(write).await?;
-        self.changed(&written.touched).await;
-        Ok(written.value)
-    }
-
-    /// One sync of the cache's revisions with the database's (see [`DecisionCache::sync`]).
-    pub async fn sync_revisions(&self) -> Result<()> {
-        self.cache.sync(&self.store).await
-    }
-
-    /// Keeps this replica's caches in step with the revisions the database records (every
-    /// write's, whichever replica made it) until the runtime stops; see
-    /// [`DecisionCache::sync`]. Failures are logged and retried at the next tick; until one
-    /// succeeds, checks are evaluated without the cache.
-    pub fn spawn_revision_sync(&self) -> tokio::task::JoinHandle<()> {
-        let checker = self.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(checker.cache.sync_every());
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            let mut failing = false;
-            loop {
-                tick.tick().await;
-                checker.facts.housekeeping();
-                match checker.cache.sync(&checker.store).await {
-                    Ok(()) if failing => {
-                        tracing::info!("cache revisions in step with the database again");
-                        failing = false;
-                    }
-                    Ok(()) => {}
-                    Err(err) if !failing => {
-                        tracing::warn!(error = %err, "cannot read the revisions the database records; checks go without cache until it can");
-                        failing = true;
-                    }
-                    Err(_) => {}
-                }
-            }
-        })
     }
 
     /// The store's facts a check of `request` is evaluated over (what explaining a decision

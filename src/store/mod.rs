@@ -1,6 +1,8 @@
 //! Persistence through sqlx's `Any` driver, so one set of queries (`$1` placeholders, portable
 //! SQL) serves the embedded SQLite file and PostgreSQL. One file per table; each write that
-//! touches several rows is one transaction, and its audit row is written inside it.
+//! touches several rows is one transaction, and its audit row is written inside it, as is
+//! the revision of what it touched (`revisions`): a write returns that as [`Written`].
+//! Every wait for the database is bounded on Portier's side ([`Store::bounded`]).
 //!
 //! SQLite allows one writer at a time; writes take an in-process lock before `BEGIN` so two
 //! transactions never fight for the file lock (a replica setup uses PostgreSQL instead).
@@ -23,9 +25,9 @@ mod revisions;
 mod search;
 mod services;
 mod shapes;
+mod time;
 mod users;
 
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -45,6 +47,8 @@ pub use recipients::Recipient;
 pub use revisions::{Revisioned, Touched, Written};
 pub use search::{Candidate, Reachable, MAX_CANDIDATES};
 pub use shapes::MembershipShape;
+pub use time::Clock;
+use time::{bounded, WRITE_WAITS};
 pub use users::{NewUser, UserPatch, UserRecord};
 
 use crate::domain::AccountId;
@@ -74,40 +78,6 @@ pub struct Store {
     /// The identity of the data (see [`Store::identity`]).
     identity: Arc<str>,
     clock: Clock,
-}
-
-/// Where the store reads the time: the system clock, or a manual one tests move forward.
-#[derive(Clone, Default)]
-pub struct Clock(Option<Arc<AtomicI64>>);
-
-impl Clock {
-    /// A clock at `start_ms` (Unix milliseconds) that moves only when told.
-    pub fn manual(start_ms: i64) -> Clock {
-        Clock(Some(Arc::new(AtomicI64::new(start_ms))))
-    }
-
-    /// Moves a manual clock forward (no effect on the system clock).
-    pub fn advance(&self, by: Duration) {
-        if let Some(now) = &self.0 {
-            now.fetch_add(
-                i64::try_from(by.as_millis()).unwrap_or(i64::MAX),
-                Ordering::SeqCst,
-            );
-        }
-    }
-
-    /// Now, in Unix milliseconds.
-    pub fn now_ms(&self) -> i64 {
-        match &self.0 {
-            Some(now) => now.load(Ordering::SeqCst),
-            None => {
-                let since = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap_or_default();
-                i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
-            }
-        }
-    }
 }
 
 impl Store {
@@ -349,26 +319,6 @@ impl std::ops::Deref for WriteTx {
 impl std::ops::DerefMut for WriteTx {
     fn deref_mut(&mut self) -> &mut Self::Target {
         &mut self.tx
-    }
-}
-
-/// How many database timeouts a whole write may take: the connection, the writer lock or
-/// a row lock, and the statements.
-const WRITE_WAITS: u32 = 3;
-
-/// `work`, or a `503` once `limit` has passed.
-async fn bounded<T>(
-    limit: Duration,
-    work: impl std::future::Future<Output = Result<T>>,
-) -> Result<T> {
-    match tokio::time::timeout(limit, work).await {
-        Ok(result) => result,
-        Err(_) => {
-            tracing::warn!(?limit, "the database did not answer in time");
-            Err(Error::Unavailable(
-                "the database did not answer in time".into(),
-            ))
-        }
     }
 }
 
