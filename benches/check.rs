@@ -1,6 +1,7 @@
 //! Micro-benchmarks of one check against the shipped policies: Cedar evaluation with the
 //! per-request entities already built (the floor), building those entities, parsing the
-//! body, reading the facts from a SQLite file, and the whole pipeline fresh and cached.
+//! body, AuthZEN's context filter at one key and at the key limit, reading the facts from a
+//! SQLite file, and the whole pipeline fresh and cached.
 //! Run: `cargo bench --bench check`.
 
 use std::path::Path;
@@ -10,6 +11,7 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use cedar_policy::Request;
 use criterion::{criterion_group, criterion_main, Criterion};
+use portier::authz::context::{declared_only, MAX_CONTEXT_KEYS};
 use portier::authz::{self, build_entities, CheckBody, Consistency};
 use portier::cache::{DecisionCache, MemoryCache, SyncSettings};
 use portier::check::Checker;
@@ -90,6 +92,17 @@ fn benchmarks(c: &mut Criterion) {
     });
     c.bench_function("build entities from facts", |b| {
         b.iter(|| build_entities(&bundle, &request, &facts).unwrap())
+    });
+    // AuthZEN drops undeclared context keys in one pass: compare a context at the key limit
+    // with a one-key one (the ratio is the cost of 255 hash lookups and one map, not Cedar).
+    let narrow = json!({"mfa": true}).as_object().cloned().unwrap();
+    let mut wide = narrow.clone();
+    wide.extend((1..MAX_CONTEXT_KEYS).map(|i| (format!("k{i}"), json!(i))));
+    c.bench_function("AuthZEN context filter, 1 key", |b| {
+        b.iter(|| declared_only(&bundle, "payInvoice", &narrow))
+    });
+    c.bench_function("AuthZEN context filter, 256 keys", |b| {
+        b.iter(|| declared_only(&bundle, "payInvoice", &wide))
     });
     c.bench_function("parse check body", |b| {
         b.iter(|| bundle.parse_check(body("bill")).unwrap())

@@ -8,6 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 use cedar_policy::SchemaFragment;
 use serde_json::{Map, Value};
 
+use super::PolicyBundle;
 use crate::error::{Error, Result};
 
 /// The most keys a request's context may have; past it the request is a `400` naming
@@ -82,4 +83,21 @@ pub fn check_size(context: &Map<String, Value>, field: &str) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// The context with the keys the action's context type does not declare left out (one hash
+/// lookup per key). A declared key with a wrong value stays, so the check still reports it
+/// as a `400`; an action whose context type is unknown gets the context whole.
+pub fn declared_only(bundle: &PolicyBundle, action: &str, context: &Map<String, Value>) -> Value {
+    let declared = bundle
+        .action(action)
+        .and_then(|(uid, _)| bundle.context_keys(uid.id().unescaped()));
+    let Some(declared) = declared else {
+        return Value::Object(context.clone());
+    };
+    let kept = context
+        .iter()
+        .filter(|(key, _)| declared.contains(key.as_str()))
+        .map(|(key, value)| (key.clone(), value.clone()));
+    Value::Object(kept.collect())
 }

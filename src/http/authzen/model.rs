@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use crate::authz::context::check_size;
+use crate::authz::context::{check_size, declared_only};
 use crate::authz::{CheckBody, CheckRequest, EntityRef, PolicyBundle};
 use crate::error::{Error, Result};
 
@@ -84,7 +84,7 @@ impl Question<'_> {
                 id: resource_id.to_owned(),
             },
             account: account_property(self.resource)?,
-            context: self.context.map(|c| schema_context(bundle, self.action, c)),
+            context: self.context.map(|c| declared_only(bundle, self.action, c)),
             entities: None,
             consistency: Default::default(),
         })
@@ -121,23 +121,6 @@ pub fn schema_type(bundle: &PolicyBundle, name: &str) -> Option<String> {
         .entity_types()
         .map(ToString::to_string)
         .find(|ty| ty.eq_ignore_ascii_case(name))
-}
-
-/// The context with the keys the action's context type does not declare left out (one hash
-/// lookup per key). A declared key with a wrong value stays, so the check still reports it
-/// as a `400`; an action whose context type is unknown gets the context whole.
-pub fn schema_context(bundle: &PolicyBundle, action: &str, context: &Map<String, Value>) -> Value {
-    let declared = bundle
-        .action(action)
-        .and_then(|(uid, _)| bundle.context_keys(uid.id().unescaped()));
-    let Some(declared) = declared else {
-        return Value::Object(context.clone());
-    };
-    let kept = context
-        .iter()
-        .filter(|(key, _)| declared.contains(key.as_str()))
-        .map(|(key, value)| (key.clone(), value.clone()));
-    Value::Object(kept.collect())
 }
 
 /// Renames the native check's fields to AuthZEN's (`principal` → `subject`, `action` →
@@ -183,17 +166,17 @@ mod tests {
         let bundle = bundle();
         let sent = map(json!({"time": "2025-06-27T18:03-07:00", "ip": "192.168.1.1", "mfa": true}));
         assert_eq!(
-            schema_context(&bundle, "payInvoice", &sent),
+            declared_only(&bundle, "payInvoice", &sent),
             json!({"mfa": true})
         );
         let wrong = map(json!({"mfa": "yes", "ip": "192.168.1.1"}));
         assert_eq!(
-            schema_context(&bundle, "payInvoice", &wrong),
+            declared_only(&bundle, "payInvoice", &wrong),
             json!({"mfa": "yes"})
         );
         let unknown_action = map(json!({"ip": "192.168.1.1"}));
         assert_eq!(
-            schema_context(&bundle, "launchRocket", &unknown_action),
+            declared_only(&bundle, "launchRocket", &unknown_action),
             json!({"ip": "192.168.1.1"})
         );
     }
