@@ -728,5 +728,8 @@ async fn a_token_replaced_by_a_resend_cannot_consume_the_invitation() {
         matches!(raced, Err(portier::Error::Conflict(_))),
         "{raced:?}"
     );
+    // The raced write took the file's write lock before it failed; release it as a process
+    // that stopped would.
+    store.close().await;
     assert_eq!(app.accept(&resent.body["token"], "gail").await.status, 200);
 }

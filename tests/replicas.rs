@@ -64,6 +64,22 @@ const ACTIONS: [(&str, (&str, &str)); 6] = [
     ("viewAccount", ("Account", "acct")),
 ];
 
+/// A server with the client area on `database` reached through a proxy the test can cut or
+/// stall, waiting at most `timeout` for the database.
+async fn behind_proxy(database: &TestDatabase, timeout: Duration) -> (TestApp, Proxy) {
+    let server: SocketAddr = "127.0.0.1:5432".parse().unwrap();
+    let proxy = Proxy::start(server).await;
+    let name = database.url.rsplit('/').next().unwrap().to_owned();
+    let mut options = Options::new(&format!(
+        "postgres://postgres:postgres@{}/{name}",
+        proxy.addr
+    ));
+    options.database_timeout = timeout;
+    let app = TestApp::start(&options).await;
+    common::client_area(&app).await;
+    (app, proxy)
+}
+
 async fn replica(database_url: &str, redis: &(String, String)) -> TestApp {
     let mut options = Options::new(database_url);
     options.redis = Some(redis.clone());
@@ -413,16 +429,7 @@ async fn a_write_whose_invalidation_is_delayed_reaches_other_replicas_once_redis
 #[tokio::test]
 async fn database_unreachable_answers_503_never_allow_and_recovers() {
     let database = TestDatabase::postgres().await;
-    let server: SocketAddr = "127.0.0.1:5432".parse().unwrap();
-    let proxy = Proxy::start(server).await;
-    let name = database.url.rsplit('/').next().unwrap().to_owned();
-    let mut options = Options::new(&format!(
-        "postgres://postgres:postgres@{}/{name}",
-        proxy.addr
-    ));
-    options.database_timeout = Duration::from_millis(500);
-    let app = TestApp::start(&options).await;
-    common::client_area(&app).await;
+    let (app, proxy) = behind_proxy(&database, Duration::from_millis(500)).await;
     let fresh = json!({"principal": "olivia", "action": "payInvoice", "resource": {"type": "Invoice", "id": "inv-1"}, "account": "acct-1", "consistency": "fresh"});
     assert_eq!(
         app.check_body(fresh.clone()).await.body["decision"],

@@ -202,6 +202,12 @@ impl Store {
         bounded(self.wait * WRITE_WAITS, work).await
     }
 
+    /// Closes every connection (a transaction a failed write left open rolls back now, so a
+    /// second store on the same SQLite file never holds its lock longer than needed).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
     /// The database behind this store.
     pub fn backend(&self) -> Backend {
         self.backend

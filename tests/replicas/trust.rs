@@ -7,10 +7,9 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use super::common::proxy::Proxy;
 use super::common::served::Served;
 use super::common::{self, test_redis, Options, TestApp, TestDatabase, ADMIN_TOKEN, CHECK_TOKEN};
-use super::{free_port, replica, OwnRedis};
+use super::{behind_proxy, free_port, replica, OwnRedis};
 
 /// `method path` on a served process with the admin token, as `actor` when given.
 async fn call(
@@ -159,15 +158,7 @@ async fn deployments_sharing_a_redis_never_share_decisions() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_database_answers_503_within_the_timeout() {
     let database = TestDatabase::postgres().await;
-    let proxy = Proxy::start("127.0.0.1:5432".parse().unwrap()).await;
-    let name = database.url.rsplit('/').next().unwrap().to_owned();
-    let mut options = Options::new(&format!(
-        "postgres://postgres:postgres@{}/{name}",
-        proxy.addr
-    ));
-    options.database_timeout = Duration::from_millis(1000);
-    let app = TestApp::start(&options).await;
-    common::client_area(&app).await;
+    let (app, proxy) = behind_proxy(&database, Duration::from_millis(1000)).await;
     let fresh = json!({"principal": "olivia", "action": "payInvoice", "resource": {"type": "Invoice", "id": "inv-1"}, "account": "acct-1", "consistency": "fresh"});
     assert_eq!(
         app.check_body(fresh.clone()).await.body["decision"],
