@@ -206,8 +206,8 @@ mod tests {
 
     #[test]
     fn reasons_are_merged_once_each() {
-        let a = vec!["b".to_owned(), "a".to_owned()];
-        let b = vec!["a".to_owned()];
+        let a = ["b".to_owned(), "a".to_owned()];
+        let b = ["a".to_owned()];
         assert_eq!(union([&a[..], &b[..]].into_iter()), ["a", "b"]);
     }
 }
