@@ -14,7 +14,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use portier::authz::context::{declared_only, MAX_CONTEXT_KEYS};
 use portier::authz::{self, build_entities, CheckBody, Consistency};
 use portier::cache::{DecisionCache, MemoryCache, SyncSettings};
-use portier::check::Checker;
+use portier::check::{Api, Checker};
 use portier::domain::Role;
 use portier::store::{Authorized, NewAccount, NewUser, ResourceLookup, Store};
 use serde_json::json;
@@ -132,7 +132,11 @@ fn benchmarks(c: &mut Criterion) {
     let mut fresh = live.parse_check(body("bill")).unwrap();
     fresh.consistency = Consistency::Fresh;
     c.bench_function("whole check, fresh (SQLite)", |b| {
-        b.iter(|| runtime.block_on(checker.decide(&live, &fresh)).unwrap())
+        b.iter(|| {
+            runtime
+                .block_on(checker.decide(&live, &fresh, Api::Check))
+                .unwrap()
+        })
     });
     let cached = live.parse_check(body("bill")).unwrap();
     // As the server's sync task does, so the cache may be served from.
@@ -141,9 +145,15 @@ fn benchmarks(c: &mut Criterion) {
         checker.spawn_revision_sync()
     };
     runtime.block_on(checker.sync_revisions()).unwrap();
-    runtime.block_on(checker.decide(&live, &cached)).unwrap();
+    runtime
+        .block_on(checker.decide(&live, &cached, Api::Check))
+        .unwrap();
     c.bench_function("whole check, cached (in-process)", |b| {
-        b.iter(|| runtime.block_on(checker.decide(&live, &cached)).unwrap())
+        b.iter(|| {
+            runtime
+                .block_on(checker.decide(&live, &cached, Api::Check))
+                .unwrap()
+        })
     });
 }
 

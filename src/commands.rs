@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 
 use crate::authz::{self, policy_tests, CheckBody, EntityRef, LivePolicies, PolicyBundle};
 use crate::cache::{DecisionCache, FactsCache, MemoryCache, RedisCache, SyncSettings};
-use crate::check::Checker;
+use crate::check::{Api, Checker};
 use crate::config::{CheckArgs, DatabaseArgs, PolicyArgs, ServeArgs, TestArgs};
 use crate::http::{self, AppState};
 use crate::store::Store;
@@ -138,7 +138,7 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<()> {
         consistency: authz::Consistency::Fresh,
     };
     let decision = checker
-        .check(body)
+        .check(body, Api::Cli)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("{}", serde_json::to_string_pretty(&decision)?);

@@ -15,7 +15,8 @@
 //!   database in the same transaction.
 //! - [`cache`]: the decision and facts caches (byte budgets), and the data revisions that keep
 //!   them honest, synced from the database by every replica.
-//! - [`check`]: the check pipeline (cache → store → Cedar), shared by HTTP and the CLI.
+//! - [`check`]: the check pipeline (cache → store → Cedar), shared by HTTP and the CLI, and
+//!   the decision log it writes for every API (`check::log`).
 //! - [`expiry`]: the task that ends time-limited memberships and records it once.
 //! - [`console`]: the web console at `/console` (embedded page, its JSON routes).
 //! - [`http`]: the axum router, one file per resource, and `serve`.

@@ -2,6 +2,8 @@
 //! caching and revocation, batches, allowed actions, and bad input.
 
 mod common;
+#[path = "checks/decision_log.rs"]
+mod decision_log;
 #[path = "checks/unseen.rs"]
 mod unseen;
 

@@ -9,8 +9,12 @@
 //! remembered over those facts when the resource id cannot matter; only what is missing is
 //! read from the store or evaluated. A fresh check reads the store every time, and reuses
 //! only a verdict remembered over facts identical to the ones it read.
+//!
+//! Every entry point below takes the [`Api`] that asks and writes the decision log ([`log`])
+//! itself, so no caller logs a decision and none is logged twice.
 
 mod facts;
+pub mod log;
 mod upkeep;
 
 use std::sync::Arc;
@@ -27,6 +31,8 @@ use crate::domain::{AccountId, Actor, ContactId, InvitationId, ServiceId, UserId
 use crate::error::{Error, Result};
 use crate::store::{Authorized, Basis, CheckFacts, ResourceLookup, Store};
 use crate::telemetry;
+
+pub use log::Api;
 
 /// A decision as the API returns it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -115,16 +121,85 @@ impl Checker {
         &self.cache
     }
 
-    /// Parses and decides a portal's check.
-    pub async fn check(&self, body: CheckBody) -> Result<Decision> {
+    /// Parses and decides a portal's check, logged as asked by `api` (the latency counts the
+    /// parsing).
+    pub async fn check(&self, body: CheckBody, api: Api) -> Result<Decision> {
+        let started = Instant::now();
         let bundle = self.bundle();
         let request = bundle.parse_check(body)?;
-        self.decide(&bundle, &request).await
+        self.decide_logged(&bundle, &request, api, started).await
     }
 
-    /// Decides a parsed check.
-    pub async fn decide(&self, bundle: &PolicyBundle, request: &CheckRequest) -> Result<Decision> {
+    /// Decides a parsed check: one decision-log event for `api`.
+    pub async fn decide(
+        &self,
+        bundle: &PolicyBundle,
+        request: &CheckRequest,
+        api: Api,
+    ) -> Result<Decision> {
+        self.decide_logged(bundle, request, api, Instant::now())
+            .await
+    }
+
+    async fn decide_logged(
+        &self,
+        bundle: &PolicyBundle,
+        request: &CheckRequest,
+        api: Api,
+        started: Instant,
+    ) -> Result<Decision> {
+        let decision = self.decide_unlogged(bundle, request, started).await?;
+        log::decided(api, request, &decision, started.elapsed());
+        Ok(decision)
+    }
+
+    /// Decides candidates of a search (concurrently, the store reads overlapping): `true`
+    /// where allowed, and one decision-log event for the whole search. Any failure fails the
+    /// search: a partial list is never passed off as the answer.
+    pub async fn sift(
+        &self,
+        bundle: &PolicyBundle,
+        requests: &[CheckRequest],
+        api: Api,
+    ) -> Result<Vec<bool>> {
         let started = Instant::now();
+        let decisions = requests
+            .iter()
+            .map(|request| self.decide_unlogged(bundle, request, started));
+        let decided = futures_util::future::try_join_all(decisions).await?;
+        if log::enabled() {
+            let allowed = || decided.iter().filter(|d| d.is_allow());
+            let reasons = log::union(allowed().map(|d| &d.reasons[..]));
+            let decision_id = new_decision_id();
+            log::Event {
+                api,
+                decision_id: &decision_id,
+                principal: &log::Common(requests, |r| &r.principal_uid),
+                action: &log::Common(requests, |r| log::ActionId(&r.action)),
+                resource: &log::Common(requests, |r| &r.resource),
+                account: &log::Common(requests, log::account),
+                allow: allowed().next().is_some(),
+                reasons: &reasons,
+                cached: !decided.is_empty() && decided.iter().all(|d| d.cached),
+                latency: started.elapsed(),
+                policy_revision: bundle.revision(),
+                evaluated: requests.len(),
+            }
+            .write();
+        }
+        Ok(decided.iter().map(|d| d.is_allow()).collect())
+    }
+
+    /// Decides a parsed check without a decision-log event: for console views that ask
+    /// hypothetical questions in bulk (the access matrix, possibly under a draft policy set),
+    /// where nobody is granted or refused anything and a page is hundreds of cells. Every
+    /// answer a caller acts on goes through [`Checker::decide`] instead.
+    pub async fn decide_unlogged(
+        &self,
+        bundle: &PolicyBundle,
+        request: &CheckRequest,
+        started: Instant,
+    ) -> Result<Decision> {
         let cached = match request.consistency {
             Consistency::Cached => {
                 let key = CacheKey::of(bundle.revision(), request);
@@ -200,21 +275,52 @@ impl Checker {
     }
 
     /// Every action the schema applies to the request's resource type that is allowed,
-    /// evaluated over one read of the store. `request.action` is ignored.
+    /// evaluated over one read of the store. `request.action` is ignored. One decision-log
+    /// event for the call, listing the allowed actions.
     pub async fn allowed_actions(
         &self,
         bundle: &PolicyBundle,
         request: &CheckRequest,
+        api: Api,
     ) -> Result<Vec<String>> {
+        let started = Instant::now();
         let facts = self.facts(bundle, request).await?;
+        let logged = log::enabled();
         let mut allowed = Vec::new();
+        let mut reasons = Vec::new();
+        let mut evaluated = 0;
         for action in bundle.actions_for_resource(request.resource.type_name()) {
             let mut one = request.clone();
             one.action = action.clone();
             one.context = bundle.parse_context(&request.context_json, action, &request.resource)?;
-            if evaluate(bundle, &one, &facts)?.allow {
+            let verdict = evaluate(bundle, &one, &facts)?;
+            evaluated += 1;
+            if verdict.allow {
                 allowed.push(action.id().unescaped().to_owned());
+                if logged {
+                    reasons.extend(verdict.reasons);
+                }
             }
+        }
+        if logged {
+            reasons.sort_unstable();
+            reasons.dedup();
+            let decision_id = new_decision_id();
+            log::Event {
+                api,
+                decision_id: &decision_id,
+                principal: &request.principal_uid,
+                action: &allowed.join(","),
+                resource: &request.resource,
+                account: &log::account(request),
+                allow: !allowed.is_empty(),
+                reasons: &reasons,
+                cached: false,
+                latency: started.elapsed(),
+                policy_revision: bundle.revision(),
+                evaluated,
+            }
+            .write();
         }
         Ok(allowed)
     }
@@ -235,6 +341,24 @@ impl Checker {
         let verdict = evaluate(&bundle, &request, &facts)?;
         telemetry::policy_errors(verdict.errors.len());
         telemetry::check_decided(verdict.allow, false, started.elapsed());
+        if log::enabled() {
+            let decision_id = new_decision_id();
+            log::Event {
+                api: Api::Management,
+                decision_id: &decision_id,
+                principal: &request.principal_uid,
+                action: &log::ActionId(&request.action),
+                resource: &request.resource,
+                account: &log::account(&request),
+                allow: verdict.allow,
+                reasons: &verdict.reasons,
+                cached: false,
+                latency: started.elapsed(),
+                policy_revision: bundle.revision(),
+                evaluated: 1,
+            }
+            .write();
+        }
         if !verdict.allow {
             return Err(Error::forbidden(action, verdict.reasons));
         }

@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::conditions::{permits_for, PermitParts};
 use super::staff_only;
 use crate::authz::{build_entities, CheckBody, CheckRequest, Consistency, PolicyBundle};
-use crate::check::Decision;
+use crate::check::{Api, Decision};
 use crate::domain::Actor;
 use crate::error::{Error, Result};
 use crate::http::extract::JsonBody;
@@ -70,7 +70,10 @@ pub async fn explain(
     let bundle = state.checker.bundle();
     let mut request = bundle.parse_check(body)?;
     request.consistency = Consistency::Fresh;
-    let decision = state.checker.decide(&bundle, &request).await?;
+    let decision = state
+        .checker
+        .decide(&bundle, &request, Api::ConsoleExplain)
+        .await?;
     let facts = state.checker.facts(&bundle, &request).await?;
     let deciding = decision
         .reasons

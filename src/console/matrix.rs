@@ -1,7 +1,8 @@
 //! `GET /v1/console/accounts/{id}/matrix`: the account's members (rows) × the actions a
 //! member can be asked about on the account (columns, grouped by the action group, i.e. the
 //! grant, that holds them). Every cell is a decision of the check pipeline itself
-//! ([`Checker::decide`], fresh, never cached), so the matrix cannot disagree with `/v1/check`.
+//! ([`Checker::decide_unlogged`], fresh, never cached), so the matrix cannot disagree with
+//! `/v1/check`; cells are what-if answers, kept out of the decision log.
 //!
 //! An action that applies to the account is asked on the account; one that applies to an
 //! invoice, order or service is asked on a sample one (`sample`, assigned to nobody), so a
@@ -154,7 +155,9 @@ async fn decide(
         consistency: Consistency::Fresh,
     };
     let request = bundle.parse_check(body)?;
-    let decision = checker.decide(bundle, &request).await?;
+    let decision = checker
+        .decide_unlogged(bundle, &request, std::time::Instant::now())
+        .await?;
     Ok(Cell {
         decision: decision.decision,
         reasons: decision.reasons,

@@ -1,7 +1,5 @@
 //! The check routes: what portals call before each action.
 
-use std::time::Instant;
-
 use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -12,7 +10,7 @@ use super::extract::JsonBody;
 use super::openapi::ApiErrors;
 use super::AppState;
 use crate::authz::{CheckBody, EntityRef};
-use crate::check::Decision;
+use crate::check::{Api, Decision};
 use crate::error::{Error, Result};
 
 /// Most checks in one batch.
@@ -26,14 +24,7 @@ pub async fn check(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<CheckBody>,
 ) -> Result<Json<Decision>> {
-    let started = Instant::now();
-    // The decision log costs a few allocations per check: only when it is written.
-    let summary = tracing::enabled!(target: "portier::decision", tracing::Level::INFO)
-        .then(|| summary(&body));
-    let decision = state.checker.check(body).await?;
-    if let Some(summary) = summary {
-        log_decision(&summary, &decision, started);
-    }
+    let decision = state.checker.check(body, Api::Check).await?;
     Ok(Json(decision))
 }
 
@@ -80,7 +71,7 @@ pub async fn batch(
     // Decided concurrently (the store reads overlap), answered in order.
     let decisions = requests
         .iter()
-        .map(|request| state.checker.decide(&bundle, request));
+        .map(|request| state.checker.decide(&bundle, request, Api::Batch));
     let results = futures_util::future::try_join_all(decisions).await?;
     Ok(Json(BatchResults { results }))
 }
@@ -140,46 +131,12 @@ pub async fn allowed_actions(
         consistency: Default::default(),
     };
     let request = bundle.parse_check(probe)?;
-    let actions = state.checker.allowed_actions(&bundle, &request).await?;
+    let actions = state
+        .checker
+        .allowed_actions(&bundle, &request, Api::AllowedActions)
+        .await?;
     Ok(Json(AllowedActions {
         actions,
         policy_revision: bundle.revision().to_owned(),
     }))
-}
-
-struct Summary {
-    principal: String,
-    action: String,
-    resource: String,
-    account: Option<String>,
-}
-
-fn summary(body: &CheckBody) -> Summary {
-    let show = |r: &EntityRef| match r {
-        EntityRef::Text(t) => t.clone(),
-        EntityRef::Typed { ty, id } => format!("{ty}::{id:?}"),
-    };
-    Summary {
-        principal: show(&body.principal),
-        action: body.action.clone(),
-        resource: show(&body.resource),
-        account: body.account.clone(),
-    }
-}
-
-/// One event per check: the decision log.
-fn log_decision(summary: &Summary, decision: &Decision, started: Instant) {
-    tracing::info!(
-        target: "portier::decision",
-        decision_id = %decision.decision_id,
-        principal = %summary.principal,
-        action = %summary.action,
-        resource = %summary.resource,
-        account = summary.account.as_deref().unwrap_or_default(),
-        decision = decision.decision,
-        reasons = ?decision.reasons,
-        cached = decision.cached,
-        latency_us = started.elapsed().as_micros() as u64,
-        policy_revision = %decision.policy_revision,
-    );
 }

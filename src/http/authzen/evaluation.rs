@@ -2,8 +2,6 @@
 //! [`Checker::decide`](crate::check::Checker::decide) over the native parsed request, and the
 //! AuthZEN shape of a decision shared with the evaluations route.
 
-use std::time::Instant;
-
 use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -13,7 +11,7 @@ use utoipa::ToSchema;
 use super::model::{Action, Entity, Question};
 use super::AuthzenJson;
 use crate::authz::{CheckRequest, PolicyBundle};
-use crate::check::{Checker, Decision};
+use crate::check::{Api, Checker, Decision};
 use crate::error::Result;
 use crate::http::openapi::ApiErrors;
 use crate::http::AppState;
@@ -61,19 +59,18 @@ pub async fn evaluation(
         context: body.context.as_ref(),
     };
     let request = question.parse(&bundle)?;
-    Ok(Json(decide(&state.checker, &bundle, &request).await?))
+    let decision = decide(&state.checker, &bundle, &request, Api::AuthzenEvaluation).await?;
+    Ok(Json(decision))
 }
 
-/// Decides a parsed request through the native pipeline and logs the decision.
+/// Decides a parsed request through the native pipeline, which logs it for `api`.
 pub(super) async fn decide(
     checker: &Checker,
     bundle: &PolicyBundle,
     request: &CheckRequest,
+    api: Api,
 ) -> Result<EvaluationResponse> {
-    let started = Instant::now();
-    let decision = checker.decide(bundle, request).await?;
-    log_decision(request, &decision, started);
-    Ok(answer(decision))
+    Ok(answer(checker.decide(bundle, request, api).await?))
 }
 
 /// The AuthZEN shape of a native decision.
@@ -88,22 +85,4 @@ fn answer(decision: Decision) -> EvaluationResponse {
             "cached": decision.cached,
         }),
     }
-}
-
-/// One event per decision, as for the native check.
-fn log_decision(request: &CheckRequest, decision: &Decision, started: Instant) {
-    tracing::info!(
-        target: "portier::decision",
-        api = "authzen",
-        decision_id = %decision.decision_id,
-        principal = %request.principal_uid,
-        action = %request.action,
-        resource = %request.resource,
-        account = request.account.as_ref().map(|a| a.as_str()).unwrap_or_default(),
-        decision = decision.decision,
-        reasons = ?decision.reasons,
-        cached = decision.cached,
-        latency_us = started.elapsed().as_micros() as u64,
-        policy_revision = %decision.policy_revision,
-    );
 }

@@ -14,7 +14,7 @@ use super::model::{Action, Entity, Question};
 use super::AuthzenJson;
 use crate::authz::context::check_size;
 use crate::authz::{CheckRequest, PolicyBundle};
-use crate::check::Checker;
+use crate::check::{Api, Checker};
 use crate::error::{Error, Result};
 use crate::http::check::MAX_BATCH;
 use crate::http::extract::parse_json;
@@ -119,7 +119,7 @@ pub async fn evaluations(
     let bundle = state.checker.bundle();
     if items.is_empty() {
         let request = with_defaults(&bundle, &body, Item::default())?;
-        let one = decide(&state.checker, &bundle, &request).await?;
+        let one = decide(&state.checker, &bundle, &request, Api::AuthzenEvaluations).await?;
         return Ok(Json(EvaluationsResponse {
             evaluations: None,
             decision: Some(one.decision),
@@ -241,7 +241,7 @@ async fn decide_item(
     request: &Result<CheckRequest>,
 ) -> Result<EvaluationResponse> {
     let error = match request {
-        Ok(request) => return decide(checker, bundle, request).await,
+        Ok(request) => return decide(checker, bundle, request, Api::AuthzenEvaluations).await,
         Err(error) => error,
     };
     let Error::BadRequest { field, message } = error else {

@@ -18,7 +18,7 @@ use super::model::{account_property, required_id, schema_type, Action, Entity, Q
 use super::paging::{PageRequest, PageResponse, Window};
 use super::AuthzenJson;
 use crate::authz::PolicyBundle;
-use crate::check::Checker;
+use crate::check::{Api, Checker};
 use crate::domain::{AccountId, UserId};
 use crate::error::{Error, Result};
 use crate::http::openapi::ApiErrors;
@@ -84,7 +84,13 @@ pub async fn subject(
         resource: &body.resource,
         context: body.context.as_ref(),
     });
-    let allowed = keep_allowed(&state.checker, &bundle, questions).await?;
+    let allowed = keep_allowed(
+        &state.checker,
+        &bundle,
+        questions,
+        Api::AuthzenSearchSubject,
+    )
+    .await?;
     let results = entities_where(&entities, &allowed);
     Ok(Json(respond(&window, results)))
 }
@@ -113,7 +119,13 @@ pub async fn resource(
         resource,
         context: body.context.as_ref(),
     });
-    let allowed = keep_allowed(&state.checker, &bundle, questions).await?;
+    let allowed = keep_allowed(
+        &state.checker,
+        &bundle,
+        questions,
+        Api::AuthzenSearchResource,
+    )
+    .await?;
     let results = entities_where(&entities, &allowed);
     Ok(Json(respond(&window, results)))
 }
@@ -142,7 +154,10 @@ pub async fn action(
         context: body.context.as_ref(),
     };
     let request = probe.parse(&bundle)?;
-    let names = state.checker.allowed_actions(&bundle, &request).await?;
+    let names = state
+        .checker
+        .allowed_actions(&bundle, &request, Api::AuthzenSearchAction)
+        .await?;
     let results = names
         .into_iter()
         .map(|name| json!({ "name": name }))
@@ -210,18 +225,17 @@ async fn resource_candidates(
 }
 
 /// Decides every question through the check pipeline (concurrently); `true` where allowed.
-/// Any failure fails the search: a partial list is never passed off as the answer.
+/// The pipeline writes one decision-log event for the search, naming `api`.
 async fn keep_allowed<'a>(
     checker: &Checker,
     bundle: &PolicyBundle,
     questions: impl Iterator<Item = Question<'a>>,
+    api: Api,
 ) -> Result<Vec<bool>> {
     let requests = questions
         .map(|q| q.parse(bundle))
         .collect::<Result<Vec<_>>>()?;
-    let decisions = requests.iter().map(|r| checker.decide(bundle, r));
-    let decided = futures_util::future::try_join_all(decisions).await?;
-    Ok(decided.iter().map(|d| d.is_allow()).collect())
+    checker.sift(bundle, &requests, api).await
 }
 
 fn entities_where(entities: &[Entity], allowed: &[bool]) -> Vec<Value> {
