@@ -1,0 +1,43 @@
+//! The sample resource an action is asked about when the question is "what may this member
+//! do with their account's things in general": the console's matrix (and its draft preview)
+//! and the impact of a policy diff ask the same question, so they pick the resource here,
+//! once.
+//!
+//! The account itself when the action applies to it; else a resource with id [`SAMPLE_ID`]
+//! of the first account-scoped type (by name) whose rows the store does not need (an
+//! invitation or a contact must exist to be asked about, and a sample one does not).
+
+use cedar_policy::{EntityId, EntityTypeName, EntityUid};
+
+use super::PolicyBundle;
+use crate::domain::AccountId;
+
+/// The id of the sample invoice, order or service an action is asked about.
+pub const SAMPLE_ID: &str = "sample";
+
+impl PolicyBundle {
+    /// The resource of `account` that action `action_id` is asked about, or `None` when the
+    /// action is not one on an account's things (or not a requestable action).
+    pub fn sample_resource(&self, action_id: &str, account: &AccountId) -> Option<EntityUid> {
+        let (_, types) = self.action(action_id)?;
+        let core = self.types();
+        if types.contains(&core.account) {
+            return Some(EntityUid::from_type_name_and_id(
+                core.account.clone(),
+                EntityId::new(account.as_str()),
+            ));
+        }
+        let mut candidates: Vec<&EntityTypeName> = types
+            .iter()
+            .filter(|ty| {
+                self.is_account_scoped(ty) && **ty != core.invitation && **ty != core.contact
+            })
+            .collect();
+        candidates.sort_by_key(|ty| ty.to_string());
+        let ty = candidates.first()?;
+        Some(EntityUid::from_type_name_and_id(
+            (*ty).clone(),
+            EntityId::new(SAMPLE_ID),
+        ))
+    }
+}
