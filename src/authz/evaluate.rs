@@ -122,3 +122,67 @@ impl PolicyBundle {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{AccountFacts, MembershipFacts, UserFacts};
+
+    fn bill_pays() -> (PolicyBundle, CheckRequest) {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let bundle = crate::authz::load(&root.join("policies"), &root.join("schemas")).unwrap();
+        let body = serde_json::from_value(serde_json::json!({"principal": "bill", "action": "payInvoice", "resource": {"type": "Invoice", "id": "inv-1"}, "account": "acct-1"})).unwrap();
+        let request = bundle.parse_check(body).unwrap();
+        (bundle, request)
+    }
+
+    fn billing(expired: bool) -> CheckFacts {
+        let membership = MembershipFacts::new(false, "member", vec!["billing".into()], expired);
+        CheckFacts {
+            user: Some(UserFacts::new("active", String::new(), Some(membership))),
+            account: Some(AccountFacts::new("active")),
+            resource_found: true,
+            ..CheckFacts::default()
+        }
+    }
+
+    #[test]
+    fn what_the_store_does_not_know_is_denied_before_cedar() {
+        let (bundle, request) = bill_pays();
+        assert_eq!(unknown(&request, &billing(false)), None);
+        let no_user = CheckFacts {
+            user: None,
+            ..billing(false)
+        };
+        let no_account = CheckFacts {
+            account: None,
+            ..billing(false)
+        };
+        let no_resource = CheckFacts {
+            resource_found: false,
+            ..billing(false)
+        };
+        assert_eq!(unknown(&request, &no_user), Some(Unknown::User));
+        assert_eq!(unknown(&request, &no_account), Some(Unknown::Account));
+        assert_eq!(unknown(&request, &no_resource), Some(Unknown::Resource));
+        let denied = bundle.evaluate_facts(&request, &no_account).unwrap();
+        assert_eq!(denied, Verdict::deny_unknown());
+    }
+
+    #[test]
+    fn an_expired_membership_pays_nothing_and_an_active_one_pays() {
+        let (bundle, request) = bill_pays();
+        assert!(
+            bundle
+                .evaluate_facts(&request, &billing(false))
+                .unwrap()
+                .allow
+        );
+        assert!(
+            !bundle
+                .evaluate_facts(&request, &billing(true))
+                .unwrap()
+                .allow
+        );
+    }
+}

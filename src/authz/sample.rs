@@ -41,3 +41,40 @@ impl PolicyBundle {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    fn bundle() -> super::PolicyBundle {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        crate::authz::load(&root.join("policies"), &root.join("schemas")).unwrap()
+    }
+
+    #[test]
+    fn the_account_when_it_applies_else_a_sample_of_the_accounts_things() {
+        let bundle = bundle();
+        let account = "acct-1".parse().unwrap();
+        let sample = |action| {
+            bundle
+                .sample_resource(action, &account)
+                .map(|r| r.to_string())
+        };
+        assert_eq!(
+            sample("listInvoices").as_deref(),
+            Some("Account::\"acct-1\"")
+        );
+        assert_eq!(
+            sample("viewContacts").as_deref(),
+            Some("Account::\"acct-1\"")
+        );
+        assert_eq!(sample("payInvoice").as_deref(), Some("Invoice::\"sample\""));
+        assert_eq!(
+            sample("manageService").as_deref(),
+            Some("Service::\"sample\"")
+        );
+        // Invitations must exist to be asked about; user records belong to no account.
+        assert_eq!(sample("acceptInvitation"), None);
+        assert_eq!(sample("viewUser"), None);
+    }
+}
