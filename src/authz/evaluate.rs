@@ -1,10 +1,19 @@
-//! Evaluating one request against the bundle: Cedar's answer, plus Portier's fail-closed rule.
+//! Evaluating one request against the bundle: Cedar's answer, plus Portier's fail-closed
+//! rules. [`PolicyBundle::evaluate_facts`] is the one way from a check and the store's facts
+//! to a verdict (deny what is unknown, build the entities, ask Cedar): the check pipeline,
+//! the console's explanation and matrix, and the impact of a policy diff all go through it,
+//! so none of them can answer differently from `/v1/check`.
+
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
 use cedar_policy::{AuthorizationError, Authorizer, Decision, Entities, Request};
 
-use super::PolicyBundle;
+use super::request::{CheckRequest, Principal};
+use super::{build_entities, PolicyBundle};
+use crate::error::Result;
+use crate::store::CheckFacts;
 
 /// The outcome of one evaluation.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -28,7 +37,58 @@ impl Verdict {
     }
 }
 
+/// Why a check is denied before Cedar runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unknown {
+    /// The principal is not a user (a contact, say): only users are allowed anything.
+    NotAUser,
+    /// The user is not one the store knows.
+    User,
+    /// The request names an account the store does not know.
+    Account,
+    /// The resource is one the store keeps (invitation, contact) and it is not there.
+    Resource,
+}
+
+impl fmt::Display for Unknown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Unknown::NotAUser => "only users are ever allowed anything",
+            Unknown::User => "the principal is not a user Portier knows",
+            Unknown::Account => "the account is not one Portier knows",
+            Unknown::Resource => {
+                "the resource is not an open one of this account in Portier's store"
+            }
+        })
+    }
+}
+
+/// What of `request` the store does not know, if anything: such a check is denied without
+/// evaluating. Staff is always evaluated (it creates accounts that do not exist yet).
+pub fn unknown(request: &CheckRequest, facts: &CheckFacts) -> Option<Unknown> {
+    match request.principal {
+        Principal::Staff => None,
+        Principal::NotAUser => Some(Unknown::NotAUser),
+        Principal::User(_) if facts.user.is_none() => Some(Unknown::User),
+        Principal::User(_) if request.account.is_some() && facts.account.is_none() => {
+            Some(Unknown::Account)
+        }
+        Principal::User(_) if !facts.resource_found => Some(Unknown::Resource),
+        Principal::User(_) => None,
+    }
+}
+
 impl PolicyBundle {
+    /// Decides `request` over the store's `facts`: a deny when something is [`unknown`],
+    /// else Cedar's answer over the entities [`build_entities`] makes of the facts.
+    pub fn evaluate_facts(&self, request: &CheckRequest, facts: &CheckFacts) -> Result<Verdict> {
+        if unknown(request, facts).is_some() {
+            return Ok(Verdict::deny_unknown());
+        }
+        let entities = build_entities(self, request, facts)?;
+        Ok(self.evaluate(&request.to_cedar()?, &entities))
+    }
+
     /// Evaluates every policy. Cedar skips a policy that errors; when a skipped one is a
     /// `forbid`, an allow would rest on a rule that could not be checked, so the answer
     /// becomes deny with that forbid as the reason.
@@ -60,5 +120,69 @@ impl PolicyBundle {
             reasons,
             errors,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{AccountFacts, MembershipFacts, UserFacts};
+
+    fn bill_pays() -> (PolicyBundle, CheckRequest) {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let bundle = crate::authz::load(&root.join("policies"), &root.join("schemas")).unwrap();
+        let body = serde_json::from_value(serde_json::json!({"principal": "bill", "action": "payInvoice", "resource": {"type": "Invoice", "id": "inv-1"}, "account": "acct-1"})).unwrap();
+        let request = bundle.parse_check(body).unwrap();
+        (bundle, request)
+    }
+
+    fn billing(expired: bool) -> CheckFacts {
+        let membership = MembershipFacts::new(false, "member", vec!["billing".into()], expired);
+        CheckFacts {
+            user: Some(UserFacts::new("active", String::new(), Some(membership))),
+            account: Some(AccountFacts::new("active")),
+            resource_found: true,
+            ..CheckFacts::default()
+        }
+    }
+
+    #[test]
+    fn what_the_store_does_not_know_is_denied_before_cedar() {
+        let (bundle, request) = bill_pays();
+        assert_eq!(unknown(&request, &billing(false)), None);
+        let no_user = CheckFacts {
+            user: None,
+            ..billing(false)
+        };
+        let no_account = CheckFacts {
+            account: None,
+            ..billing(false)
+        };
+        let no_resource = CheckFacts {
+            resource_found: false,
+            ..billing(false)
+        };
+        assert_eq!(unknown(&request, &no_user), Some(Unknown::User));
+        assert_eq!(unknown(&request, &no_account), Some(Unknown::Account));
+        assert_eq!(unknown(&request, &no_resource), Some(Unknown::Resource));
+        let denied = bundle.evaluate_facts(&request, &no_account).unwrap();
+        assert_eq!(denied, Verdict::deny_unknown());
+    }
+
+    #[test]
+    fn an_expired_membership_pays_nothing_and_an_active_one_pays() {
+        let (bundle, request) = bill_pays();
+        assert!(
+            bundle
+                .evaluate_facts(&request, &billing(false))
+                .unwrap()
+                .allow
+        );
+        assert!(
+            !bundle
+                .evaluate_facts(&request, &billing(true))
+                .unwrap()
+                .allow
+        );
     }
 }

@@ -12,6 +12,7 @@ mod load;
 pub mod policy_tests;
 mod reload;
 pub mod request;
+mod sample;
 mod sources;
 mod symmetry;
 
@@ -25,10 +26,11 @@ use cedar_policy::{
 };
 
 pub use entities::build_entities;
-pub use evaluate::Verdict;
+pub use evaluate::{unknown, Unknown, Verdict};
 pub use load::{load, LoadError};
 pub use reload::{LivePolicies, Reloaded};
 pub use request::{CheckBody, CheckRequest, Consistency, EntityRef};
+pub use sample::SAMPLE_ID;
 pub use sources::{PolicyFile, PolicyOrigin};
 
 /// In the OpenAPI document, a grant name: `/openapi.json` lists the grants the loaded schema

@@ -25,7 +25,7 @@ use cedar_policy::{Context, EntityId, EntityTypeName, EntityUid};
 use serde::Serialize;
 
 use crate::authz::request::Principal;
-use crate::authz::{build_entities, CheckBody, CheckRequest, Consistency, PolicyBundle, Verdict};
+use crate::authz::{CheckBody, CheckRequest, Consistency, PolicyBundle, Verdict};
 use crate::cache::{CacheKey, Cached, DecisionCache, FactsCache, Subjects};
 use crate::domain::{AccountId, Actor, ContactId, InvitationId, ServiceId, UserId};
 use crate::error::{Error, Result};
@@ -257,7 +257,7 @@ impl Checker {
         facts: &CheckFacts,
         started: Instant,
     ) -> Result<(Decision, Verdict)> {
-        let verdict = evaluate(bundle, request, facts)?;
+        let verdict = bundle.evaluate_facts(request, facts)?;
         telemetry::policy_errors(verdict.errors.len());
         Ok((self.answered(bundle, &verdict, false, started), verdict))
     }
@@ -293,7 +293,7 @@ impl Checker {
             let mut one = request.clone();
             one.action = action.clone();
             one.context = bundle.parse_context(&request.context_json, action, &request.resource)?;
-            let verdict = evaluate(bundle, &one, &facts)?;
+            let verdict = bundle.evaluate_facts(&one, &facts)?;
             evaluated += 1;
             if verdict.allow {
                 allowed.push(action.id().unescaped().to_owned());
@@ -338,7 +338,7 @@ impl Checker {
         let bundle = self.bundle();
         let request = management_request(&bundle, actor, action, target)?;
         let facts = self.facts(&bundle, &request).await?;
-        let verdict = evaluate(&bundle, &request, &facts)?;
+        let verdict = bundle.evaluate_facts(&request, &facts)?;
         telemetry::policy_errors(verdict.errors.len());
         telemetry::check_decided(verdict.allow, false, started.elapsed());
         if log::enabled() {
@@ -461,23 +461,4 @@ pub enum Target<'a> {
 /// The entity uid `Type::"id"`.
 pub fn uid(ty: &EntityTypeName, id: &str) -> EntityUid {
     EntityUid::from_type_name_and_id(ty.clone(), EntityId::new(id))
-}
-
-/// Evaluates a request over facts. A user who is unknown, or asks about an unknown account,
-/// is denied up front; staff is always evaluated (it creates accounts that do not exist yet).
-fn evaluate(bundle: &PolicyBundle, request: &CheckRequest, facts: &CheckFacts) -> Result<Verdict> {
-    let unknown = match request.principal {
-        Principal::Staff => false,
-        Principal::User(_) => {
-            facts.user.is_none()
-                || (request.account.is_some() && facts.account.is_none())
-                || !facts.resource_found
-        }
-        Principal::NotAUser => true,
-    };
-    if unknown {
-        return Ok(Verdict::deny_unknown());
-    }
-    let entities = build_entities(bundle, request, facts)?;
-    Ok(bundle.evaluate(&request.to_cedar()?, &entities))
 }

@@ -80,7 +80,7 @@ pub async fn explain(
         .iter()
         .map(|id| shown(&bundle, id))
         .collect();
-    let note = unknown_note(&request, &facts);
+    let note = crate::authz::unknown(&request, &facts).map(|why| why.to_string());
     let (entities, permits) = match note {
         Some(_) => (Value::Array(Vec::new()), Vec::new()),
         None => evaluated(&bundle, &request, &facts, &decision)?,
@@ -117,25 +117,6 @@ fn evaluated(
         })
         .collect();
     Ok((json, permits))
-}
-
-/// Why the pipeline denied without evaluating, mirroring its own rule (see `check.rs`).
-fn unknown_note(request: &CheckRequest, facts: &CheckFacts) -> Option<String> {
-    use crate::authz::request::Principal;
-    match request.principal {
-        Principal::Staff => None,
-        Principal::NotAUser => Some("only users are ever allowed anything".into()),
-        Principal::User(_) if facts.user.is_none() => {
-            Some("the principal is not a user Portier knows".into())
-        }
-        Principal::User(_) if request.account.is_some() && facts.account.is_none() => {
-            Some("the account is not one Portier knows".into())
-        }
-        Principal::User(_) if !facts.resource_found => {
-            Some("the resource is not an open one of this account in Portier's store".into())
-        }
-        Principal::User(_) => None,
-    }
 }
 
 /// A policy of the bundle, with where it is written.

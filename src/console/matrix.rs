@@ -5,14 +5,13 @@
 //! `/v1/check`; cells are what-if answers, kept out of the decision log.
 //!
 //! An action that applies to the account is asked on the account; one that applies to an
-//! invoice, order or service is asked on a sample one (`sample`, assigned to nobody), so a
-//! cell says what a member may do with the account's things in general.
-
-use std::collections::HashSet;
+//! invoice, order or service is asked on a sample one (assigned to nobody), so a cell says
+//! what a member may do with the account's things in general. The sample is chosen by
+//! [`PolicyBundle::sample_resource`], as the impact of a policy diff chooses it.
 
 use axum::extract::State;
 use axum::Json;
-use cedar_policy::{EntityTypeName, EntityUid};
+use cedar_policy::EntityUid;
 use serde::Serialize;
 
 use crate::authz::{CheckBody, Consistency, EntityRef, PolicyBundle};
@@ -26,9 +25,6 @@ use crate::store::MemberRecord;
 /// Most members shown; the rest are counted, not evaluated.
 pub const MAX_ROWS: usize = 200;
 
-/// The id of the sample invoice, order or service a column asks about.
-pub const SAMPLE_ID: &str = "sample";
-
 /// One column: an action asked on one resource.
 #[derive(Debug, Clone, Serialize)]
 pub struct Column {
@@ -38,7 +34,7 @@ pub struct Column {
     pub group: String,
     /// The resource type asked about.
     pub resource_type: String,
-    /// The resource id: the account's own, or [`SAMPLE_ID`].
+    /// The resource id: the account's own, or [`crate::authz::SAMPLE_ID`].
     pub resource_id: String,
 }
 
@@ -171,43 +167,20 @@ pub fn columns(bundle: &PolicyBundle, account: &AccountId) -> Vec<Column> {
         .action_ids()
         .into_iter()
         .filter_map(|id| {
-            let (uid, resource_types) = bundle.action(id)?;
-            let resource_type = sample_type(bundle, resource_types)?;
-            let resource_id = if resource_type == bundle.types().account {
-                account.to_string()
-            } else {
-                SAMPLE_ID.to_owned()
-            };
+            let (uid, _) = bundle.action(id)?;
+            let resource = bundle.sample_resource(id, account)?;
             let (rank, group) = group_of(bundle, uid);
             let column = Column {
                 action: id.to_owned(),
                 group,
-                resource_type: resource_type.to_string(),
-                resource_id,
+                resource_type: resource.type_name().to_string(),
+                resource_id: resource.id().unescaped().to_owned(),
             };
             Some((rank, column))
         })
         .collect();
     columns.sort_by(|(ra, a), (rb, b)| (ra, &a.group, &a.action).cmp(&(rb, &b.group, &b.action)));
     columns.into_iter().map(|(_, column)| column).collect()
-}
-
-/// The resource type a column asks about: the account itself when the action applies to it,
-/// else the first account-scoped type whose rows the store does not need (invitations and
-/// contacts must exist to be asked about). `None`: not an action on the account's things.
-fn sample_type(bundle: &PolicyBundle, types: &HashSet<EntityTypeName>) -> Option<EntityTypeName> {
-    let core = bundle.types();
-    if types.contains(&core.account) {
-        return Some(core.account.clone());
-    }
-    let mut candidates: Vec<&EntityTypeName> = types
-        .iter()
-        .filter(|ty| {
-            bundle.is_account_scoped(ty) && **ty != core.invitation && **ty != core.contact
-        })
-        .collect();
-    candidates.sort_by_key(|ty| ty.to_string());
-    candidates.first().map(|ty| (*ty).clone())
 }
 
 /// The group an action sits in, and its rank: 0 for a grant's group (`billing`), 1 for

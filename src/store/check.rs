@@ -5,30 +5,11 @@
 
 use sqlx::AnyConnection;
 
+use super::facts::{AccountFacts, CheckFacts, MembershipFacts, UserFacts};
 use super::services::assignees_on;
 use super::{json_list, Store};
-use crate::domain::{AccountId, Role, UserId};
+use crate::domain::{AccountId, UserId};
 use crate::error::Result;
-
-/// What the store knows about a check's principal, account and resource.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CheckFacts {
-    /// The principal; `None` when unknown (or not a user).
-    pub user: Option<UserFacts>,
-    /// The account; `None` when unknown or not involved.
-    pub account: Option<AccountFacts>,
-    /// Whether a resource the store keeps (invitation, contact) exists in the account;
-    /// always true for resources it does not keep.
-    pub resource_found: bool,
-    /// Members the resource service is assigned to (services only).
-    pub assignees: Vec<String>,
-    /// The invited email, lowercased (invitations only).
-    pub invitation_email: Option<String>,
-    /// When a time-based fact read here stops holding (Unix milliseconds): an invitation's
-    /// or a membership's expiry. No decision resting on these facts may be served from a
-    /// cache after it.
-    pub valid_until: Option<i64>,
-}
 
 /// Which resource rows a check needs besides the principal and account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,39 +22,6 @@ pub enum ResourceLookup<'a> {
     Invitation(&'a str),
     /// Whether a contact exists.
     Contact(&'a str),
-}
-
-/// A user, seen from one account.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserFacts {
-    /// Status is `active`.
-    pub active: bool,
-    /// Status is `suspended`.
-    pub suspended: bool,
-    /// Login email, lowercased.
-    pub email: String,
-    /// The user's membership in the check's account, if any.
-    pub membership: Option<MembershipFacts>,
-}
-
-/// A membership, as policies see it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MembershipFacts {
-    /// The user owns the account.
-    pub owner: bool,
-    /// The user is an admin (and not the owner).
-    pub admin: bool,
-    /// Grants held.
-    pub grants: Vec<String>,
-    /// The membership had a time limit, and it has passed.
-    pub expired: bool,
-}
-
-/// An account, as policies see it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccountFacts {
-    /// Status is `active`.
-    pub active: bool,
 }
 
 /// The principal's and account's row of a check: `$1` the user, `$2` the account.
@@ -122,45 +70,15 @@ impl FactsRow {
         if let Some(at) = limit.filter(|_| !expired) {
             facts.valid_until = Some(facts.valid_until.map_or(at, |other| other.min(at)));
         }
-        // A membership that has run out carries no role and no grant: whatever the policies
-        // say, it gives nothing. `expired` still tells them why (`expiredIn`).
-        let membership = self.role.map(|role| MembershipFacts {
-            owner,
-            admin: !owner && !expired && role == Role::Admin.as_str(),
-            grants: match expired {
-                true => Vec::new(),
-                false => self.grants.as_deref().map(json_list).unwrap_or_default(),
-            },
-            expired,
+        let membership = self.role.map(|role| {
+            let grants = self.grants.as_deref().map(json_list).unwrap_or_default();
+            MembershipFacts::new(owner, &role, grants, expired)
         });
-        facts.user = self.user_status.map(|status| UserFacts {
-            active: status == "active",
-            suspended: status == "suspended",
-            email: self.user_email.unwrap_or_default(),
-            membership,
-        });
-        facts.account = self.account_status.map(|status| AccountFacts {
-            active: status == "active",
-        });
+        facts.user = self
+            .user_status
+            .map(|status| UserFacts::new(&status, self.user_email.unwrap_or_default(), membership));
+        facts.account = self.account_status.as_deref().map(AccountFacts::new);
         facts
-    }
-}
-
-impl CheckFacts {
-    /// No facts yet, and a resource that counts as found (one the store does not keep).
-    pub(super) fn found() -> Self {
-        CheckFacts {
-            resource_found: true,
-            ..CheckFacts::default()
-        }
-    }
-
-    /// Takes an invitation's row ([`INVITATION_SQL`]): found when open, valid until it
-    /// expires.
-    pub(super) fn take_invitation(&mut self, row: Option<(String, i64)>) {
-        self.resource_found = row.is_some();
-        self.valid_until = row.as_ref().map(|(_, expires_at)| *expires_at);
-        self.invitation_email = row.map(|(email, _)| email);
     }
 }
 

@@ -8,7 +8,8 @@
 //! refuses with `409` when any of them changed. The comparison is of facts, not of rules: the
 //! policies stay the only place that says who may do what.
 
-use super::check::{facts_on, CheckFacts, ResourceLookup};
+use super::check::{facts_on, ResourceLookup};
+use super::facts::CheckFacts;
 use super::{Lockable, WriteTx};
 use crate::domain::{AccountId, Actor, UserId};
 use crate::error::{Error, Result};

@@ -16,9 +16,10 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 use super::check::{
-    CheckFacts, FactsRow, ResourceLookup, ACCOUNT_ASSIGNMENTS_SQL, ASSIGNEES_SQL, CONTACT_SQL,
-    FACTS_SQL, INVITATION_SQL,
+    FactsRow, ResourceLookup, ACCOUNT_ASSIGNMENTS_SQL, ASSIGNEES_SQL, CONTACT_SQL, FACTS_SQL,
+    INVITATION_SQL,
 };
+use super::facts::CheckFacts;
 use crate::domain::{AccountId, UserId};
 use crate::error::{sqlite_fault, Error, Result};
 

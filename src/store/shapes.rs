@@ -1,8 +1,13 @@
 //! Membership shapes: the memberships grouped by everything a policy can see of them (owner
-//! or not, role, grants, the user's and the account's status, expired or not), counted, with one sample each.
-//! `portier diff --database-url` evaluates each shape once instead of every member, so its
-//! cost follows the number of distinct shapes, not the number of people.
+//! or not, role, grants, the user's and the account's status, expired or not), counted, with
+//! one sample each. `portier diff --database-url` evaluates each shape once instead of every
+//! member, so its cost follows the number of distinct shapes, not the number of people.
+//!
+//! A shape turns into the same [`CheckFacts`] a check of its sample reads ([`MembershipShape::facts`],
+//! through the constructors the check's own read uses), so what a shape is allowed is what
+//! `portier check` answers for each of its members.
 
+use super::facts::{AccountFacts, CheckFacts, MembershipFacts, UserFacts};
 use super::{json_list, Store};
 use crate::error::Result;
 
@@ -91,19 +96,89 @@ fn split_sample(text: &str) -> (String, String) {
 }
 
 impl MembershipShape {
+    /// The facts a check of this shape's members reads about them and their account, on a
+    /// resource of the account that needs no row of its own (no assignees, no email).
+    pub fn facts(&self) -> CheckFacts {
+        let membership =
+            MembershipFacts::new(self.owner, &self.role, self.grants.clone(), self.expired);
+        CheckFacts {
+            user: Some(UserFacts::new(
+                &self.user_status,
+                String::new(),
+                Some(membership),
+            )),
+            account: Some(AccountFacts::new(&self.account_status)),
+            ..CheckFacts::found()
+        }
+    }
+
+    /// Whether two shapes are seen alike by every policy: all they hold but the count and
+    /// the sample. Destructured, so a fact added to the shape cannot be left out here.
     fn same_shape(&self, other: &MembershipShape) -> bool {
-        (
-            self.owner,
-            &self.role,
-            &self.grants,
-            &self.user_status,
-            &self.account_status,
-        ) == (
-            other.owner,
-            &other.role,
-            &other.grants,
-            &other.user_status,
-            &other.account_status,
-        )
+        let MembershipShape {
+            owner,
+            role,
+            grants,
+            user_status,
+            account_status,
+            expired,
+            members: _,
+            sample: _,
+        } = self;
+        (owner, role, grants, user_status, account_status, expired)
+            == (
+                &other.owner,
+                &other.role,
+                &other.grants,
+                &other.user_status,
+                &other.account_status,
+                &other.expired,
+            )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(expired: bool) -> MembershipShape {
+        MembershipShape {
+            owner: false,
+            role: "member".into(),
+            grants: vec!["billing".into()],
+            user_status: "active".into(),
+            account_status: "active".into(),
+            expired,
+            members: 1,
+            sample: ("u2".into(), "a1".into()),
+        }
+    }
+
+    #[test]
+    fn an_expired_and_an_active_membership_are_two_shapes() {
+        assert!(!shape(true).same_shape(&shape(false)));
+        assert!(shape(true).same_shape(&MembershipShape {
+            members: 7,
+            sample: ("u3".into(), "a2".into()),
+            ..shape(true)
+        }));
+    }
+
+    #[test]
+    fn an_expired_shape_has_the_facts_of_an_expired_membership() {
+        let facts = shape(true).facts();
+        let membership = facts.user.and_then(|u| u.membership).unwrap();
+        assert!(membership.expired && membership.grants.is_empty() && !membership.admin);
+        assert_eq!(
+            shape(false)
+                .facts()
+                .user
+                .unwrap()
+                .membership
+                .unwrap()
+                .grants,
+            ["billing"]
+        );
+        assert!(shape(false).facts().resource_found);
     }
 }

@@ -1,7 +1,8 @@
 //! Policy assurance against the real solver (cvc5) and the real `cedar` CLI: the shipped
 //! invariants are proven; mutated policies are caught with counterexamples that replay as
 //! failing `cedar run-tests` cases; `portier diff` reports direction, witnesses and the
-//! impact on a seeded database (SQLite and PostgreSQL); hot reload refuses a mutated set;
+//! impact on a seeded database (SQLite and PostgreSQL), equal to the pipeline's answers for a
+//! membership that has run out; hot reload refuses a mutated set;
 //! cross-tenant widenings are caught by the isolation invariants; `verify` shows which
 //! invariants bound each action.
 //!
@@ -12,6 +13,7 @@
 mod common;
 mod coverage;
 mod diff;
+mod expired;
 mod isolation;
 mod proofs;
 mod reload;

@@ -1,0 +1,113 @@
+//! The facts of one check, as policies see them: the principal, the account, the resource
+//! rows a check needs. The check's read ([`check`](super::check)) and the membership shapes
+//! of `portier diff` ([`shapes`](super::shapes)) make them through the constructors here, so
+//! a rule such as "a membership that has run out carries no grant" is written once.
+
+use crate::domain::Role;
+
+/// What the store knows about a check's principal, account and resource.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckFacts {
+    /// The principal; `None` when unknown (or not a user).
+    pub user: Option<UserFacts>,
+    /// The account; `None` when unknown or not involved.
+    pub account: Option<AccountFacts>,
+    /// Whether a resource the store keeps (invitation, contact) exists in the account;
+    /// always true for resources it does not keep.
+    pub resource_found: bool,
+    /// Members the resource service is assigned to (services only).
+    pub assignees: Vec<String>,
+    /// The invited email, lowercased (invitations only).
+    pub invitation_email: Option<String>,
+    /// When a time-based fact read here stops holding (Unix milliseconds): an invitation's
+    /// or a membership's expiry. No decision resting on these facts may be served from a
+    /// cache after it.
+    pub valid_until: Option<i64>,
+}
+
+/// A user, seen from one account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserFacts {
+    /// Status is `active`.
+    pub active: bool,
+    /// Status is `suspended`.
+    pub suspended: bool,
+    /// Login email, lowercased.
+    pub email: String,
+    /// The user's membership in the check's account, if any.
+    pub membership: Option<MembershipFacts>,
+}
+
+/// A membership, as policies see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MembershipFacts {
+    /// The user owns the account.
+    pub owner: bool,
+    /// The user is an admin (and not the owner).
+    pub admin: bool,
+    /// Grants held.
+    pub grants: Vec<String>,
+    /// The membership had a time limit, and it has passed.
+    pub expired: bool,
+}
+
+/// An account, as policies see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountFacts {
+    /// Status is `active`.
+    pub active: bool,
+}
+
+impl MembershipFacts {
+    /// A membership as policies see it, from its row's owner flag, role, grants and whether
+    /// its time limit has passed. One that has run out carries no role and no grant: whatever
+    /// the policies say, it gives nothing; `expired` still tells them why (`expiredIn`).
+    pub fn new(owner: bool, role: &str, grants: Vec<String>, expired: bool) -> Self {
+        MembershipFacts {
+            owner,
+            admin: !owner && !expired && role == Role::Admin.as_str(),
+            grants: if expired { Vec::new() } else { grants },
+            expired,
+        }
+    }
+}
+
+impl UserFacts {
+    /// A user from their stored status (`invited`, `active`, `suspended`), email and
+    /// membership in the check's account.
+    pub fn new(status: &str, email: String, membership: Option<MembershipFacts>) -> Self {
+        UserFacts {
+            active: status == "active",
+            suspended: status == "suspended",
+            email,
+            membership,
+        }
+    }
+}
+
+impl AccountFacts {
+    /// An account from its stored status (`active` or `closed`).
+    pub fn new(status: &str) -> Self {
+        AccountFacts {
+            active: status == "active",
+        }
+    }
+}
+
+impl CheckFacts {
+    /// No facts yet, and a resource that counts as found (one the store does not keep).
+    pub(super) fn found() -> Self {
+        CheckFacts {
+            resource_found: true,
+            ..CheckFacts::default()
+        }
+    }
+
+    /// Takes an invitation's row ([`INVITATION_SQL`]): found when open, valid until it
+    /// expires.
+    pub(super) fn take_invitation(&mut self, row: Option<(String, i64)>) {
+        self.resource_found = row.is_some();
+        self.valid_until = row.as_ref().map(|(_, expires_at)| *expires_at);
+        self.invitation_email = row.map(|(email, _)| email);
+    }
+}
