@@ -51,7 +51,7 @@ ensure_postgres() {
   fi
 }
 
-# Headless Chromium and its WebDriver, for the console's browser test (tests/console.rs).
+# Headless Chromium and its WebDriver, for the console's browser test (tests/it/console/).
 ensure_chromium() {
   if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
     return 0

@@ -1,0 +1,226 @@
+//! The shipped invariants, broken ones, and mutations caught with replayable counterexamples.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use portier::assurance::counterexample::Counterexample;
+use portier::assurance::{invariants, prove};
+use portier::authz::{self, policy_tests};
+
+use super::{cedar_cli, mutate, policy_copy, verify_folder};
+use crate::common::repo_path;
+
+#[tokio::test]
+async fn the_shipped_invariants_are_proven_in_every_request_environment() {
+    let verification = verify_folder(&repo_path(".")).await;
+    let violated: Vec<&str> = verification.violated().map(|p| p.id.as_str()).collect();
+    assert!(violated.is_empty(), "violated: {violated:?}");
+    assert_eq!(verification.environments, 74);
+    assert!(
+        verification.proofs.len() >= 17,
+        "{} proofs",
+        verification.proofs.len()
+    );
+    assert!(verification
+        .proofs
+        .iter()
+        .any(|p| p.id == prove::NEVER_ERRORS_ID));
+    eprintln!(
+        "{} promises proven in {} environments in {:.2} s",
+        verification.proofs.len(),
+        verification.environments,
+        verification.elapsed.as_secs_f64()
+    );
+}
+
+#[test]
+fn invariants_are_not_loaded_as_policies() {
+    let bundle = authz::load(&repo_path("policies"), &repo_path("schemas")).unwrap();
+    let ids: Vec<String> = bundle
+        .policies()
+        .policies()
+        .map(|p| p.id().to_string())
+        .collect();
+    let found =
+        invariants::load(&invariants::folder(&repo_path("policies")), bundle.schema()).unwrap();
+    assert!(found.len() >= 16);
+    for invariant in &found {
+        let twin_of_a_policy = invariant.id == "owner-only-user-management"
+            || invariant.id == "closed-account-denied"
+            || invariant.id == "closed-account-resources-denied";
+        assert!(
+            twin_of_a_policy || !ids.contains(&invariant.id),
+            "{} was loaded as a policy",
+            invariant.id
+        );
+        assert!(
+            !invariant.comment.is_empty(),
+            "{} has no comment",
+            invariant.id
+        );
+    }
+    let written: usize = std::fs::read_dir(repo_path("policies"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "cedar"))
+        .map(|p| std::fs::read_to_string(p).unwrap().matches("@id(").count())
+        .sum();
+    assert_eq!(
+        ids.len(),
+        written,
+        "only policies/*.cedar is loaded: {ids:?}"
+    );
+}
+
+#[test]
+fn a_broken_invariant_is_refused_with_its_place() {
+    let dir = policy_copy();
+    let file = dir.path().join("policies/invariants/broken.cedar");
+    std::fs::write(&file, "// nope\n@id(\"broken\")\nforbid (principal is User, action, resource) when { principal.nope };\n").unwrap();
+    let bundle = authz::load(&dir.path().join("policies"), &dir.path().join("schemas")).unwrap();
+    let problems = invariants::load(
+        &invariants::folder(&dir.path().join("policies")),
+        bundle.schema(),
+    )
+    .unwrap_err();
+    assert!(problems[0].contains("broken.cedar:2"), "{problems:?}");
+}
+
+/// One mutation of the shipped policies and the invariant that must catch it.
+struct Mutation {
+    name: &'static str,
+    file: &'static str,
+    from: &'static str,
+    to: &'static str,
+    caught_by: &'static str,
+}
+
+const MUTATIONS: [Mutation; 5] = [
+    Mutation {
+        name: "drop the owner-only forbid",
+        file: "user-management.cedar",
+        from: "@id(\"owner-only-user-management\")\nforbid (principal is User, action in Action::\"UserManagement\", resource)\nunless { resource in principal.ownerOf };",
+        to: "",
+        caught_by: "owner-only-user-management",
+    },
+    Mutation {
+        name: "let admins invite",
+        file: "user-management.cedar",
+        from: "unless { resource in principal.ownerOf }",
+        to: "unless { resource in principal.ownerOf || resource in principal.adminOf }",
+        caught_by: "owner-only-user-management",
+    },
+    Mutation {
+        name: "drop the inactive-user forbid",
+        file: "status.cedar",
+        from: "@id(\"inactive-user-denied\")\nforbid (principal is User, action, resource)\nunless { principal.active || (action == Action::\"acceptInvitation\" && !principal.suspended) };",
+        to: "",
+        caught_by: "inactive-users-denied",
+    },
+    Mutation {
+        name: "let the billing grant place orders",
+        file: "grants.cedar",
+        from: "contains(Grant::\"orders\")",
+        to: "containsAny([Grant::\"orders\", Grant::\"billing\"])",
+        caught_by: "orders-needs-grant",
+    },
+    Mutation {
+        name: "let anyone accept an invitation",
+        file: "invitations.cedar",
+        from: "unless { principal.email == resource.email };",
+        to: "unless { principal.email == resource.email || principal.active };",
+        caught_by: "only-invitee-accepts",
+    },
+];
+
+#[tokio::test]
+async fn mutations_are_caught_and_their_counterexamples_replay_as_failing_cedar_tests() {
+    let cedar = cedar_cli();
+    for mutation in &MUTATIONS {
+        let dir = policy_copy();
+        mutate(dir.path(), mutation.file, mutation.from, mutation.to);
+        let verification = verify_folder(dir.path()).await;
+        let proof = verification
+            .proofs
+            .iter()
+            .find(|p| p.id == mutation.caught_by)
+            .unwrap();
+        let cex: &Counterexample = proof
+            .counterexample
+            .as_ref()
+            .unwrap_or_else(|| panic!("{}: {} was proven", mutation.name, mutation.caught_by));
+        let saved = dir.path().join("counterexamples");
+        let file = cex.save(&saved, &proof.id, mutation.name).unwrap();
+
+        // Portier's runner and the official CLI both fail the case on the mutated set...
+        let mutated =
+            authz::load(&dir.path().join("policies"), &dir.path().join("schemas")).unwrap();
+        let summary = policy_tests::run(&mutated, &saved, &mut Vec::new()).unwrap();
+        assert_eq!(
+            (summary.passed, summary.failed),
+            (0, 1),
+            "{}",
+            mutation.name
+        );
+        assert!(
+            !cedar_run_tests(&cedar, &dir.path().join("policies"), &file),
+            "{}: cedar passed the case",
+            mutation.name
+        );
+        // ...and pass it on the shipped set, so it stays as a regression test.
+        let shipped = authz::load(&repo_path("policies"), &repo_path("schemas")).unwrap();
+        let summary = policy_tests::run(&shipped, &saved, &mut Vec::new()).unwrap();
+        assert_eq!(
+            (summary.passed, summary.failed),
+            (1, 0),
+            "{}",
+            mutation.name
+        );
+        assert!(
+            cedar_run_tests(&cedar, &repo_path("policies"), &file),
+            "{}: cedar failed on the shipped set",
+            mutation.name
+        );
+    }
+}
+
+/// `cedar run-tests` over every `*.cedar` of `policies`; whether every case passed.
+fn cedar_run_tests(cedar: &Path, policies: &Path, tests: &Path) -> bool {
+    let scratch = tempfile::tempdir().unwrap();
+    let all = scratch.path().join("all.cedar");
+    let mut text = String::new();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(policies)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "cedar"))
+        .collect();
+    files.sort();
+    for file in files {
+        text.push_str(&std::fs::read_to_string(file).unwrap());
+        text.push('\n');
+    }
+    std::fs::write(&all, text).unwrap();
+    let output = Command::new(cedar)
+        .arg("run-tests")
+        .arg("--policies")
+        .arg(&all)
+        .arg("--schema")
+        .arg(repo_path("schemas/portier.cedarschema"))
+        .arg("--tests")
+        .arg(tests)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    // A case that cannot even be read is an error, not a failing case: refuse it here.
+    match (
+        stdout.contains("1 passed, 0 failed"),
+        stdout.contains("0 passed, 1 failed"),
+    ) {
+        (true, false) => output.status.success(),
+        (false, true) => false,
+        _ => panic!(
+            "unexpected cedar output: {stdout} {}",
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    }
+}
