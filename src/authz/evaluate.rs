@@ -126,15 +126,8 @@ impl PolicyBundle {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::authz::fixtures::bill_pays;
     use crate::store::{AccountFacts, MembershipFacts, UserFacts};
-
-    fn bill_pays() -> (PolicyBundle, CheckRequest) {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let bundle = crate::authz::load(&root.join("policies"), &root.join("schemas")).unwrap();
-        let body = serde_json::from_value(serde_json::json!({"principal": "bill", "action": "payInvoice", "resource": {"type": "Invoice", "id": "inv-1"}, "account": "acct-1"})).unwrap();
-        let request = bundle.parse_check(body).unwrap();
-        (bundle, request)
-    }
 
     fn billing(expired: bool) -> CheckFacts {
         let membership = MembershipFacts::new(false, "member", vec!["billing".into()], expired);

@@ -8,6 +8,8 @@
 pub mod context;
 mod entities;
 mod evaluate;
+#[cfg(test)]
+pub(crate) mod fixtures;
 mod load;
 pub mod policy_tests;
 mod reload;

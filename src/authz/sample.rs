@@ -44,16 +44,10 @@ impl PolicyBundle {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
-    fn bundle() -> super::PolicyBundle {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        crate::authz::load(&root.join("policies"), &root.join("schemas")).unwrap()
-    }
 
     #[test]
     fn the_account_when_it_applies_else_a_sample_of_the_accounts_things() {
-        let bundle = bundle();
+        let bundle = crate::authz::fixtures::shipped();
         let account = "acct-1".parse().unwrap();
         let sample = |action| {
             bundle

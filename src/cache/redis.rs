@@ -41,7 +41,7 @@ for i = 1, #KEYS do
 end
 return 1";
 
-/// Attempts for a raise inside the writing request, before leaving it to the sync.
+/// Attempts for a raise before leaving it to the next sync.
 const RAISE_ATTEMPTS: u32 = 2;
 
 /// A decision cache in Redis.
@@ -164,7 +164,7 @@ impl RedisCache {
             if done.is_some() {
                 return true;
             }
-            if watermark.is_none() && attempt + 1 < RAISE_ATTEMPTS {
+            if attempt + 1 < RAISE_ATTEMPTS {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
         }

@@ -152,18 +152,13 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn bundle() -> PolicyBundle {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        crate::authz::load(&root.join("policies"), &root.join("schemas")).expect("policies load")
-    }
-
     fn map(value: Value) -> Map<String, Value> {
         value.as_object().cloned().unwrap_or_default()
     }
 
     #[test]
     fn undeclared_context_keys_are_dropped_and_declared_ones_kept() {
-        let bundle = bundle();
+        let bundle = crate::authz::fixtures::shipped();
         let sent = map(json!({"time": "2025-06-27T18:03-07:00", "ip": "192.168.1.1", "mfa": true}));
         assert_eq!(
             declared_only(&bundle, "payInvoice", &sent),
@@ -183,7 +178,7 @@ mod tests {
 
     #[test]
     fn types_match_the_schema_case_insensitively() {
-        let bundle = bundle();
+        let bundle = crate::authz::fixtures::shipped();
         assert_eq!(schema_type(&bundle, "user").as_deref(), Some("User"));
         assert_eq!(schema_type(&bundle, "INVOICE").as_deref(), Some("Invoice"));
         assert_eq!(schema_type(&bundle, "Service").as_deref(), Some("Service"));
