@@ -11,11 +11,11 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use cedar_policy::Request;
 use criterion::{criterion_group, criterion_main, Criterion};
+use portier::app::check::{Api, Checker};
 use portier::authz::context::{declared_only, MAX_CONTEXT_KEYS};
 use portier::authz::{self, build_entities, CheckBody, Consistency};
 use portier::cache::{DecisionCache, MemoryCache, SyncSettings};
-use portier::check::{Api, Checker};
-use portier::domain::Role;
+use portier::domain::{Email, Name, Role};
 use portier::store::{Authorized, NewAccount, NewUser, ResourceLookup, Store};
 use serde_json::json;
 
@@ -40,15 +40,20 @@ fn benchmarks(c: &mut Criterion) {
         .await
         .unwrap();
         for id in ["olivia", "bill"] {
-            let user: NewUser = serde_json::from_value(
-                json!({"id": id, "email": format!("{id}@example.com"), "display_name": id}),
-            )
-            .unwrap();
+            let user = NewUser {
+                id: id.parse().unwrap(),
+                email: Email::try_from(format!("{id}@example.com")).unwrap(),
+                display_name: Name::try_from(id.to_owned()).unwrap(),
+                notification_email: None,
+                status: None,
+            };
             let _ = store.create_user(&Authorized::staff(), user).await.unwrap();
         }
-        let account: NewAccount =
-            serde_json::from_value(json!({"id": "acct-1", "name": "Acme", "owner": "olivia"}))
-                .unwrap();
+        let account = NewAccount {
+            id: "acct-1".parse().unwrap(),
+            name: Name::try_from("Acme".to_owned()).unwrap(),
+            owner: "olivia".parse().unwrap(),
+        };
         let _ = store
             .create_account(&Authorized::staff(), account)
             .await

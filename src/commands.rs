@@ -4,62 +4,35 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{bail, Context as _};
-use arc_swap::ArcSwap;
 use tokio::net::TcpListener;
 
-use crate::authz::{self, policy_tests, CheckBody, EntityRef, LivePolicies, PolicyBundle};
-use crate::cache::{DecisionCache, FactsCache, MemoryCache, RedisCache, SyncSettings};
-use crate::check::{Api, Checker};
+use crate::app::check::Api;
+use crate::app::policies::LivePolicies;
+use crate::app::App;
+use crate::authz::{self, policy_tests, CheckBody, EntityRef, PolicyBundle};
 use crate::config::{CheckArgs, DatabaseArgs, PolicyArgs, ServeArgs, TestArgs};
 use crate::http::{self, AppState};
 use crate::store::Store;
 
-/// `portier serve`: load policies (refusing an invalid set), open the store, listen.
+/// `portier serve`: build the application (refusing an invalid set or one whose tests or
+/// invariants fail), start its tasks, listen.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let bundle = load_policies(&args.policy)?;
-    let store = open_store(&args.database).await?;
-    let (tokens, generated) = http::tokens_from_args(&args).map_err(anyhow::Error::msg)?;
-    let sync = SyncSettings::every(std::time::Duration::from_millis(args.cache_sync_ms));
-    let cache = match &args.redis_url {
-        Some(url) => {
-            let timeout = std::time::Duration::from_millis(args.redis_timeout_ms);
-            let redis = RedisCache::new(
-                url.expose(),
-                &args.redis_prefix,
-                store.identity(),
-                args.cache_ttl(),
-                timeout,
-            )?;
-            DecisionCache::redis(redis, sync)
-        }
-        None => DecisionCache::memory(MemoryCache::new(args.cache_bytes, args.cache_ttl()), sync),
-    }
-    .with_entry_limit(args.cache_entry_max_bytes);
-    let revision = bundle.revision().to_owned();
-    let policies = Arc::new(LivePolicies::new(
-        bundle,
-        args.policy.policies.clone(),
-        args.policy.schemas.clone(),
-    ));
-    let problems = &policies.assurance().problems;
+    let (tokens, generated) =
+        http::tokens_from_settings(args.admin_tokens(), args.check_tokens(), args.bind)
+            .map_err(anyhow::Error::msg)?;
+    let app = App::open(&args.app_settings()).await?;
+    let problems = &app.policies().assurance().problems;
     if !problems.is_empty() {
         bail!(
             "refusing to serve this policy set:\n  {}",
             problems.join("\n  ")
         );
     }
-    let _watcher = policies.watch().context("watching the policy folders")?;
-    reload_on_hangup(Arc::clone(&policies));
+    let _running = app.start().await?;
+    reload_on_hangup(Arc::clone(app.policies()));
+    let revision = app.bundle().revision().to_owned();
     let server_url = http::ServerUrl::new(args.public_url.clone(), args.trusted_proxies.clone());
-    let state = AppState::new(store, policies, cache, tokens)
-        .with_invitation_ttl(args.invitation_ttl)
-        .with_facts_cache(FactsCache::new(args.facts_cache_bytes))
-        .with_server_url(server_url);
-    let _sweeper = crate::expiry::spawn_sweeper(state.checker.clone());
-    if let Err(err) = state.checker.sync_revisions().await {
-        tracing::warn!(error = %err, "cannot read the revisions the database records yet");
-    }
-    let _sync = state.checker.spawn_revision_sync();
+    let state = AppState::new(app, tokens).with_server_url(server_url);
     let listener = TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("binding {}", args.bind))?;
@@ -119,13 +92,7 @@ pub fn test(args: &TestArgs) -> anyhow::Result<bool> {
 
 /// `portier check`: one decision against the database, printed as JSON.
 pub async fn check(args: CheckArgs) -> anyhow::Result<()> {
-    let bundle = load_policies(&args.policy)?;
-    let store = open_store(&args.database).await?;
-    let cache = DecisionCache::memory(
-        MemoryCache::new(1, std::time::Duration::from_secs(1)),
-        SyncSettings::default(),
-    );
-    let checker = Checker::new(store, cache, Arc::new(ArcSwap::from_pointee(bundle)));
+    let app = App::open(&args.database.app_settings(&args.policy)).await?;
     let body = CheckBody {
         principal: EntityRef::Text(args.principal),
         action: args.action,
@@ -137,7 +104,8 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<()> {
         entities: None,
         consistency: authz::Consistency::Fresh,
     };
-    let decision = checker
+    let decision = app
+        .checker()
         .check(body, Api::Cli)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -23,16 +23,14 @@
 //! - [`commands`]: the subcommands `main` dispatches to.
 //! - [`telemetry`]: tracing setup.
 
+pub mod app;
 pub mod assurance;
 pub mod authz;
 pub mod cache;
-pub mod check;
 pub mod commands;
 pub mod config;
-pub mod console;
 pub mod domain;
 pub mod error;
-pub mod expiry;
 pub mod http;
 pub mod store;
 pub mod telemetry;

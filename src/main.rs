@@ -21,8 +21,8 @@ async fn main() -> ExitCode {
         Command::Test(args) => commands::test(&args),
         Command::Check(args) => commands::check(args).await.map(|()| true),
         Command::Migrate(args) => commands::migrate(args).await.map(|()| true),
-        Command::Verify(args) => portier::assurance::verify::run(&args).await,
-        Command::Diff(args) => portier::assurance::diff::run(&args).await,
+        Command::Verify(args) => portier::assurance::verify::run(&args.options()).await,
+        Command::Diff(args) => portier::assurance::diff_command::run(&args.options()).await,
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,

@@ -10,14 +10,11 @@ use cedar_policy_symcc::{CedarSymCompiler, CompiledPolicySet};
 use serde::Serialize;
 
 use super::counterexample::{Counterexample, Expected};
-use super::impact::{self, Impact};
+use super::impact::Impact;
 use super::prove::environment_label;
-use super::report;
-use super::sides::{self, Side};
+use super::sides::Side;
 use super::solver::Solver;
 use crate::authz::PolicyBundle;
-use crate::config::DiffArgs;
-use crate::store::Store;
 
 /// How NEW relates to OLD in one environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -60,34 +57,6 @@ pub struct PolicyDiff {
     pub elapsed: Duration,
     /// The data impact, when a database was given.
     pub impact: Option<Impact>,
-}
-
-/// Runs the comparison and prints it; `Ok(true)` whatever it finds (a diff is a report).
-pub async fn run(args: &DiffArgs) -> anyhow::Result<bool> {
-    let old = sides::open(&args.old, &args.policy)?;
-    let new = match &args.new {
-        Some(spec) => sides::open(spec, &args.policy)?,
-        None => sides::working_tree(&args.policy)?,
-    };
-    let solver = Solver::locate(args.solver.as_deref())?;
-    let mut diff = compare(&old, &new, &solver).await?;
-    if let Some(url) = &args.database_url {
-        let started = Instant::now();
-        let store = Store::open(url.expose())
-            .await
-            .context("opening the database")?;
-        let shapes = store
-            .membership_shapes()
-            .await
-            .map_err(|e| anyhow::anyhow!("reading membership shapes: {e}"))?;
-        let read_seconds = started.elapsed().as_secs_f64();
-        let mut found = impact::impact(&old.bundle, &new.bundle, &shapes)
-            .map_err(|e| anyhow::anyhow!("cannot evaluate the stored memberships: {e}"))?;
-        found.read_seconds = read_seconds;
-        diff.impact = Some(found);
-    }
-    print!("{}", report::render(&diff, args.format));
-    Ok(true)
 }
 
 /// Compares OLD with NEW in every request environment of NEW's schema (OLD's policies must

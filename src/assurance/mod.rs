@@ -15,11 +15,13 @@
 //! - [`coverage`]: which invariants bound each action of the schema, from their scopes.
 //! - [`verify`]: the `portier verify` command.
 //! - [`guard`]: the check on load and hot reload, and what `/readyz` reports.
-//! - [`sides`], [`diff`], [`impact`], [`report`]: the `portier diff` command.
+//! - [`sides`], [`diff`], [`impact`], [`report`]: comparing two sets; [`diff_command`]: the
+//!   `portier diff` command.
 
 pub mod counterexample;
 pub mod coverage;
 pub mod diff;
+pub mod diff_command;
 pub mod guard;
 pub mod impact;
 pub mod invariants;
@@ -30,3 +32,4 @@ pub mod solver;
 pub mod verify;
 
 pub use guard::{assess, Assurance};
+pub use report::ReportFormat;

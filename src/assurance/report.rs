@@ -9,7 +9,6 @@ use serde_json::{json, Value};
 use super::counterexample::Counterexample;
 use super::diff::{Change, PolicyDiff};
 use super::impact::Impact;
-use crate::config::ReportFormat;
 
 /// The diff in the chosen format.
 pub fn render(diff: &PolicyDiff, format: ReportFormat) -> String {
@@ -199,4 +198,15 @@ fn markdown(diff: &PolicyDiff) -> String {
         }
     }
     out
+}
+
+/// How `portier diff` and `portier verify` print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// Lines for people.
+    Text,
+    /// One JSON document.
+    Json,
+    /// A Markdown comment.
+    Markdown,
 }

@@ -8,8 +8,8 @@ use std::process::Command;
 
 use anyhow::{bail, Context as _};
 
+use crate::authz::PolicyFolders;
 use crate::authz::{self, PolicyBundle};
-use crate::config::PolicyArgs;
 
 /// One side, loaded.
 pub struct Side {
@@ -20,7 +20,7 @@ pub struct Side {
 }
 
 /// The working tree's folders.
-pub fn working_tree(folders: &PolicyArgs) -> anyhow::Result<Side> {
+pub fn working_tree(folders: &PolicyFolders) -> anyhow::Result<Side> {
     Ok(Side {
         label: "working tree".to_owned(),
         bundle: authz::load(&folders.policies, &folders.schemas)?,
@@ -28,7 +28,7 @@ pub fn working_tree(folders: &PolicyArgs) -> anyhow::Result<Side> {
 }
 
 /// A folder of `*.cedar` files (with the schema of `folders`), or a git revision.
-pub fn open(spec: &str, folders: &PolicyArgs) -> anyhow::Result<Side> {
+pub fn open(spec: &str, folders: &PolicyFolders) -> anyhow::Result<Side> {
     let as_folder = Path::new(spec);
     let bundle = if as_folder.is_dir() {
         authz::load(as_folder, &folders.schemas)?
@@ -41,7 +41,7 @@ pub fn open(spec: &str, folders: &PolicyArgs) -> anyhow::Result<Side> {
     })
 }
 
-fn at_revision(revision: &str, folders: &PolicyArgs) -> anyhow::Result<PolicyBundle> {
+fn at_revision(revision: &str, folders: &PolicyFolders) -> anyhow::Result<PolicyBundle> {
     let repo = &folders.policies;
     let commit = git(
         repo,

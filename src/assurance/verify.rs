@@ -16,8 +16,9 @@ use super::coverage::{self, Coverage};
 use super::invariants::{self, Promise};
 use super::prove::{self, Proof, Verification};
 use super::solver::Solver;
+use super::ReportFormat;
 use crate::authz;
-use crate::config::{ReportFormat, VerifyArgs};
+use crate::authz::PolicyFolders;
 
 /// A finished run: the proofs, where each counterexample was saved, and the coverage.
 struct Outcome {
@@ -45,10 +46,23 @@ impl Outcome {
     }
 }
 
+/// What `portier verify` proves and how it reports.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    /// The policy set, whose `invariants/` folder holds the invariants.
+    pub folders: PolicyFolders,
+    /// The cvc5 executable (default: `$CVC5`, else `cvc5` on the PATH).
+    pub solver: Option<PathBuf>,
+    /// Where counterexamples are saved (default: under the system's temporary folder).
+    pub counterexamples: Option<PathBuf>,
+    /// How the report prints.
+    pub format: ReportFormat,
+}
+
 /// Runs the proofs and prints the report to stdout; `Ok(false)` on a violation.
-pub async fn run(args: &VerifyArgs) -> anyhow::Result<bool> {
-    let bundle = authz::load(&args.policy.policies, &args.policy.schemas)?;
-    let folder = invariants::folder(&args.policy.policies);
+pub async fn run(args: &VerifyOptions) -> anyhow::Result<bool> {
+    let bundle = authz::load(&args.folders.policies, &args.folders.schemas)?;
+    let folder = invariants::folder(&args.folders.policies);
     let found = invariants::load(&folder, bundle.schema())
         .map_err(|problems| anyhow::anyhow!("invalid invariants:\n  {}", problems.join("\n  ")))?;
     if found.is_empty() {

@@ -8,8 +8,8 @@ use cedar_policy::{Entities, Entity, EntityId, EntityUid, RestrictedExpression a
 
 use super::request::{CheckRequest, Principal};
 use super::PolicyBundle;
+use crate::domain::CheckFacts;
 use crate::error::{Error, Result};
-use crate::store::CheckFacts;
 
 /// Builds the entities Cedar needs for `request`, from `facts` and the caller's entities.
 /// Caller entities never replace a User, Account or Service (parsing refused those); a

@@ -12,8 +12,8 @@ use cedar_policy::{AuthorizationError, Authorizer, Decision, Entities, Request};
 
 use super::request::{CheckRequest, Principal};
 use super::{build_entities, PolicyBundle};
+use crate::domain::CheckFacts;
 use crate::error::Result;
-use crate::store::CheckFacts;
 
 /// The outcome of one evaluation.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -78,48 +78,50 @@ pub fn unknown(request: &CheckRequest, facts: &CheckFacts) -> Option<Unknown> {
     }
 }
 
-impl PolicyBundle {
-    /// Decides `request` over the store's `facts`: a deny when something is [`unknown`],
-    /// else Cedar's answer over the entities [`build_entities`] makes of the facts.
-    pub fn evaluate_facts(&self, request: &CheckRequest, facts: &CheckFacts) -> Result<Verdict> {
-        if unknown(request, facts).is_some() {
-            return Ok(Verdict::deny_unknown());
-        }
-        let entities = build_entities(self, request, facts)?;
-        Ok(self.evaluate(&request.to_cedar()?, &entities))
+/// Decides `request` over the store's `facts`: a deny when something is [`unknown`],
+/// else Cedar's answer over the entities [`build_entities`] makes of the facts.
+pub(super) fn evaluate_facts(
+    bundle: &PolicyBundle,
+    request: &CheckRequest,
+    facts: &CheckFacts,
+) -> Result<Verdict> {
+    if unknown(request, facts).is_some() {
+        return Ok(Verdict::deny_unknown());
     }
+    let entities = build_entities(bundle, request, facts)?;
+    Ok(bundle.evaluate(&request.to_cedar()?, &entities))
+}
 
-    /// Evaluates every policy. Cedar skips a policy that errors; when a skipped one is a
-    /// `forbid`, an allow would rest on a rule that could not be checked, so the answer
-    /// becomes deny with that forbid as the reason.
-    pub fn evaluate(&self, request: &Request, entities: &Entities) -> Verdict {
-        let policies = self.policies_for_request(request);
-        let response = Authorizer::new().is_authorized(request, policies, entities);
-        let diagnostics = response.diagnostics();
-        let errors: Vec<String> = diagnostics.errors().map(ToString::to_string).collect();
-        let mut failed_forbids: Vec<String> = diagnostics
-            .errors()
-            .map(|e| match e {
-                AuthorizationError::PolicyEvaluationError(e) => e.policy_id(),
-            })
-            .filter(|id| self.is_forbid(id))
-            .map(ToString::to_string)
-            .collect();
-        if response.decision() == Decision::Allow && !failed_forbids.is_empty() {
-            failed_forbids.sort();
-            return Verdict {
-                allow: false,
-                reasons: failed_forbids,
-                errors,
-            };
-        }
-        let mut reasons: Vec<String> = diagnostics.reason().map(ToString::to_string).collect();
-        reasons.sort();
-        Verdict {
-            allow: response.decision() == Decision::Allow,
-            reasons,
+/// Evaluates every policy. Cedar skips a policy that errors; when a skipped one is a
+/// `forbid`, an allow would rest on a rule that could not be checked, so the answer
+/// becomes deny with that forbid as the reason.
+pub(super) fn evaluate(bundle: &PolicyBundle, request: &Request, entities: &Entities) -> Verdict {
+    let policies = bundle.policies_for_request(request);
+    let response = Authorizer::new().is_authorized(request, policies, entities);
+    let diagnostics = response.diagnostics();
+    let errors: Vec<String> = diagnostics.errors().map(ToString::to_string).collect();
+    let mut failed_forbids: Vec<String> = diagnostics
+        .errors()
+        .map(|e| match e {
+            AuthorizationError::PolicyEvaluationError(e) => e.policy_id(),
+        })
+        .filter(|id| bundle.is_forbid(id))
+        .map(ToString::to_string)
+        .collect();
+    if response.decision() == Decision::Allow && !failed_forbids.is_empty() {
+        failed_forbids.sort();
+        return Verdict {
+            allow: false,
+            reasons: failed_forbids,
             errors,
-        }
+        };
+    }
+    let mut reasons: Vec<String> = diagnostics.reason().map(ToString::to_string).collect();
+    reasons.sort();
+    Verdict {
+        allow: response.decision() == Decision::Allow,
+        reasons,
+        errors,
     }
 }
 
@@ -127,7 +129,7 @@ impl PolicyBundle {
 mod tests {
     use super::*;
     use crate::authz::fixtures::bill_pays;
-    use crate::store::{AccountFacts, MembershipFacts, UserFacts};
+    use crate::domain::{AccountFacts, MembershipFacts, UserFacts};
 
     fn billing(expired: bool) -> CheckFacts {
         let membership = MembershipFacts::new(false, "member", vec!["billing".into()], expired);

@@ -13,6 +13,7 @@ use super::context::ContextKeys;
 use miette::Diagnostic;
 use sha2::{Digest, Sha256};
 
+use super::sources::{file_name, line_col, SourceFile, Sources};
 use super::PolicyBundle;
 
 /// Why a policy set was refused: one line per problem, each `file:line:col: message`.
@@ -29,6 +30,16 @@ impl LoadError {
             problems: vec![problem],
         }
     }
+}
+
+/// Where a policy set lives: a folder of `*.cedar` policy files and one of `*.cedarschema`
+/// files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyFolders {
+    /// The policy files' folder.
+    pub policies: std::path::PathBuf,
+    /// The schema files' folder.
+    pub schemas: std::path::PathBuf,
 }
 
 /// Loads and strictly validates the schema and policy files of two folders.
@@ -48,17 +59,10 @@ pub(crate) fn load_sources(
     let (policies, origin) = parse_policies(&policy_files)?;
     validate(&schema, &policies, &origin, &policy_files)?;
     let revision = revision(schema_files.iter().chain(&policy_files));
-    let sources = super::sources::Sources::new(schema_files, policy_files, &policies, &origin);
+    let sources = Sources::new(schema_files, policy_files, &policies, &origin);
     let bundle = PolicyBundle::new(schema, policies, revision, grants, context_keys)
         .map_err(LoadError::one)?;
     Ok(bundle.with_sources(sources))
-}
-
-/// A source file: its path and text.
-#[derive(Debug, Clone)]
-pub(crate) struct SourceFile {
-    pub path: PathBuf,
-    pub text: String,
 }
 
 /// Reads every `*.{ext}` file of a folder, sorted by name so the set is deterministic.
@@ -238,20 +242,6 @@ fn message(diag: &dyn Diagnostic) -> String {
     }
 }
 
-pub(super) fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let mut end = offset.min(text.len());
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    let before = &text[..end];
-    let line = before.matches('\n').count() + 1;
-    let col = before
-        .rfind('\n')
-        .map_or(before.len(), |nl| before.len() - nl - 1)
-        + 1;
-    (line, col)
-}
-
 trait PolicyLine {
     fn source_loc_line(&self, text: &str) -> usize;
 }
@@ -265,13 +255,35 @@ impl PolicyLine for cedar_policy::Policy {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::line_col;
-
-    #[test]
-    fn line_col_counts_from_one() {
-        assert_eq!(line_col("ab\ncd", 0), (1, 1));
-        assert_eq!(line_col("ab\ncd", 4), (2, 2));
+/// The set with the policy file `name` replaced by `text` (added when no file has that
+/// name), loaded and validated in memory like a reload. Problems name files relative to
+/// the policies folder (`grants.cedar:12:3: …`). Nothing is swapped in or cached.
+pub(super) fn with_policy_file(
+    bundle: &PolicyBundle,
+    name: &str,
+    text: &str,
+) -> Result<PolicyBundle, LoadError> {
+    let dir = bundle
+        .policies_dir()
+        .map_or_else(PathBuf::new, Path::to_path_buf);
+    let mut files = bundle.sources.policy_files.clone();
+    let draft = SourceFile {
+        path: dir.join(name),
+        text: text.to_owned(),
+    };
+    match files.iter_mut().find(|f| file_name(&f.path) == name) {
+        Some(file) => *file = draft,
+        None => {
+            files.push(draft);
+            files.sort_by(|a, b| a.path.cmp(&b.path));
+        }
     }
+    let prefix = format!("{}/", dir.display());
+    load_sources(bundle.sources.schema_files.clone(), files).map_err(|err| LoadError {
+        problems: err
+            .problems
+            .into_iter()
+            .map(|p| p.strip_prefix(&prefix).map_or(p.clone(), str::to_owned))
+            .collect(),
+    })
 }

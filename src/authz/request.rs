@@ -5,105 +5,12 @@
 use std::str::FromStr;
 
 use cedar_policy::{Context, Entity, EntityId, EntityTypeName, EntityUid, Request};
-use serde::Deserialize;
 use serde_json::Value;
 
+pub use super::check_body::{CheckBody, Consistency, EntityRef, MAX_SUPPLIED_ENTITIES};
 use super::{PolicyBundle, STORE_OWNED_TYPES};
 use crate::domain::{check_id, AccountId, UserId};
 use crate::error::{Error, Result};
-
-/// Most caller-supplied entities accepted in one check.
-pub const MAX_SUPPLIED_ENTITIES: usize = 50;
-
-/// An entity reference: `"alice"` (principal only), `"User::\"alice\""`, or `{"type","id"}`.
-#[derive(Debug, Clone, utoipa::ToSchema)]
-#[serde(untagged)]
-pub enum EntityRef {
-    /// `Type::"id"`, or a bare id where a default type applies.
-    Text(String),
-    /// `{"type": "Invoice", "id": "inv-9"}`.
-    Typed {
-        /// Entity type name.
-        #[serde(rename = "type")]
-        ty: String,
-        /// Entity id.
-        id: String,
-    },
-}
-
-impl<'de> Deserialize<'de> for EntityRef {
-    /// A string or a `{type, id}` object, decided by the JSON token itself (an untagged enum
-    /// would buffer the value and build an error for each variant it rules out).
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = EntityRef;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(r#"an entity: "id", "Type::\"id\"" or {"type": …, "id": …}"#)
-            }
-            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<EntityRef, E> {
-                Ok(EntityRef::Text(text.to_owned()))
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<EntityRef, A::Error> {
-                let (mut ty, mut id) = (None, None);
-                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-                    match key.as_ref() {
-                        "type" => ty = Some(map.next_value::<String>()?),
-                        "id" => id = Some(map.next_value::<String>()?),
-                        other => {
-                            return Err(serde::de::Error::unknown_field(other, &["type", "id"]))
-                        }
-                    }
-                }
-                let ty = ty.ok_or_else(|| serde::de::Error::missing_field("type"))?;
-                let id = id.ok_or_else(|| serde::de::Error::missing_field("id"))?;
-                Ok(EntityRef::Typed { ty, id })
-            }
-        }
-        deserializer.deserialize_any(Visitor)
-    }
-}
-
-/// Whether a check may be answered from the cache.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Consistency {
-    /// From the cache when a valid entry exists.
-    #[default]
-    Cached,
-    /// Always evaluated against the store.
-    Fresh,
-}
-
-/// The body of `POST /v1/check`, and one item of a batch.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CheckBody {
-    /// Who asks: a user.
-    pub principal: EntityRef,
-    /// What they want to do: an action id such as `payInvoice`.
-    #[schema(value_type = super::ActionName)]
-    pub action: String,
-    /// On what.
-    pub resource: EntityRef,
-    /// The account the resource belongs to; implied when the resource is an Account.
-    #[serde(default)]
-    pub account: Option<String>,
-    /// Request context, typed by the schema.
-    #[serde(default)]
-    #[schema(value_type = Option<Object>)]
-    pub context: Option<Value>,
-    /// Extra entities in Cedar's JSON entity format, of types Portier does not store.
-    #[serde(default)]
-    #[schema(value_type = Option<Vec<Object>>)]
-    pub entities: Option<Vec<Value>>,
-    /// `fresh` bypasses the cache.
-    #[serde(default)]
-    pub consistency: Consistency,
-}
 
 /// Who a request is evaluated for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -156,196 +63,198 @@ impl CheckRequest {
     }
 }
 
-impl PolicyBundle {
-    /// Resolves a portal's check. Only `User` principals are evaluated: any other type is
-    /// parsed but denied, and `Staff` can never be claimed from outside.
-    pub fn parse_check(&self, body: CheckBody) -> Result<CheckRequest> {
-        let principal_uid =
-            self.entity_uid(&body.principal, Some(&self.types().user), "principal")?;
-        let principal = if principal_uid.type_name() == &self.types().user {
-            Principal::User(
-                UserId::from_str(principal_uid.id().unescaped())
-                    .map_err(|e| Error::bad_field("principal.id", e))?,
-            )
-        } else {
-            Principal::NotAUser
-        };
-        let action_id = body
-            .action
-            .strip_prefix("Action::\"")
-            .and_then(|a| a.strip_suffix('"'))
-            .unwrap_or(&body.action);
-        let Some((action, resource_types)) = self.action(action_id) else {
-            return Err(Error::bad_field(
-                "action",
-                format!(
-                    "unknown action {:?}: the schema declares no such requestable action",
-                    body.action
-                ),
-            ));
-        };
-        let resource = self.entity_uid(&body.resource, None, "resource")?;
-        if !resource_types.contains(resource.type_name()) {
-            return Err(Error::bad_field(
-                "resource",
-                format!(
-                    "action {action_id} does not apply to resource type {}",
-                    resource.type_name()
-                ),
-            ));
-        }
-        let account = self.resolve_account(&resource, body.account)?;
-        let context_json = body
-            .context
-            .unwrap_or_else(|| Value::Object(Default::default()));
-        let Some(keys) = context_json.as_object() else {
-            return Err(Error::bad_field("context", "must be a JSON object"));
-        };
-        super::context::check_size(keys, "context")?;
-        let context = self.parse_context(&context_json, action, &resource)?;
-        let supplied_json = body.entities.unwrap_or_default();
-        let supplied = self.parse_supplied(&supplied_json)?;
-        Ok(CheckRequest {
-            principal,
-            principal_uid,
-            action: action.clone(),
-            resource,
-            account,
-            context,
-            context_json,
-            supplied,
-            supplied_json,
-            consistency: body.consistency,
-        })
-    }
-
-    /// Context typed against the action's context type. Cedar checks the types only when a
-    /// request is built, so build one here (as a user) to report a bad context as such.
-    pub fn parse_context(
-        &self,
-        json: &Value,
-        action: &EntityUid,
-        resource: &EntityUid,
-    ) -> Result<Context> {
-        if json.as_object().is_some_and(|o| o.is_empty()) && self.empty_context_ok(action) {
-            return Ok(Context::empty());
-        }
-        let invalid = |e: String| Error::bad_field("context", e);
-        let context = Context::from_json_value(json.clone(), Some((self.schema(), action)))
-            .map_err(|e| invalid(e.to_string()))?;
-        let probe = EntityUid::from_type_name_and_id(
-            self.types().user.clone(),
-            EntityId::new("context-probe"),
-        );
-        Request::new(
-            probe,
-            action.clone(),
-            resource.clone(),
-            context.clone(),
-            Some(self.schema()),
+/// Resolves a portal's check. Only `User` principals are evaluated: any other type is
+/// parsed but denied, and `Staff` can never be claimed from outside.
+pub(super) fn parse_check(bundle: &PolicyBundle, body: CheckBody) -> Result<CheckRequest> {
+    let principal_uid = entity_uid(
+        bundle,
+        &body.principal,
+        Some(&bundle.types().user),
+        "principal",
+    )?;
+    let principal = if principal_uid.type_name() == &bundle.types().user {
+        Principal::User(
+            UserId::from_str(principal_uid.id().unescaped())
+                .map_err(|e| Error::bad_field("principal.id", e))?,
         )
+    } else {
+        Principal::NotAUser
+    };
+    let action_id = body
+        .action
+        .strip_prefix("Action::\"")
+        .and_then(|a| a.strip_suffix('"'))
+        .unwrap_or(&body.action);
+    let Some((action, resource_types)) = bundle.action(action_id) else {
+        return Err(Error::bad_field(
+            "action",
+            format!(
+                "unknown action {:?}: the schema declares no such requestable action",
+                body.action
+            ),
+        ));
+    };
+    let resource = entity_uid(bundle, &body.resource, None, "resource")?;
+    if !resource_types.contains(resource.type_name()) {
+        return Err(Error::bad_field(
+            "resource",
+            format!(
+                "action {action_id} does not apply to resource type {}",
+                resource.type_name()
+            ),
+        ));
+    }
+    let account = resolve_account(bundle, &resource, body.account)?;
+    let context_json = body
+        .context
+        .unwrap_or_else(|| Value::Object(Default::default()));
+    let Some(keys) = context_json.as_object() else {
+        return Err(Error::bad_field("context", "must be a JSON object"));
+    };
+    super::context::check_size(keys, "context")?;
+    let context = bundle.parse_context(&context_json, action, &resource)?;
+    let supplied_json = body.entities.unwrap_or_default();
+    let supplied = parse_supplied(bundle, &supplied_json)?;
+    Ok(CheckRequest {
+        principal,
+        principal_uid,
+        action: action.clone(),
+        resource,
+        account,
+        context,
+        context_json,
+        supplied,
+        supplied_json,
+        consistency: body.consistency,
+    })
+}
+
+/// Context typed against the action's context type. Cedar checks the types only when a
+/// request is built, so build one here (as a user) to report a bad context as such.
+pub(super) fn parse_context(
+    bundle: &PolicyBundle,
+    json: &Value,
+    action: &EntityUid,
+    resource: &EntityUid,
+) -> Result<Context> {
+    if json.as_object().is_some_and(|o| o.is_empty()) && bundle.empty_context_ok(action) {
+        return Ok(Context::empty());
+    }
+    let invalid = |e: String| Error::bad_field("context", e);
+    let context = Context::from_json_value(json.clone(), Some((bundle.schema(), action)))
         .map_err(|e| invalid(e.to_string()))?;
-        Ok(context)
-    }
+    let probe = EntityUid::from_type_name_and_id(
+        bundle.types().user.clone(),
+        EntityId::new("context-probe"),
+    );
+    Request::new(
+        probe,
+        action.clone(),
+        resource.clone(),
+        context.clone(),
+        Some(bundle.schema()),
+    )
+    .map_err(|e| invalid(e.to_string()))?;
+    Ok(context)
+}
 
-    /// The uid of a declared entity type; `default_type` applies to bare ids.
-    fn entity_uid(
-        &self,
-        reference: &EntityRef,
-        default_type: Option<&EntityTypeName>,
-        field: &str,
-    ) -> Result<EntityUid> {
-        let (ty, id) = match reference {
-            EntityRef::Typed { ty, id } => match self.type_named(ty) {
-                Some(declared) => (declared.clone(), id.clone()),
-                None => {
-                    let ty = EntityTypeName::from_str(ty)
-                        .map_err(|e| Error::bad_field(format!("{field}.type"), e.to_string()))?;
-                    (ty, id.clone())
-                }
-            },
-            EntityRef::Text(text) if text.contains("::") => {
-                let uid = EntityUid::from_str(text)
-                    .map_err(|e| Error::bad_field(field, format!("expected Type::\"id\": {e}")))?;
-                (uid.type_name().clone(), uid.id().unescaped().to_owned())
+/// The uid of a declared entity type; `default_type` applies to bare ids.
+fn entity_uid(
+    bundle: &PolicyBundle,
+    reference: &EntityRef,
+    default_type: Option<&EntityTypeName>,
+    field: &str,
+) -> Result<EntityUid> {
+    let (ty, id) = match reference {
+        EntityRef::Typed { ty, id } => match bundle.type_named(ty) {
+            Some(declared) => (declared.clone(), id.clone()),
+            None => {
+                let ty = EntityTypeName::from_str(ty)
+                    .map_err(|e| Error::bad_field(format!("{field}.type"), e.to_string()))?;
+                (ty, id.clone())
             }
-            EntityRef::Text(id) => match default_type {
-                Some(ty) => (ty.clone(), id.clone()),
-                None => {
-                    return Err(Error::bad_field(
-                        field,
-                        "expected {\"type\", \"id\"} or Type::\"id\"",
-                    ))
-                }
-            },
-        };
-        if !self.declares(&ty) {
-            return Err(Error::bad_field(
-                format!("{field}.type"),
-                format!("entity type {ty} is not declared in the schema"),
-            ));
+        },
+        EntityRef::Text(text) if text.contains("::") => {
+            let uid = EntityUid::from_str(text)
+                .map_err(|e| Error::bad_field(field, format!("expected Type::\"id\": {e}")))?;
+            (uid.type_name().clone(), uid.id().unescaped().to_owned())
         }
-        check_id(&id).map_err(|e| Error::bad_field(format!("{field}.id"), e))?;
-        Ok(EntityUid::from_type_name_and_id(ty, EntityId::new(id)))
-    }
-
-    fn resolve_account(
-        &self,
-        resource: &EntityUid,
-        account: Option<String>,
-    ) -> Result<Option<AccountId>> {
-        let ty = resource.type_name();
-        if ty == &self.types().account {
-            let id = resource.id().unescaped();
-            if account.as_deref().is_some_and(|a| a != id) {
+        EntityRef::Text(id) => match default_type {
+            Some(ty) => (ty.clone(), id.clone()),
+            None => {
                 return Err(Error::bad_field(
-                    "account",
-                    "differs from the Account given as resource",
-                ));
+                    field,
+                    "expected {\"type\", \"id\"} or Type::\"id\"",
+                ))
             }
-            return Ok(Some(
-                AccountId::from_str(id).map_err(|e| Error::bad_field("resource.id", e))?,
-            ));
-        }
-        if !self.is_account_scoped(ty) {
-            return Ok(None);
-        }
-        match account {
-            Some(id) => Ok(Some(
-                AccountId::from_str(&id).map_err(|e| Error::bad_field("account", e))?,
-            )),
-            None => Err(Error::bad_field(
-                "account",
-                format!("required: a {ty} belongs to an account"),
-            )),
-        }
+        },
+    };
+    if !bundle.declares(&ty) {
+        return Err(Error::bad_field(
+            format!("{field}.type"),
+            format!("entity type {ty} is not declared in the schema"),
+        ));
     }
+    check_id(&id).map_err(|e| Error::bad_field(format!("{field}.id"), e))?;
+    Ok(EntityUid::from_type_name_and_id(ty, EntityId::new(id)))
+}
 
-    fn parse_supplied(&self, values: &[Value]) -> Result<Vec<Entity>> {
-        if values.len() > MAX_SUPPLIED_ENTITIES {
+fn resolve_account(
+    bundle: &PolicyBundle,
+    resource: &EntityUid,
+    account: Option<String>,
+) -> Result<Option<AccountId>> {
+    let ty = resource.type_name();
+    if ty == &bundle.types().account {
+        let id = resource.id().unescaped();
+        if account.as_deref().is_some_and(|a| a != id) {
             return Err(Error::bad_field(
-                "entities",
-                format!("at most {MAX_SUPPLIED_ENTITIES} entities"),
+                "account",
+                "differs from the Account given as resource",
             ));
         }
-        let store_owned = |uid: &EntityUid| STORE_OWNED_TYPES.contains(&uid.type_name().basename());
-        values
-            .iter()
-            .enumerate()
-            .map(|(i, value)| {
-                let field = format!("entities[{i}]");
-                let entity = Entity::from_json_value(value.clone(), Some(self.schema()))
-                    .map_err(|e| Error::bad_field(&field, e.to_string()))?;
-                if store_owned(&entity.uid()) {
-                    return Err(Error::bad_field(&field, format!("{} entities come from Portier's store and cannot be supplied", entity.uid().type_name())));
-                }
-                // Cedar only hands out parents by value; look at a copy, keep the entity as sent.
-                let (_, _, parents) = entity.clone().into_inner();
-                if parents.iter().any(store_owned) {
-                    return Err(Error::bad_field(format!("{field}.parents"), "parents of a type Portier stores cannot be supplied; the resource's account comes from `account`"));
-                }
-                Ok(entity)
-            })
-            .collect()
+        return Ok(Some(
+            AccountId::from_str(id).map_err(|e| Error::bad_field("resource.id", e))?,
+        ));
     }
+    if !bundle.is_account_scoped(ty) {
+        return Ok(None);
+    }
+    match account {
+        Some(id) => Ok(Some(
+            AccountId::from_str(&id).map_err(|e| Error::bad_field("account", e))?,
+        )),
+        None => Err(Error::bad_field(
+            "account",
+            format!("required: a {ty} belongs to an account"),
+        )),
+    }
+}
+
+fn parse_supplied(bundle: &PolicyBundle, values: &[Value]) -> Result<Vec<Entity>> {
+    if values.len() > MAX_SUPPLIED_ENTITIES {
+        return Err(Error::bad_field(
+            "entities",
+            format!("at most {MAX_SUPPLIED_ENTITIES} entities"),
+        ));
+    }
+    let store_owned = |uid: &EntityUid| STORE_OWNED_TYPES.contains(&uid.type_name().basename());
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, value)| {
+            let field = format!("entities[{i}]");
+            let entity = Entity::from_json_value(value.clone(), Some(bundle.schema()))
+                .map_err(|e| Error::bad_field(&field, e.to_string()))?;
+            if store_owned(&entity.uid()) {
+                return Err(Error::bad_field(&field, format!("{} entities come from Portier's store and cannot be supplied", entity.uid().type_name())));
+            }
+            // Cedar only hands out parents by value; look at a copy, keep the entity as sent.
+            let (_, _, parents) = entity.clone().into_inner();
+            if parents.iter().any(store_owned) {
+                return Err(Error::bad_field(format!("{field}.parents"), "parents of a type Portier stores cannot be supplied; the resource's account comes from `account`"));
+            }
+            Ok(entity)
+        })
+        .collect()
 }

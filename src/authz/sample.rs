@@ -15,31 +15,33 @@ use crate::domain::AccountId;
 /// The id of the sample invoice, order or service an action is asked about.
 pub const SAMPLE_ID: &str = "sample";
 
-impl PolicyBundle {
-    /// The resource of `account` that action `action_id` is asked about, or `None` when the
-    /// action is not one on an account's things (or not a requestable action).
-    pub fn sample_resource(&self, action_id: &str, account: &AccountId) -> Option<EntityUid> {
-        let (_, types) = self.action(action_id)?;
-        let core = self.types();
-        if types.contains(&core.account) {
-            return Some(EntityUid::from_type_name_and_id(
-                core.account.clone(),
-                EntityId::new(account.as_str()),
-            ));
-        }
-        let mut candidates: Vec<&EntityTypeName> = types
-            .iter()
-            .filter(|ty| {
-                self.is_account_scoped(ty) && **ty != core.invitation && **ty != core.contact
-            })
-            .collect();
-        candidates.sort_by_key(|ty| ty.to_string());
-        let ty = candidates.first()?;
-        Some(EntityUid::from_type_name_and_id(
-            (*ty).clone(),
-            EntityId::new(SAMPLE_ID),
-        ))
+/// The resource of `account` that action `action_id` is asked about, or `None` when the
+/// action is not one on an account's things (or not a requestable action).
+pub(super) fn sample_resource(
+    bundle: &PolicyBundle,
+    action_id: &str,
+    account: &AccountId,
+) -> Option<EntityUid> {
+    let (_, types) = bundle.action(action_id)?;
+    let core = bundle.types();
+    if types.contains(&core.account) {
+        return Some(EntityUid::from_type_name_and_id(
+            core.account.clone(),
+            EntityId::new(account.as_str()),
+        ));
     }
+    let mut candidates: Vec<&EntityTypeName> = types
+        .iter()
+        .filter(|ty| {
+            bundle.is_account_scoped(ty) && **ty != core.invitation && **ty != core.contact
+        })
+        .collect();
+    candidates.sort_by_key(|ty| ty.to_string());
+    let ty = candidates.first()?;
+    Some(EntityUid::from_type_name_and_id(
+        (*ty).clone(),
+        EntityId::new(SAMPLE_ID),
+    ))
 }
 
 #[cfg(test)]

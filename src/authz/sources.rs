@@ -6,12 +6,10 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use cedar_policy::{PolicyId, PolicySet};
 use serde::Serialize;
 
-use super::load::{line_col, load_sources, LoadError, SourceFile};
 use super::PolicyBundle;
 
 /// Where a policy comes from.
@@ -37,8 +35,8 @@ pub struct PolicyFile {
 /// The files of a bundle and each policy's origin in them.
 #[derive(Debug, Default)]
 pub(super) struct Sources {
-    schema_files: Vec<SourceFile>,
-    policy_files: Vec<SourceFile>,
+    pub(super) schema_files: Vec<SourceFile>,
+    pub(super) policy_files: Vec<SourceFile>,
     origins: HashMap<PolicyId, PolicyOrigin>,
 }
 
@@ -88,7 +86,8 @@ fn locate(policy: &cedar_policy::Policy, file: &SourceFile) -> PolicyOrigin {
     }
 }
 
-fn file_name(path: &Path) -> String {
+/// The last component of a path, as text.
+pub(super) fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
@@ -104,59 +103,55 @@ fn listed(files: &[SourceFile]) -> Vec<PolicyFile> {
         .collect()
 }
 
-impl PolicyBundle {
-    /// Keeps the files the bundle was loaded from.
-    pub(super) fn with_sources(mut self, sources: Sources) -> Self {
-        self.sources = Arc::new(sources);
-        self
-    }
+/// Where the policy `id` is written, and its text.
+pub(super) fn origin<'a>(bundle: &'a PolicyBundle, id: &str) -> Option<&'a PolicyOrigin> {
+    bundle.sources.origins.get(&PolicyId::new(id))
+}
 
-    /// Where the policy `id` is written, and its text.
-    pub fn origin(&self, id: &str) -> Option<&PolicyOrigin> {
-        self.sources.origins.get(&PolicyId::new(id))
-    }
+/// The policy files of the set, in load order.
+pub(super) fn policy_files(bundle: &PolicyBundle) -> Vec<PolicyFile> {
+    listed(&bundle.sources.policy_files)
+}
 
-    /// The policy files of the set, in load order.
-    pub fn policy_files(&self) -> Vec<PolicyFile> {
-        listed(&self.sources.policy_files)
-    }
+/// The schema files of the set, in load order.
+pub(super) fn schema_files(bundle: &PolicyBundle) -> Vec<PolicyFile> {
+    listed(&bundle.sources.schema_files)
+}
 
-    /// The schema files of the set, in load order.
-    pub fn schema_files(&self) -> Vec<PolicyFile> {
-        listed(&self.sources.schema_files)
-    }
+/// The folder the policy files were read from (its `tests/` holds the policy tests).
+pub(super) fn policies_dir(bundle: &PolicyBundle) -> Option<&Path> {
+    bundle.sources.policy_files.first()?.path.parent()
+}
 
-    /// The folder the policy files were read from (its `tests/` holds the policy tests).
-    pub fn policies_dir(&self) -> Option<&Path> {
-        self.sources.policy_files.first()?.path.parent()
-    }
+/// A source file: its path and text.
+#[derive(Debug, Clone)]
+pub(crate) struct SourceFile {
+    pub path: PathBuf,
+    pub text: String,
+}
 
-    /// The set with the policy file `name` replaced by `text` (added when no file has that
-    /// name), loaded and validated in memory like a reload. Problems name files relative to
-    /// the policies folder (`grants.cedar:12:3: …`). Nothing is swapped in or cached.
-    pub fn with_policy_file(&self, name: &str, text: &str) -> Result<PolicyBundle, LoadError> {
-        let dir = self
-            .policies_dir()
-            .map_or_else(PathBuf::new, Path::to_path_buf);
-        let mut files = self.sources.policy_files.clone();
-        let draft = SourceFile {
-            path: dir.join(name),
-            text: text.to_owned(),
-        };
-        match files.iter_mut().find(|f| file_name(&f.path) == name) {
-            Some(file) => *file = draft,
-            None => {
-                files.push(draft);
-                files.sort_by(|a, b| a.path.cmp(&b.path));
-            }
-        }
-        let prefix = format!("{}/", dir.display());
-        load_sources(self.sources.schema_files.clone(), files).map_err(|err| LoadError {
-            problems: err
-                .problems
-                .into_iter()
-                .map(|p| p.strip_prefix(&prefix).map_or(p.clone(), str::to_owned))
-                .collect(),
-        })
+/// The line and column (from 1) of a byte offset in `text`.
+pub(super) fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let mut end = offset.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &text[..end];
+    let line = before.matches('\n').count() + 1;
+    let col = before
+        .rfind('\n')
+        .map_or(before.len(), |nl| before.len() - nl - 1)
+        + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::line_col;
+
+    #[test]
+    fn line_col_counts_from_one() {
+        assert_eq!(line_col("ab\ncd", 0), (1, 1));
+        assert_eq!(line_col("ab\ncd", 4), (2, 2));
     }
 }

@@ -63,23 +63,21 @@ fn collect(value: &Value, written: &mut HashMap<String, HashSet<String>>) {
     }
 }
 
-impl PolicyBundle {
-    /// Whether `request`'s decision could differ for another resource id of the same type
-    /// with the same facts: always for the types Portier's entities refer to (users,
-    /// accounts, grants, staff), and for any other type when the id is written in one of
-    /// the action's policies or anywhere in the context.
-    pub fn resource_id_matters(&self, request: &CheckRequest) -> bool {
-        let types = self.types();
-        let ty = request.resource.type_name();
-        if [&types.user, &types.account, &types.grant, &types.staff].contains(&ty) {
-            return true;
-        }
-        let id = request.resource.id().unescaped();
-        let written = self
-            .written_ids(&request.action)
-            .is_none_or(|w| w.contains(ty.basename(), id));
-        written || mentions(&request.context_json, id)
+/// Whether `request`'s decision could differ for another resource id of the same type
+/// with the same facts: always for the types Portier's entities refer to (users,
+/// accounts, grants, staff), and for any other type when the id is written in one of
+/// the action's policies or anywhere in the context.
+pub(super) fn resource_id_matters(bundle: &PolicyBundle, request: &CheckRequest) -> bool {
+    let types = bundle.types();
+    let ty = request.resource.type_name();
+    if [&types.user, &types.account, &types.grant, &types.staff].contains(&ty) {
+        return true;
     }
+    let id = request.resource.id().unescaped();
+    let written = bundle
+        .written_ids(&request.action)
+        .is_none_or(|w| w.contains(ty.basename(), id));
+    written || mentions(&request.context_json, id)
 }
 
 /// Whether `id` appears as a string anywhere in `value`.

@@ -16,17 +16,15 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::key::KeyWriter;
+use super::key::{KeyWriter, MEMO_KEY_LIMIT};
 use super::Revisions;
-use crate::authz::{CheckRequest, PolicyBundle, Verdict};
-use crate::store::CheckFacts;
+use crate::authz::{CheckRequest, Verdict};
+use crate::domain::CheckFacts;
 
 /// Bytes the facts cache takes by default, roughly: three quarters for the principal
 /// entries (their verdict memos included), a quarter for the accounts' assignments.
 pub const DEFAULT_FACTS_BYTES: u64 = 16 << 20;
-/// The longest memo key kept: a verdict over a larger request (a big context) is not
-/// remembered, so an entry's weight stays what the weigher charged for it.
-const MEMO_KEY_LIMIT: usize = 160;
+
 /// An account's assignments are kept when it has at most this many rows.
 pub const ASSIGNMENT_ROWS: usize = 512;
 /// Verdicts remembered per entry; the memo starts over when full.
@@ -225,38 +223,6 @@ impl FactsCache {
     }
 }
 
-/// The memo key of `request` over the resource facts `facts` (only `resource_found`,
-/// `invitation_email` and `assignees` are read): everything its verdict depends on besides
-/// the principal's and account's facts (the entry's) and the resource id. `None` when the
-/// resource id could change the answer, or caller-supplied entities are involved.
-pub fn memo_key(
-    bundle: &PolicyBundle,
-    request: &CheckRequest,
-    facts: &CheckFacts,
-) -> Option<Box<[u8]>> {
-    if !request.supplied.is_empty() || bundle.resource_id_matters(request) {
-        return None;
-    }
-    let mut key = KeyWriter(Vec::with_capacity(96));
-    key.bytes(bundle.revision().as_bytes());
-    key.uid(&request.action);
-    key.type_name(request.resource.type_name());
-    key.bytes(&[u8::from(facts.resource_found)]);
-    key.bytes(
-        facts
-            .invitation_email
-            .as_deref()
-            .unwrap_or_default()
-            .as_bytes(),
-    );
-    key.count(facts.assignees.len());
-    for assignee in &facts.assignees {
-        key.bytes(assignee.as_bytes());
-    }
-    key.json(&request.context_json);
-    (key.0.len() <= MEMO_KEY_LIMIT).then(|| key.0.into_boxed_slice())
-}
-
 fn principal_key(request: &CheckRequest) -> Vec<u8> {
     let mut key = KeyWriter(Vec::with_capacity(48));
     key.bytes(request.principal_uid.id().unescaped().as_bytes());
@@ -274,7 +240,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 mod tests {
     use super::*;
     use crate::authz::fixtures::bill_pays;
-    use crate::store::{AccountFacts, UserFacts};
+    use crate::domain::{AccountFacts, UserFacts};
 
     fn read(active: bool) -> CheckFacts {
         CheckFacts {
@@ -294,7 +260,7 @@ mod tests {
     fn a_read_finds_the_entry_over_identical_facts_and_only_that_one() {
         let (bundle, request) = bill_pays();
         let cache = FactsCache::default();
-        let memo_key = memo_key(&bundle, &request, &read(true)).unwrap();
+        let memo_key = super::super::memo_key(&bundle, &request, &read(true)).unwrap();
         let verdict = Verdict::deny_unknown();
         cache
             .over(&request, None, &read(true))

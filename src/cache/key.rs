@@ -6,7 +6,8 @@
 
 use cedar_policy::{EntityTypeName, EntityUid};
 
-use crate::authz::CheckRequest;
+use crate::authz::{CheckRequest, PolicyBundle};
+use crate::domain::CheckFacts;
 
 /// The canonical bytes of a request under a policy revision.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -114,6 +115,42 @@ impl KeyWriter {
             let _ = serde_json::to_writer(out, value);
         });
     }
+}
+
+/// The longest memo key kept: a verdict over a larger request (a big context) is not
+/// remembered, so an entry's weight stays what the weigher charged for it.
+pub(super) const MEMO_KEY_LIMIT: usize = 160;
+
+/// The memo key of `request` over the resource facts `facts` (only `resource_found`,
+/// `invitation_email` and `assignees` are read): everything its verdict depends on besides
+/// the principal's and account's facts (the entry's) and the resource id. `None` when the
+/// resource id could change the answer, or caller-supplied entities are involved.
+pub fn memo_key(
+    bundle: &PolicyBundle,
+    request: &CheckRequest,
+    facts: &CheckFacts,
+) -> Option<Box<[u8]>> {
+    if !request.supplied.is_empty() || bundle.resource_id_matters(request) {
+        return None;
+    }
+    let mut key = KeyWriter(Vec::with_capacity(96));
+    key.bytes(bundle.revision().as_bytes());
+    key.uid(&request.action);
+    key.type_name(request.resource.type_name());
+    key.bytes(&[u8::from(facts.resource_found)]);
+    key.bytes(
+        facts
+            .invitation_email
+            .as_deref()
+            .unwrap_or_default()
+            .as_bytes(),
+    );
+    key.count(facts.assignees.len());
+    for assignee in &facts.assignees {
+        key.bytes(assignee.as_bytes());
+    }
+    key.json(&request.context_json);
+    (key.0.len() <= MEMO_KEY_LIMIT).then(|| key.0.into_boxed_slice())
 }
 
 #[cfg(test)]

@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 
 pub use self::facts::{FactsCache, PrincipalEntry};
 pub use self::redis::RedisCache;
-pub use key::CacheKey;
+pub use key::{memo_key, CacheKey};
 pub use memory::MemoryCache;
 pub use sync::SyncSettings;
 

@@ -22,9 +22,12 @@ macro_rules! string_schema {
 use string_schema;
 
 mod chars;
+mod facts;
 mod ids;
+mod net;
 #[cfg(test)]
 mod props;
+mod secret;
 mod text;
 mod time;
 mod words;
@@ -33,9 +36,12 @@ use std::fmt;
 
 use serde::Deserialize;
 
+pub use facts::{AccountFacts, CheckFacts, MembershipFacts, UserFacts};
 pub use ids::{
     check_id, parse_id, AccountId, ContactId, InvitationId, ServiceId, UserId, MAX_ID_LEN,
 };
+pub use net::{is_host, PublicUrl, TrustedProxy};
+pub use secret::Secret;
 pub use text::{Email, InvitationToken, Name, Phone};
 pub use time::Timestamp;
 pub use words::{AccountStatus, Role, Topic, UserStatus};
@@ -70,3 +76,25 @@ impl fmt::Display for Actor {
         }
     }
 }
+
+/// In the OpenAPI document, a grant name: `/openapi.json` lists the grants the loaded schema
+/// declares, so the document follows the policies without a rebuild.
+pub struct GrantName;
+
+/// In the OpenAPI document, an action id: `/openapi.json` lists the loaded schema's actions.
+pub struct ActionName;
+
+macro_rules! open_string_schema {
+    ($name:ident) => {
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::Type::String)
+                    .into()
+            }
+        }
+        impl utoipa::ToSchema for $name {}
+    };
+}
+open_string_schema!(GrantName);
+open_string_schema!(ActionName);

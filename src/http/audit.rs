@@ -5,15 +5,16 @@
 use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{PathIds, QueryParams};
 use super::openapi::ApiErrors;
 use super::AppState;
-use crate::check::Target;
-use crate::domain::{AccountId, Actor, UserId};
+use crate::app::manage::audit::{self, Events, Page};
+use crate::domain::{AccountId, Actor, Timestamp, UserId};
 use crate::error::{Error, Result};
-use crate::store::{AuditEvent, AuditScope};
+use crate::store::AuditEvent;
 
 /// Paging of an audit trail.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -53,11 +54,58 @@ impl TryFrom<String> for EventCursor {
     }
 }
 
+/// A change, as the audit trail records it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Event {
+    /// A UUIDv7: increasing with time; pages go by it.
+    id: String,
+    /// The account the change concerns, if any.
+    account_id: Option<String>,
+    /// `user:<id>` or `staff`.
+    actor: String,
+    /// What was done, e.g. `member.update`.
+    action: String,
+    /// What it was done to, e.g. `user:bob`.
+    target: String,
+    /// State before (absent for a creation): a record, or a list for assignments.
+    #[schema(value_type = Option<Value>)]
+    before: Option<Value>,
+    /// State after (absent for a deletion): a record, or a list for assignments.
+    #[schema(value_type = Option<Value>)]
+    after: Option<Value>,
+    /// When.
+    created_at: Timestamp,
+}
+
+impl From<AuditEvent> for Event {
+    fn from(e: AuditEvent) -> Self {
+        Event {
+            id: e.id,
+            account_id: e.account_id,
+            actor: e.actor,
+            action: e.action,
+            target: e.target,
+            before: e.before,
+            after: e.after,
+            created_at: e.created_at,
+        }
+    }
+}
+
+impl From<Events> for AuditPage {
+    fn from(page: Events) -> Self {
+        AuditPage {
+            events: page.events.into_iter().map(Event::from).collect(),
+            next_before: page.next_before,
+        }
+    }
+}
+
 /// A page of the audit trail.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditPage {
     /// Newest first.
-    events: Vec<AuditEvent>,
+    events: Vec<Event>,
     /// Pass as `before` for the next page; absent on the last.
     next_before: Option<String>,
 }
@@ -69,15 +117,12 @@ pub async fn account(
     State(state): State<AppState>,
     actor: Actor,
     PathIds(id): PathIds<AccountId>,
-    QueryParams(page): QueryParams<AuditQuery>,
+    QueryParams(query): QueryParams<AuditQuery>,
 ) -> Result<Json<AuditPage>> {
-    let limit = page_size(&page)?;
-    state
-        .checker
-        .authorize(&actor, "viewAudit", Target::Account(&id))
-        .await?;
-    let scope = AuditScope::Account(id.as_str());
-    read(&state, scope, page.before.as_ref(), limit).await
+    let page = page(&query)?;
+    Ok(Json(
+        audit::account(&state.app, &actor, &id, page).await?.into(),
+    ))
 }
 
 /// `GET /v1/users/{id}/audit` (`viewUser`: the user themself, or staff): the changes to the
@@ -89,49 +134,22 @@ pub async fn user(
     State(state): State<AppState>,
     actor: Actor,
     PathIds(id): PathIds<UserId>,
-    QueryParams(page): QueryParams<AuditQuery>,
+    QueryParams(query): QueryParams<AuditQuery>,
 ) -> Result<Json<AuditPage>> {
-    let limit = page_size(&page)?;
-    state
-        .checker
-        .authorize(&actor, "viewUser", Target::User(&id))
-        .await?;
-    // Like every route under a user, it ends with the user (a reused id starts afresh too).
-    if state.checker.store().user(&id).await?.is_none() {
-        return Err(Error::NotFound(format!("user {id}")));
-    }
-    let scope = AuditScope::User(id.as_str());
-    read(&state, scope, page.before.as_ref(), limit).await
+    let page = page(&query)?;
+    Ok(Json(
+        audit::user(&state.app, &actor, &id, page).await?.into(),
+    ))
 }
 
-fn page_size(page: &AuditQuery) -> Result<i64> {
-    let limit = page.limit.unwrap_or(50);
-    if (1..=200).contains(&limit) {
-        Ok(limit)
-    } else {
-        Err(Error::bad_field("limit", "must be 1 to 200"))
+/// The page asked for: `400` naming `limit` outside 1 to 200 (default 50).
+fn page(query: &AuditQuery) -> Result<Page<'_>> {
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(Error::bad_field("limit", "must be 1 to 200"));
     }
-}
-
-async fn read(
-    state: &AppState,
-    scope: AuditScope<'_>,
-    before: Option<&EventCursor>,
-    limit: i64,
-) -> Result<Json<AuditPage>> {
-    let events = state
-        .checker
-        .store()
-        .audit_events(scope, before.map(EventCursor::as_str), limit)
-        .await?;
-    let full = i64::try_from(events.len()).is_ok_and(|n| n == limit);
-    let next_before = if full {
-        events.last().map(|e| e.id.clone())
-    } else {
-        None
-    };
-    Ok(Json(AuditPage {
-        events,
-        next_before,
-    }))
+    Ok(Page {
+        before: query.before.as_ref().map(EventCursor::as_str),
+        limit,
+    })
 }

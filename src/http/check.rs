@@ -9,8 +9,8 @@ use utoipa::ToSchema;
 use super::extract::JsonBody;
 use super::openapi::ApiErrors;
 use super::AppState;
+use crate::app::check::{Api, Decision};
 use crate::authz::{CheckBody, EntityRef};
-use crate::check::{Api, Decision};
 use crate::error::{Error, Result};
 
 /// Most checks in one batch.
@@ -24,7 +24,7 @@ pub async fn check(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<CheckBody>,
 ) -> Result<Json<Decision>> {
-    let decision = state.checker.check(body, Api::Check).await?;
+    let decision = state.app.checker().check(body, Api::Check).await?;
     Ok(Json(decision))
 }
 
@@ -57,7 +57,7 @@ pub async fn batch(
             format!("at most {MAX_BATCH} checks per batch"),
         ));
     }
-    let bundle = state.checker.bundle();
+    let bundle = state.app.checker().bundle();
     let requests = body
         .checks
         .into_iter()
@@ -71,7 +71,7 @@ pub async fn batch(
     // Decided concurrently (the store reads overlap), answered in order.
     let decisions = requests
         .iter()
-        .map(|request| state.checker.decide(&bundle, request, Api::Batch));
+        .map(|request| state.app.checker().decide(&bundle, request, Api::Batch));
     let results = futures_util::future::try_join_all(decisions).await?;
     Ok(Json(BatchResults { results }))
 }
@@ -110,7 +110,7 @@ pub async fn allowed_actions(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<AllowedActionsBody>,
 ) -> Result<Json<AllowedActions>> {
-    let bundle = state.checker.bundle();
+    let bundle = state.app.checker().bundle();
     let resource_type = match &body.resource {
         EntityRef::Typed { ty, .. } => ty.clone(),
         EntityRef::Text(text) => text.split("::").next().unwrap_or_default().to_owned(),
@@ -132,7 +132,8 @@ pub async fn allowed_actions(
     };
     let request = bundle.parse_check(probe)?;
     let actions = state
-        .checker
+        .app
+        .checker()
         .allowed_actions(&bundle, &request, Api::AllowedActions)
         .await?;
     Ok(Json(AllowedActions {

@@ -23,7 +23,7 @@ use tokio::sync::watch;
 use tokio::time::{Instant, Sleep};
 use tower::ServiceExt;
 
-use super::server::ServeLimits;
+use super::limits::ServeLimits;
 
 /// Serves one connection until the client closes it, a clock runs out, or shutdown asks it
 /// to finish (the request in flight completes first). Every request carries the limits and

@@ -10,16 +10,83 @@ use utoipa::{IntoParams, ToSchema};
 use super::extract::{JsonBody, PathIds, QueryParams};
 use super::openapi::ApiErrors;
 use super::AppState;
-use crate::check::Target;
-use crate::domain::{AccountId, Actor, ContactId, Topic};
-use crate::error::{Error, Result};
+use crate::app::manage::contacts;
+use crate::domain::{AccountId, Actor, ContactId, Email, Name, Phone, Timestamp, Topic};
+use crate::error::Result;
 use crate::store::{ContactPatch, ContactRecord, NewContact, Recipient};
+
+/// A contact: receives the account's mail on the topics chosen, cannot log in.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Contact {
+    /// Portier's id for it.
+    id: String,
+    /// The account it belongs to.
+    account_id: String,
+    /// Full name.
+    name: String,
+    /// Where mail goes.
+    email: String,
+    /// Phone number.
+    phone: Option<String>,
+    /// Mail topics the contact opted into.
+    preferences: Vec<String>,
+    /// When it was created.
+    created_at: Timestamp,
+    /// When it last changed.
+    updated_at: Timestamp,
+}
+
+impl From<ContactRecord> for Contact {
+    fn from(r: ContactRecord) -> Self {
+        Contact {
+            id: r.id,
+            account_id: r.account_id,
+            name: r.name,
+            email: r.email,
+            phone: r.phone,
+            preferences: r.preferences,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// Body of `POST /v1/accounts/{id}/contacts`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewContactBody {
+    /// Full name.
+    name: Name,
+    /// Where mail goes.
+    email: Email,
+    /// Phone number.
+    #[serde(default)]
+    phone: Option<Phone>,
+    /// Topics opted into (none by default).
+    #[serde(default)]
+    preferences: Vec<Topic>,
+}
+
+/// Body of `PATCH /v1/accounts/{id}/contacts/{cid}`: only the fields given change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactPatchBody {
+    /// New name.
+    name: Option<Name>,
+    /// New email.
+    email: Option<Email>,
+    /// New phone; `null` clears it.
+    #[serde(default, deserialize_with = "crate::domain::present")]
+    phone: Option<Option<Phone>>,
+    /// New topics (replaces the list).
+    preferences: Option<Vec<Topic>>,
+}
 
 /// Answer of `GET /v1/accounts/{id}/contacts`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Contacts {
     /// By name.
-    contacts: Vec<ContactRecord>,
+    contacts: Vec<Contact>,
 }
 
 /// Query of `GET /v1/accounts/{id}/recipients`.
@@ -31,33 +98,45 @@ pub struct RecipientsQuery {
     topic: Topic,
 }
 
+/// Someone who receives a topic's mail.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MailRecipient {
+    /// `contact` or `member`.
+    kind: &'static str,
+    /// Contact id or user id.
+    id: String,
+    /// Name.
+    name: String,
+    /// Address to use (a member's notification email when set).
+    email: String,
+}
+
 /// Answer of `GET /v1/accounts/{id}/recipients`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Recipients {
     /// The topic asked about.
     topic: Topic,
     /// One entry per address, contacts first.
-    recipients: Vec<Recipient>,
+    recipients: Vec<MailRecipient>,
 }
 
 /// `POST /v1/accounts/{id}/contacts` (`manageContacts`): `201` with the contact.
-#[utoipa::path(post, path = "/v1/accounts/{id}/contacts", tag = "contacts", params(("id" = AccountId, Path, description = "Account id")), request_body = NewContact,
-    responses((status = 201, description = "Created", body = ContactRecord), ApiErrors))]
+#[utoipa::path(post, path = "/v1/accounts/{id}/contacts", tag = "contacts", params(("id" = AccountId, Path, description = "Account id")), request_body = NewContactBody,
+    responses((status = 201, description = "Created", body = Contact), ApiErrors))]
 pub async fn create(
     State(state): State<AppState>,
     actor: Actor,
     PathIds(account): PathIds<AccountId>,
-    JsonBody(new): JsonBody<NewContact>,
-) -> Result<(StatusCode, Json<ContactRecord>)> {
-    let auth = state
-        .checker
-        .authorize(&actor, "manageContacts", Target::Account(&account))
-        .await?;
-    let contact = state
-        .checker
-        .write(state.checker.store().create_contact(&auth, &account, new))
-        .await?;
-    Ok((StatusCode::CREATED, Json(contact)))
+    JsonBody(body): JsonBody<NewContactBody>,
+) -> Result<(StatusCode, Json<Contact>)> {
+    let new = NewContact {
+        name: body.name,
+        email: body.email,
+        phone: body.phone,
+        preferences: body.preferences,
+    };
+    let contact = contacts::create(&state.app, &actor, &account, new).await?;
+    Ok((StatusCode::CREATED, Json(contact.into())))
 }
 
 /// `GET /v1/accounts/{id}/contacts` (`viewContacts`).
@@ -68,60 +147,46 @@ pub async fn list(
     actor: Actor,
     PathIds(account): PathIds<AccountId>,
 ) -> Result<Json<Contacts>> {
-    state
-        .checker
-        .authorize(&actor, "viewContacts", Target::Account(&account))
-        .await?;
-    let contacts = state.checker.store().contacts(&account).await?;
-    Ok(Json(Contacts { contacts }))
+    let contacts = contacts::list(&state.app, &actor, &account).await?;
+    Ok(Json(Contacts {
+        contacts: contacts.into_iter().map(Contact::from).collect(),
+    }))
 }
 
 /// `GET /v1/accounts/{id}/contacts/{cid}` (`viewContacts` on the contact): `404` when unknown.
 #[utoipa::path(get, path = "/v1/accounts/{id}/contacts/{cid}", tag = "contacts",
     params(("id" = AccountId, Path, description = "Account id"), ("cid" = ContactId, Path, description = "Contact id")),
-    responses((status = 200, description = "The contact", body = ContactRecord), ApiErrors))]
+    responses((status = 200, description = "The contact", body = Contact), ApiErrors))]
 pub async fn show(
     State(state): State<AppState>,
     actor: Actor,
     PathIds((account, id)): PathIds<(AccountId, ContactId)>,
-) -> Result<Json<ContactRecord>> {
-    state
-        .checker
-        .authorize(&actor, "viewContacts", Target::Contact(&account, &id))
-        .await?;
-    let contact = state
-        .checker
-        .store()
-        .contact(&account, &id)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("contact {id}")))?;
-    Ok(Json(contact))
+) -> Result<Json<Contact>> {
+    Ok(Json(
+        contacts::show(&state.app, &actor, &account, &id)
+            .await?
+            .into(),
+    ))
 }
 
 /// `PATCH /v1/accounts/{id}/contacts/{cid}` (`manageContacts` on the contact).
 #[utoipa::path(patch, path = "/v1/accounts/{id}/contacts/{cid}", tag = "contacts",
-    params(("id" = AccountId, Path, description = "Account id"), ("cid" = ContactId, Path, description = "Contact id")), request_body = ContactPatch,
-    responses((status = 200, description = "The changed contact", body = ContactRecord), ApiErrors))]
+    params(("id" = AccountId, Path, description = "Account id"), ("cid" = ContactId, Path, description = "Contact id")), request_body = ContactPatchBody,
+    responses((status = 200, description = "The changed contact", body = Contact), ApiErrors))]
 pub async fn update(
     State(state): State<AppState>,
     actor: Actor,
     PathIds((account, id)): PathIds<(AccountId, ContactId)>,
-    JsonBody(patch): JsonBody<ContactPatch>,
-) -> Result<Json<ContactRecord>> {
-    let auth = state
-        .checker
-        .authorize(&actor, "manageContacts", Target::Contact(&account, &id))
-        .await?;
-    let contact = state
-        .checker
-        .write(
-            state
-                .checker
-                .store()
-                .update_contact(&auth, &account, &id, patch),
-        )
-        .await?;
-    Ok(Json(contact))
+    JsonBody(body): JsonBody<ContactPatchBody>,
+) -> Result<Json<Contact>> {
+    let patch = ContactPatch {
+        name: body.name,
+        email: body.email,
+        phone: body.phone,
+        preferences: body.preferences,
+    };
+    let contact = contacts::update(&state.app, &actor, &account, &id, patch).await?;
+    Ok(Json(contact.into()))
 }
 
 /// `DELETE /v1/accounts/{id}/contacts/{cid}` (`manageContacts` on the contact): `204`.
@@ -133,14 +198,7 @@ pub async fn remove(
     actor: Actor,
     PathIds((account, id)): PathIds<(AccountId, ContactId)>,
 ) -> Result<StatusCode> {
-    let auth = state
-        .checker
-        .authorize(&actor, "manageContacts", Target::Contact(&account, &id))
-        .await?;
-    state
-        .checker
-        .write(state.checker.store().delete_contact(&auth, &account, &id))
-        .await?;
+    contacts::remove(&state.app, &actor, &account, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -154,21 +212,16 @@ pub async fn recipients(
     PathIds(account): PathIds<AccountId>,
     QueryParams(query): QueryParams<RecipientsQuery>,
 ) -> Result<Json<Recipients>> {
-    state
-        .checker
-        .authorize(&actor, "viewContacts", Target::Account(&account))
-        .await?;
-    state
-        .checker
-        .store()
-        .account(&account)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("account {account}")))?;
-    let recipients = state
-        .checker
-        .store()
-        .recipients(&account, query.topic)
-        .await?;
+    let found = contacts::recipients(&state.app, &actor, &account, query.topic).await?;
+    let recipients = found
+        .into_iter()
+        .map(|r: Recipient| MailRecipient {
+            kind: r.kind,
+            id: r.id,
+            name: r.name,
+            email: r.email,
+        })
+        .collect();
     Ok(Json(Recipients {
         topic: query.topic,
         recipients,

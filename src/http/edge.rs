@@ -19,10 +19,10 @@ use axum::response::{IntoResponse, Response};
 use tracing::Instrument;
 
 use super::auth::{self, Scope, ACTOR_HEADER};
+use super::console;
+use super::limits::ServeLimits;
 use super::observe::{Observed, REQUEST_ID_HEADER};
-use super::server::ServeLimits;
 use super::Tokens;
-use crate::console;
 use crate::error::Error;
 
 /// The routes anyone may call without a token: the probes, the API's description, the

@@ -11,83 +11,106 @@ use utoipa::ToSchema;
 use super::extract::{JsonBody, PathIds};
 use super::openapi::ApiErrors;
 use super::AppState;
-use crate::check::Target;
-use crate::domain::{AccountId, Actor, InvitationId, InvitationToken, UserId};
-use crate::error::{Error, Result};
+use crate::app::manage::invitations::{self, Issued};
+use crate::domain::{
+    AccountId, Actor, Email, InvitationId, InvitationToken, Role, Timestamp, UserId,
+};
+use crate::error::Result;
 use crate::store::{InvitationRecord, NewInvitation};
+
+/// An invitation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Invitation {
+    /// Portier's id for it.
+    id: String,
+    /// The account offered.
+    account_id: String,
+    /// Who may accept: the user with this login email.
+    email: String,
+    /// Role offered.
+    role: String,
+    /// Grants offered.
+    grants: Vec<String>,
+    /// `user:<id>` or `staff`.
+    invited_by: String,
+    /// `pending`, `accepted`, `cancelled` or `expired`.
+    state: String,
+    /// The user who accepted.
+    accepted_by: Option<String>,
+    /// When it was sent (or last resent).
+    created_at: Timestamp,
+    /// When the token stops working.
+    expires_at: Timestamp,
+    /// When the access it offers ends: the membership created by accepting it expires then.
+    membership_expires_at: Option<Timestamp>,
+}
+
+impl From<InvitationRecord> for Invitation {
+    fn from(r: InvitationRecord) -> Self {
+        Invitation {
+            id: r.id,
+            account_id: r.account_id,
+            email: r.email,
+            role: r.role,
+            grants: r.grants,
+            invited_by: r.invited_by,
+            state: r.state,
+            accepted_by: r.accepted_by,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            membership_expires_at: r.membership_expires_at,
+        }
+    }
+}
+
+/// Body of `POST /v1/accounts/{id}/invitations`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewInvitationBody {
+    /// The invitee's login email.
+    email: Email,
+    /// `admin` or `member`.
+    role: Role,
+    /// Grants offered, each declared by the schema.
+    #[serde(default)]
+    #[schema(value_type = Vec<crate::domain::GrantName>)]
+    grants: Vec<String>,
+    /// When the access offered ends (RFC 3339, in the future): the membership created by
+    /// accepting expires then. Absent: access until removed.
+    #[serde(default)]
+    membership_expires_at: Option<Timestamp>,
+}
 
 /// An invitation with its token: the only time the token is shown.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IssuedInvitation {
     /// The invitation.
-    invitation: InvitationRecord,
+    invitation: Invitation,
     /// 64 hex digits, for the invitation link. Not stored; cannot be shown again.
     token: String,
+}
+
+impl From<Issued> for IssuedInvitation {
+    fn from(issued: Issued) -> Self {
+        IssuedInvitation {
+            token: issued.token.reveal().to_owned(),
+            invitation: issued.invitation.into(),
+        }
+    }
 }
 
 /// Answer of `GET /v1/accounts/{id}/invitations`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Invitations {
     /// Pending invitations, newest first, without tokens.
-    invitations: Vec<InvitationRecord>,
+    invitations: Vec<Invitation>,
 }
 
 /// Answer of `POST /v1/invitations/accept`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Accepted {
     /// The invitation, now accepted.
-    invitation: InvitationRecord,
-}
-
-/// `POST /v1/accounts/{id}/invitations` (`inviteUser`): `201` with the invitation and its
-/// token, shown this once. `400` unknown grant, `409` already a member or already invited.
-#[utoipa::path(post, path = "/v1/accounts/{id}/invitations", tag = "invitations", params(("id" = AccountId, Path, description = "Account id")), request_body = NewInvitation,
-    responses((status = 201, description = "Invited", body = IssuedInvitation), ApiErrors))]
-pub async fn create(
-    State(state): State<AppState>,
-    actor: Actor,
-    PathIds(account): PathIds<AccountId>,
-    JsonBody(new): JsonBody<NewInvitation>,
-) -> Result<(StatusCode, Json<IssuedInvitation>)> {
-    state.checker.bundle().check_grants(&new.grants)?;
-    let auth = state
-        .checker
-        .authorize(&actor, "inviteUser", Target::Account(&account))
-        .await?;
-    let token = InvitationToken::generate();
-    let invitation = state
-        .checker
-        .write(state.checker.store().create_invitation(
-            &auth,
-            &account,
-            &new,
-            &token.hash(),
-            state.invitation_ttl,
-        ))
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(IssuedInvitation {
-            invitation,
-            token: token.reveal().to_owned(),
-        }),
-    ))
-}
-
-/// `GET /v1/accounts/{id}/invitations` (`viewMembers`): pending invitations, without tokens.
-#[utoipa::path(get, path = "/v1/accounts/{id}/invitations", tag = "invitations", params(("id" = AccountId, Path, description = "Account id")),
-    responses((status = 200, description = "Pending invitations", body = Invitations), ApiErrors))]
-pub async fn list(
-    State(state): State<AppState>,
-    actor: Actor,
-    PathIds(account): PathIds<AccountId>,
-) -> Result<Json<Invitations>> {
-    state
-        .checker
-        .authorize(&actor, "viewMembers", Target::Account(&account))
-        .await?;
-    let invitations = state.checker.store().invitations(&account).await?;
-    Ok(Json(Invitations { invitations }))
+    invitation: Invitation,
 }
 
 /// Body of `POST /v1/invitations/accept`.
@@ -101,6 +124,40 @@ pub struct AcceptBody {
     user: UserId,
 }
 
+/// `POST /v1/accounts/{id}/invitations` (`inviteUser`): `201` with the invitation and its
+/// token, shown this once. `400` unknown grant, `409` already a member or already invited.
+#[utoipa::path(post, path = "/v1/accounts/{id}/invitations", tag = "invitations", params(("id" = AccountId, Path, description = "Account id")), request_body = NewInvitationBody,
+    responses((status = 201, description = "Invited", body = IssuedInvitation), ApiErrors))]
+pub async fn create(
+    State(state): State<AppState>,
+    actor: Actor,
+    PathIds(account): PathIds<AccountId>,
+    JsonBody(body): JsonBody<NewInvitationBody>,
+) -> Result<(StatusCode, Json<IssuedInvitation>)> {
+    let new = NewInvitation {
+        email: body.email,
+        role: body.role,
+        grants: body.grants,
+        membership_expires_at: body.membership_expires_at,
+    };
+    let issued = invitations::create(&state.app, &actor, &account, new).await?;
+    Ok((StatusCode::CREATED, Json(issued.into())))
+}
+
+/// `GET /v1/accounts/{id}/invitations` (`viewMembers`): pending invitations, without tokens.
+#[utoipa::path(get, path = "/v1/accounts/{id}/invitations", tag = "invitations", params(("id" = AccountId, Path, description = "Account id")),
+    responses((status = 200, description = "Pending invitations", body = Invitations), ApiErrors))]
+pub async fn list(
+    State(state): State<AppState>,
+    actor: Actor,
+    PathIds(account): PathIds<AccountId>,
+) -> Result<Json<Invitations>> {
+    let invitations = invitations::list(&state.app, &actor, &account).await?;
+    Ok(Json(Invitations {
+        invitations: invitations.into_iter().map(Invitation::from).collect(),
+    }))
+}
+
 /// `POST /v1/invitations/accept` (`acceptInvitation`, as `user`): joins the account with the
 /// offered role and grants. `404` unknown (or superseded) token, `409` already used, `410`
 /// expired or cancelled, `403` another user's invitation or a suspended user.
@@ -110,41 +167,10 @@ pub async fn accept(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<AcceptBody>,
 ) -> Result<Json<Accepted>> {
-    let token_hash = body.token.hash();
-    let store = state.checker.store();
-    let invitation = store
-        .invitation_by_token(&token_hash)
-        .await?
-        .ok_or_else(|| {
-            Error::NotFound(
-                "invitation for this token (a resent invitation's old token no longer works)"
-                    .into(),
-            )
-        })?;
-    invitation.check_usable(store.now())?;
-    let (account, id) = ids_of(&invitation)?;
-    let user = Actor::User(body.user.clone());
-    let accepted = match state
-        .checker
-        .authorize(&user, "acceptInvitation", Target::Invitation(&account, &id))
-        .await
-    {
-        Ok(auth) => {
-            state
-                .checker
-                .write(store.accept_invitation(&auth, &id, &body.user, &token_hash))
-                .await
-        }
-        Err(err) => Err(err),
-    };
-    // Several acceptances of one token race: the losers see the invitation gone from under
-    // their decision. Each of them gets the answer the token now deserves (409 used, 410
-    // cancelled or expired), not whichever step noticed first.
-    let invitation = match accepted {
-        Ok(invitation) => invitation,
-        Err(err) => return Err(now_unusable(&state, &id).await.unwrap_or(err)),
-    };
-    Ok(Json(Accepted { invitation }))
+    let invitation = invitations::accept(&state.app, &body.token, &body.user).await?;
+    Ok(Json(Accepted {
+        invitation: invitation.into(),
+    }))
 }
 
 /// `POST /v1/invitations/{iid}/resend` (`inviteUser`): a new token and expiry; the old token dies.
@@ -155,26 +181,9 @@ pub async fn resend(
     actor: Actor,
     PathIds(id): PathIds<InvitationId>,
 ) -> Result<Json<IssuedInvitation>> {
-    let invitation = find(&state, &id).await?;
-    let (account, _) = ids_of(&invitation)?;
-    let auth = state
-        .checker
-        .authorize(&actor, "inviteUser", Target::Account(&account))
-        .await?;
-    let token = InvitationToken::generate();
-    let invitation = state
-        .checker
-        .write(state.checker.store().resend_invitation(
-            &auth,
-            &id,
-            &token.hash(),
-            state.invitation_ttl,
-        ))
-        .await?;
-    Ok(Json(IssuedInvitation {
-        invitation,
-        token: token.reveal().to_owned(),
-    }))
+    Ok(Json(
+        invitations::resend(&state.app, &actor, &id).await?.into(),
+    ))
 }
 
 /// `DELETE /v1/invitations/{iid}` (`cancelInvitation`): `204`; the token is refused from now on.
@@ -185,41 +194,6 @@ pub async fn cancel(
     actor: Actor,
     PathIds(id): PathIds<InvitationId>,
 ) -> Result<StatusCode> {
-    let invitation = find(&state, &id).await?;
-    let (account, _) = ids_of(&invitation)?;
-    let auth = state
-        .checker
-        .authorize(&actor, "cancelInvitation", Target::Account(&account))
-        .await?;
-    state
-        .checker
-        .write(state.checker.store().cancel_invitation(&auth, &id))
-        .await?;
+    invitations::cancel(&state.app, &actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Why an invitation can no longer be accepted, if it cannot.
-async fn now_unusable(state: &AppState, id: &InvitationId) -> Option<Error> {
-    match find(state, id).await {
-        Ok(invitation) => invitation.check_usable(state.checker.store().now()).err(),
-        Err(err) => Some(err),
-    }
-}
-
-async fn find(state: &AppState, id: &InvitationId) -> Result<InvitationRecord> {
-    state
-        .checker
-        .store()
-        .invitation(id)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("invitation {id}")))
-}
-
-fn ids_of(invitation: &InvitationRecord) -> Result<(AccountId, InvitationId)> {
-    let stored =
-        |e: String| Error::Internal(anyhow::anyhow!("stored invitation has a bad id: {e}"));
-    Ok((
-        invitation.account_id.parse().map_err(stored)?,
-        invitation.id.parse().map_err(stored)?,
-    ))
 }

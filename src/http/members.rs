@@ -10,10 +10,46 @@ use utoipa::ToSchema;
 use super::extract::{JsonBody, PathIds};
 use super::openapi::ApiErrors;
 use super::AppState;
-use crate::check::Target;
+use crate::app::manage::members::{self, MemberChange};
 use crate::domain::{AccountId, Actor, Role, Timestamp, Topic, UserId};
 use crate::error::Result;
 use crate::store::MemberRecord;
+
+/// A member of an account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Member {
+    /// The member's user id.
+    user_id: String,
+    /// Login email.
+    email: String,
+    /// Name shown to others.
+    display_name: String,
+    /// The user's status.
+    status: String,
+    /// `owner`, `admin` or `member`.
+    role: String,
+    /// Grants held on this account (the owner and admins implicitly hold all).
+    grants: Vec<String>,
+    /// Mail topics the member opted into for this account.
+    preferences: Vec<String>,
+    /// When the membership ends by itself; absent: until removed (always for the owner).
+    expires_at: Option<Timestamp>,
+}
+
+impl From<MemberRecord> for Member {
+    fn from(r: MemberRecord) -> Self {
+        Member {
+            user_id: r.user_id,
+            email: r.email,
+            display_name: r.display_name,
+            status: r.status,
+            role: r.role,
+            grants: r.grants,
+            preferences: r.preferences,
+            expires_at: r.expires_at,
+        }
+    }
+}
 
 /// Body of `PUT /v1/accounts/{id}/members/{user}`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -23,7 +59,7 @@ pub struct MemberBody {
     role: Role,
     /// Grants, each declared by the schema.
     #[serde(default)]
-    #[schema(value_type = Vec<crate::authz::GrantName>)]
+    #[schema(value_type = Vec<crate::domain::GrantName>)]
     grants: Vec<String>,
     /// When this access ends by itself (RFC 3339, in the future); absent or `null`: until
     /// removed. A PUT replaces the whole membership, so leaving it out clears a limit.
@@ -35,7 +71,7 @@ pub struct MemberBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Members {
     /// Owner included, by user id.
-    members: Vec<MemberRecord>,
+    members: Vec<Member>,
 }
 
 /// Body of `PUT /v1/accounts/{id}/members/{user}/preferences`.
@@ -54,12 +90,10 @@ pub async fn list(
     actor: Actor,
     PathIds(id): PathIds<AccountId>,
 ) -> Result<Json<Members>> {
-    state
-        .checker
-        .authorize(&actor, "viewMembers", Target::Account(&id))
-        .await?;
-    let members = state.checker.store().members(&id).await?;
-    Ok(Json(Members { members }))
+    let members = members::list(&state.app, &actor, &id).await?;
+    Ok(Json(Members {
+        members: members.into_iter().map(Member::from).collect(),
+    }))
 }
 
 /// `PUT /v1/accounts/{id}/members/{user}` (`changeGrants`): adds or changes a member, with
@@ -67,30 +101,20 @@ pub async fn list(
 /// `400` for a grant the schema does not declare, `404` unknown account or user, `409` the owner.
 #[utoipa::path(put, path = "/v1/accounts/{id}/members/{user}", tag = "members",
     params(("id" = AccountId, Path, description = "Account id"), ("user" = UserId, Path, description = "User id")), request_body = MemberBody,
-    responses((status = 200, description = "The member", body = MemberRecord), ApiErrors))]
+    responses((status = 200, description = "The member", body = Member), ApiErrors))]
 pub async fn put(
     State(state): State<AppState>,
     actor: Actor,
     PathIds((id, user)): PathIds<(AccountId, UserId)>,
     JsonBody(body): JsonBody<MemberBody>,
-) -> Result<Json<MemberRecord>> {
-    state.checker.bundle().check_grants(&body.grants)?;
-    let auth = state
-        .checker
-        .authorize(&actor, "changeGrants", Target::Account(&id))
-        .await?;
-    let member = state
-        .checker
-        .write(state.checker.store().put_member(
-            &auth,
-            &id,
-            &user,
-            body.role,
-            &body.grants,
-            body.expires_at,
-        ))
-        .await?;
-    Ok(Json(member))
+) -> Result<Json<Member>> {
+    let change = MemberChange {
+        role: body.role,
+        grants: body.grants,
+        expires_at: body.expires_at,
+    };
+    let member = members::put(&state.app, &actor, &id, &user, change).await?;
+    Ok(Json(member.into()))
 }
 
 /// `DELETE /v1/accounts/{id}/members/{user}` (`removeMember`): `204`; the member is denied at
@@ -103,14 +127,7 @@ pub async fn remove(
     actor: Actor,
     PathIds((id, user)): PathIds<(AccountId, UserId)>,
 ) -> Result<StatusCode> {
-    let auth = state
-        .checker
-        .authorize(&actor, "removeMember", Target::Account(&id))
-        .await?;
-    state
-        .checker
-        .write(state.checker.store().remove_member(&auth, &id, &user))
-        .await?;
+    members::remove(&state.app, &actor, &id, &user).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -118,25 +135,13 @@ pub async fn remove(
 /// or staff): the member's own mail topics for this account. `404` when not a member.
 #[utoipa::path(put, path = "/v1/accounts/{id}/members/{user}/preferences", tag = "members",
     params(("id" = AccountId, Path, description = "Account id"), ("user" = UserId, Path, description = "User id")), request_body = PreferencesBody,
-    responses((status = 200, description = "The member", body = MemberRecord), ApiErrors))]
+    responses((status = 200, description = "The member", body = Member), ApiErrors))]
 pub async fn preferences(
     State(state): State<AppState>,
     actor: Actor,
     PathIds((id, user)): PathIds<(AccountId, UserId)>,
     JsonBody(body): JsonBody<PreferencesBody>,
-) -> Result<Json<MemberRecord>> {
-    let auth = state
-        .checker
-        .authorize(&actor, "editUser", Target::User(&user))
-        .await?;
-    let member = state
-        .checker
-        .write(
-            state
-                .checker
-                .store()
-                .set_member_topics(&auth, &id, &user, &body.preferences),
-        )
-        .await?;
-    Ok(Json(member))
+) -> Result<Json<Member>> {
+    let member = members::set_topics(&state.app, &actor, &id, &user, &body.preferences).await?;
+    Ok(Json(member.into()))
 }

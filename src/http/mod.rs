@@ -11,12 +11,14 @@ mod auth;
 mod authzen;
 mod check;
 mod connection;
+pub mod console;
 mod contacts;
 mod edge;
 #[cfg(test)]
 mod edge_props;
 pub(crate) mod extract;
 mod invitations;
+mod limits;
 mod members;
 mod observe;
 mod openapi;
@@ -37,39 +39,30 @@ use utoipa_axum::routes;
 
 pub use connection::BodyTimedOut;
 pub use edge::PUBLIC_ROUTES;
-pub use server::{serve, serve_with, ServeLimits};
+pub use limits::ServeLimits;
+pub use server::{serve, serve_with};
 pub use server_url::ServerUrl;
-pub use tokens::from_args as tokens_from_args;
+pub use tokens::from_settings as tokens_from_settings;
 pub use tokens::{Tokens, MIN_TOKEN_LEN};
 
-use crate::authz::LivePolicies;
-use crate::cache::DecisionCache;
-use crate::check::Checker;
+use crate::app::App;
 use crate::error::Error;
-use crate::store::Store;
-
-/// How long invitation tokens live unless configured otherwise: 7 days.
-pub const DEFAULT_INVITATION_TTL: std::time::Duration =
-    std::time::Duration::from_secs(7 * 24 * 3600);
 
 /// Largest request body accepted (a full batch of checks with entities fits).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// What every handler can reach. One pointer: every layer and handler clones it per request.
+/// What every handler can reach: the application and what only HTTP needs. One pointer:
+/// every layer and handler clones it per request.
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
 
 /// The parts of [`AppState`].
 #[derive(Clone)]
 pub struct Shared {
-    /// The check pipeline (and through it the store, the cache and the policies).
-    pub checker: Checker,
+    /// The use cases, and through them the store, the caches and the policies.
+    pub app: App,
     /// Accepted bearer tokens.
     pub tokens: Arc<Tokens>,
-    /// How long a new or resent invitation token stays valid.
-    pub invitation_ttl: std::time::Duration,
-    /// The policy set in force and its reloading.
-    pub policies: Arc<LivePolicies>,
     /// How this server names its own URL (the AuthZEN metadata).
     pub server_url: Arc<ServerUrl>,
 }
@@ -83,33 +76,13 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    /// Wires a store, the live policy set, a cache and the tokens together.
-    pub fn new(
-        store: Store,
-        policies: Arc<LivePolicies>,
-        cache: DecisionCache,
-        tokens: Tokens,
-    ) -> Self {
+    /// The application served with these tokens.
+    pub fn new(app: App, tokens: Tokens) -> Self {
         AppState(Arc::new(Shared {
-            checker: Checker::new(store, cache, policies.current()),
+            app,
             tokens: Arc::new(tokens),
-            invitation_ttl: DEFAULT_INVITATION_TTL,
-            policies,
             server_url: Arc::default(),
         }))
-    }
-
-    /// The same state with a facts cache of its own (call before serving).
-    pub fn with_facts_cache(mut self, facts: crate::cache::FactsCache) -> Self {
-        let shared = Arc::make_mut(&mut self.0);
-        shared.checker = shared.checker.clone().with_facts_cache(facts);
-        self
-    }
-
-    /// The same state with another invitation lifetime (call before serving).
-    pub fn with_invitation_ttl(mut self, ttl: std::time::Duration) -> Self {
-        Arc::make_mut(&mut self.0).invitation_ttl = ttl;
-        self
     }
 
     /// The same state naming its URL as `server_url` says (default: the `Host` header).
@@ -184,9 +157,9 @@ fn api_router() -> OpenApiRouter<AppState> {
 /// The console (`/console`): its page and assets are public; the JSON routes it calls need
 /// the admin token. The edge layer gives every console answer its security headers.
 fn console_router() -> Router<AppState> {
-    crate::console::api()
+    crate::http::console::api()
         .route_layer(middleware::from_fn(auth::require_admin))
-        .merge(crate::console::pages())
+        .merge(crate::http::console::pages())
 }
 
 /// How long requests in flight may take to finish once shutdown starts.

@@ -10,8 +10,9 @@ use utoipa::openapi::{ObjectBuilder, OpenApi as Spec, Type};
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 use super::auth::ACTOR_HEADER;
-use crate::authz::{ActionName, GrantName, PolicyBundle};
+use crate::authz::PolicyBundle;
 use crate::domain::{AccountId, ContactId, InvitationId, ServiceId, UserId};
+use crate::domain::{ActionName, GrantName};
 
 /// The body of every error answer.
 #[derive(Debug, Serialize, ToSchema)]

@@ -61,8 +61,10 @@ pub async fn healthz() -> Json<Health> {
 #[utoipa::path(get, path = "/readyz", tag = "operations", security(()),
     responses((status = 200, description = "Ready", body = Readiness), (status = 503, description = "Not ready", body = Readiness)))]
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
-    let (database, cache) =
-        tokio::join!(state.checker.store().ping(), state.checker.cache().status());
+    let (database, cache) = tokio::join!(
+        state.app.checker().store().ping(),
+        state.app.checker().cache().status()
+    );
     let ready = database.is_ok();
     let body = Readiness {
         status: if ready { "ready" } else { "unavailable" },
@@ -72,9 +74,9 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
             _ => "the database does not answer".to_owned(),
         }),
         cache,
-        policy_revision: state.checker.bundle().revision().to_owned(),
-        policy_reload_error: state.policies.last_error().map(|e| e.problems),
-        policy_assurance: (*state.policies.assurance()).clone(),
+        policy_revision: state.app.checker().bundle().revision().to_owned(),
+        policy_reload_error: state.app.policies().last_error().map(|e| e.problems),
+        policy_assurance: (*state.app.policies().assurance()).clone(),
     };
     (
         if ready {
@@ -102,7 +104,7 @@ pub async fn metrics() -> impl IntoResponse {
 #[utoipa::path(post, path = "/v1/admin/reload", tag = "operations",
     responses((status = 200, description = "Reloaded", body = ReloadAnswer), ApiErrors))]
 pub async fn reload(State(state): State<AppState>) -> Result<Json<ReloadAnswer>, Error> {
-    let policies = Arc::clone(&state.policies);
+    let policies = Arc::clone(state.app.policies());
     let outcome = tokio::task::spawn_blocking(move || policies.reload())
         .await
         .map_err(|e| Error::Internal(anyhow::anyhow!("reload task: {e}")))?;
@@ -124,6 +126,6 @@ pub async fn openapi_document(State(state): State<AppState>) -> Json<utoipa::ope
     let document = DOCUMENT.get_or_init(super::openapi).clone();
     Json(super::openapi::with_policy_names(
         document,
-        &state.checker.bundle(),
+        &state.app.checker().bundle(),
     ))
 }

@@ -10,7 +10,7 @@ use std::net::IpAddr;
 
 use axum::http::HeaderMap;
 
-use crate::config::{is_host, PublicUrl, TrustedProxy};
+use crate::domain::{is_host, PublicUrl, TrustedProxy};
 use crate::error::{Error, Result};
 
 /// The configured public URL and trusted proxies, and the choice between them.

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use super::extract::{JsonBody, PathIds};
 use super::openapi::ApiErrors;
 use super::AppState;
-use crate::check::Target;
+use crate::app::manage::services;
 use crate::domain::{AccountId, Actor, ServiceId, UserId};
 use crate::error::Result;
 
@@ -40,11 +40,7 @@ pub async fn show(
     actor: Actor,
     PathIds((id, service)): PathIds<(AccountId, ServiceId)>,
 ) -> Result<Json<Assignees>> {
-    state
-        .checker
-        .authorize(&actor, "viewService", Target::Service(&id, &service))
-        .await?;
-    let assignees = state.checker.store().assignees(&id, &service).await?;
+    let assignees = services::assignees(&state.app, &actor, &id, &service).await?;
     Ok(Json(Assignees { service, assignees }))
 }
 
@@ -59,19 +55,7 @@ pub async fn put(
     PathIds((id, service)): PathIds<(AccountId, ServiceId)>,
     JsonBody(body): JsonBody<AssigneesBody>,
 ) -> Result<Json<Assignees>> {
-    let auth = state
-        .checker
-        .authorize(&actor, "assignService", Target::Service(&id, &service))
-        .await?;
-    let assignees = state
-        .checker
-        .write(
-            state
-                .checker
-                .store()
-                .set_assignees(&auth, &id, &service, &body.assignees),
-        )
-        .await?;
+    let assignees = services::assign(&state.app, &actor, &id, &service, &body.assignees).await?;
     Ok(Json(Assignees { service, assignees }))
 }
 
@@ -84,18 +68,6 @@ pub async fn clear(
     actor: Actor,
     PathIds((id, service)): PathIds<(AccountId, ServiceId)>,
 ) -> Result<StatusCode> {
-    let auth = state
-        .checker
-        .authorize(&actor, "assignService", Target::Service(&id, &service))
-        .await?;
-    state
-        .checker
-        .write(
-            state
-                .checker
-                .store()
-                .set_assignees(&auth, &id, &service, &[]),
-        )
-        .await?;
+    services::assign(&state.app, &actor, &id, &service, &[]).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::auth::Scope;
-use crate::config::{Secret, ServeArgs};
+use crate::domain::Secret;
 
 /// Shortest token accepted: 16 characters (hex of 64 random bits at least).
 pub const MIN_TOKEN_LEN: usize = 16;
@@ -98,22 +98,14 @@ fn well_formed(token: &str) -> Result<(), String> {
 
 /// The tokens `serve` runs with, checked. With none configured, a random admin token is
 /// generated for a loopback address (returned, to be shown once) and refused otherwise.
-pub fn from_args(args: &ServeArgs) -> Result<(Tokens, Option<Secret>), String> {
-    let admin: Vec<Secret> = args
-        .admin_token
-        .iter()
-        .chain(&args.admin_tokens)
-        .cloned()
-        .collect();
-    let check: Vec<Secret> = args
-        .check_token
-        .iter()
-        .chain(&args.check_tokens)
-        .cloned()
-        .collect();
+pub fn from_settings(
+    admin: Vec<Secret>,
+    check: Vec<Secret>,
+    bind: std::net::SocketAddr,
+) -> Result<(Tokens, Option<Secret>), String> {
     if admin.is_empty() && check.is_empty() {
-        if !args.bind.ip().is_loopback() {
-            return Err(format!("no token configured: set PORTIER_ADMIN_TOKEN (and PORTIER_CHECK_TOKEN) before listening on {}", args.bind));
+        if !bind.ip().is_loopback() {
+            return Err(format!("no token configured: set PORTIER_ADMIN_TOKEN (and PORTIER_CHECK_TOKEN) before listening on {bind}"));
         }
         let generated = Secret::new(random_token());
         let tokens = Tokens::configured(std::slice::from_ref(&generated), &[])?;

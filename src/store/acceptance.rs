@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::audit::{record, Change};
 use super::guard::Authorized;
-use super::invitations::InvitationRecord;
+use super::invitation_record::InvitationRecord;
 use super::revisions::{Revisioned, Written};
 use super::Store;
 use crate::domain::{InvitationId, UserId};

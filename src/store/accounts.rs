@@ -1,6 +1,5 @@
 //! Table `account`: billed customers, each with exactly one owner.
 
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::audit::{record, Change};
@@ -12,7 +11,8 @@ use crate::domain::{AccountId, AccountStatus, Name, Role, Timestamp, UserId};
 use crate::error::{Error, Result};
 
 /// An account as stored and shown.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+// Serialized only into the audit trail's `before`/`after`; the API has its own types.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct AccountRecord {
     /// The portal's id.
     #[sqlx(rename = "account_id")]
@@ -32,8 +32,7 @@ pub struct AccountRecord {
 }
 
 /// `POST /v1/accounts`.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct NewAccount {
     /// The portal's id for the customer.
     pub id: AccountId,
@@ -44,8 +43,7 @@ pub struct NewAccount {
 }
 
 /// `PATCH /v1/accounts/{id}`: only the fields present change.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct AccountPatch {
     /// New customer name.
     pub name: Option<Name>,
@@ -54,7 +52,7 @@ pub struct AccountPatch {
 }
 
 /// An account a user can switch to, with the user's role there.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserAccount {
     /// The account's id.
     pub account_id: String,

@@ -1,7 +1,6 @@
 //! The audit trail: one row per change, written with the change's own transaction so the
 //! record and the change commit or vanish together.
 
-use serde::Serialize;
 use serde_json::Value;
 use sqlx::AnyConnection;
 
@@ -10,7 +9,7 @@ use crate::domain::{Actor, Timestamp};
 use crate::error::Result;
 
 /// One recorded change.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct AuditEvent {
     /// A UUIDv7: increasing with time; pages go by it.
     pub id: String,
@@ -23,10 +22,8 @@ pub struct AuditEvent {
     /// What it was done to, e.g. `user:bob`.
     pub target: String,
     /// State before (absent for a creation): a record, or a list for assignments.
-    #[schema(value_type = Option<Value>)]
     pub before: Option<Value>,
     /// State after (absent for a deletion): a record, or a list for assignments.
-    #[schema(value_type = Option<Value>)]
     pub after: Option<Value>,
     /// When.
     pub created_at: Timestamp,

@@ -5,9 +5,8 @@
 
 use sqlx::AnyConnection;
 
-use super::facts::{AccountFacts, CheckFacts, MembershipFacts, UserFacts};
-use super::services::assignees_on;
 use super::{json_list, Store};
+use crate::domain::{AccountFacts, CheckFacts, MembershipFacts, UserFacts};
 use crate::domain::{AccountId, UserId};
 use crate::error::Result;
 
@@ -220,4 +219,18 @@ async fn resource_facts(
         }
     }
     Ok(facts)
+}
+
+/// A service's assignees, sorted, read through any connection (the pool or a transaction).
+pub(super) async fn assignees_on<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    account: &str,
+    service: &str,
+) -> Result<Vec<String>> {
+    let rows: Vec<(String,)> = sqlx::query_as(ASSIGNEES_SQL)
+        .bind(account)
+        .bind(service)
+        .fetch_all(executor)
+        .await?;
+    Ok(rows.into_iter().map(|(u,)| u).collect())
 }

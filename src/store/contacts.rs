@@ -1,7 +1,6 @@
 //! Table `contact`: people who receive an account's mail by topic but cannot log in, and the
 //! recipients query that joins them with the members who opted in.
 
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::audit::{record, Change};
@@ -12,7 +11,8 @@ use crate::domain::{AccountId, ContactId, Email, Name, Phone, Timestamp, Topic};
 use crate::error::{Error, Result};
 
 /// A contact as stored and shown.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+// Serialized only into the audit trail's `before`/`after`; the API has its own types.
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct ContactRecord {
     /// Portier's id for it.
     pub id: String,
@@ -60,31 +60,26 @@ impl From<ContactRow> for ContactRecord {
 }
 
 /// `POST /v1/accounts/{id}/contacts`.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct NewContact {
     /// Full name.
     pub name: Name,
     /// Where mail goes.
     pub email: Email,
     /// Phone number.
-    #[serde(default)]
     pub phone: Option<Phone>,
     /// Topics opted into (none by default).
-    #[serde(default)]
     pub preferences: Vec<Topic>,
 }
 
 /// `PATCH /v1/accounts/{id}/contacts/{cid}`: only the fields present change.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct ContactPatch {
     /// New name.
     pub name: Option<Name>,
     /// New email.
     pub email: Option<Email>,
     /// New phone; `null` clears it.
-    #[serde(default, deserialize_with = "crate::domain::present")]
     pub phone: Option<Option<Phone>>,
     /// New topics (replaces the list).
     pub preferences: Option<Vec<Topic>>,

@@ -9,8 +9,8 @@
 //! policies stay the only place that says who may do what.
 
 use super::check::{facts_on, ResourceLookup};
-use super::facts::CheckFacts;
 use super::{Lockable, WriteTx};
+use crate::domain::CheckFacts;
 use crate::domain::{AccountId, Actor, UserId};
 use crate::error::{Error, Result};
 

@@ -1,6 +1,5 @@
 //! Table `membership`: a user's role and grants on one account.
 
-use serde::Serialize;
 use serde_json::json;
 
 use super::audit::{record, Change};
@@ -13,7 +12,8 @@ use crate::domain::{AccountId, Role, Timestamp, Topic, UserId};
 use crate::error::{Error, Result};
 
 /// A member of an account, as shown.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+// Serialized only into the audit trail's `before`/`after`; the API has its own types.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct MemberRecord {
     /// The member's user id.
     pub user_id: String,
@@ -93,7 +93,7 @@ impl Store {
         grants: &[String],
         expires_at: Option<Timestamp>,
     ) -> Result<Written<MemberRecord>> {
-        super::invitations::require_future("expires_at", expires_at, self.now())?;
+        super::time::require_future("expires_at", expires_at, self.now())?;
         let actor = auth.actor();
         let mut tx = self.begin_guarded(auth, Some(account)).await?;
         let before = member_in(&mut tx, account, user).await?;

@@ -14,12 +14,13 @@ mod check;
 mod console;
 mod contacts;
 mod expiry;
-mod facts;
 mod file;
 mod guard;
+mod invitation_record;
 mod invitations;
 mod memberships;
 mod migrate;
+mod open;
 mod reader;
 mod recipients;
 mod revisions;
@@ -32,8 +33,7 @@ mod users;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
+use sqlx::{AnyPool, Connection};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use accounts::{AccountPatch, AccountRecord, NewAccount, UserAccount};
@@ -41,9 +41,8 @@ pub use audit::{AuditEvent, AuditScope};
 pub use check::ResourceLookup;
 pub use console::{Found, ServiceAssignment, FIND_LIMIT};
 pub use contacts::{ContactPatch, ContactRecord, NewContact};
-pub use facts::{AccountFacts, CheckFacts, MembershipFacts, UserFacts};
 pub use guard::{Authorized, Basis};
-pub use invitations::{InvitationRecord, NewInvitation};
+pub use invitation_record::{InvitationRecord, NewInvitation};
 pub use memberships::MemberRecord;
 pub use recipients::Recipient;
 pub use revisions::{Revisioned, Touched, Written};
@@ -83,83 +82,6 @@ pub struct Store {
 }
 
 impl Store {
-    /// Connects (creating a missing SQLite file) and applies the migrations.
-    pub async fn open(url: &str) -> anyhow::Result<Store> {
-        Store::open_with(url, Duration::from_secs(3)).await
-    }
-
-    /// Like [`Store::open`], waiting at most `acquire_timeout` for a connection on each call;
-    /// past it the call fails with `503`.
-    pub async fn open_with(url: &str, acquire_timeout: Duration) -> anyhow::Result<Store> {
-        sqlx::any::install_default_drivers();
-        let backend = if url.starts_with("sqlite:") {
-            Backend::Sqlite
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Backend::Postgres
-        } else {
-            anyhow::bail!("DATABASE_URL must start with sqlite: or postgres://");
-        };
-        let url = match backend {
-            Backend::Sqlite if !url.contains("mode=") && !url.contains(":memory:") => {
-                format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
-            }
-            _ => url.to_owned(),
-        };
-        let options: AnyConnectOptions = url
-            .parse::<AnyConnectOptions>()?
-            .disable_statement_logging();
-        let wait_ms = acquire_timeout.as_millis().max(1);
-        let mut pool = AnyPoolOptions::new()
-            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
-            .acquire_timeout(acquire_timeout)
-            // The pool already pings every connection handed back, and closes one that does
-            // not answer; a second ping before each use would cost a round trip per query.
-            .test_before_acquire(false)
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    let setup = match backend {
-                        Backend::Sqlite => format!("pragma journal_mode = wal; pragma synchronous = normal; pragma foreign_keys = on; pragma busy_timeout = {wait_ms};"),
-                        Backend::Postgres => format!("set lock_timeout = {wait_ms}"),
-                    };
-                    conn.execute(setup.as_str()).await?;
-                    Ok(())
-                })
-            });
-        if backend == Backend::Sqlite {
-            // Connections are opened by path: one opened after the file was deleted would
-            // create an empty database there. Keep the ones opened at start.
-            pool = pool
-                .idle_timeout(None)
-                .max_lifetime(None)
-                .min_connections(1);
-        }
-        let pool = pool.connect_with(options).await?;
-        migrate::migrate(&pool, backend).await?;
-        let identity = migrate::identity(&pool).await?.into();
-        let writer = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
-        let file = match backend {
-            Backend::Sqlite => file::DatabaseFile::of_url(&url).map(Arc::new),
-            Backend::Postgres => None,
-        };
-        // One read connection per thread that may run a check at once.
-        let readers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
-        let reader = file
-            .as_ref()
-            .map(|file| reader::SqliteReader::open(file.path(), readers, acquire_timeout))
-            .transpose()?
-            .map(Arc::new);
-        Ok(Store {
-            pool,
-            backend,
-            file,
-            wait: acquire_timeout,
-            writer,
-            reader,
-            identity,
-            clock: Clock::default(),
-        })
-    }
-
     /// The same store reading time from `clock`.
     pub fn with_clock(mut self, clock: Clock) -> Store {
         self.clock = clock;

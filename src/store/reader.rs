@@ -19,7 +19,7 @@ use super::check::{
     FactsRow, ResourceLookup, ACCOUNT_ASSIGNMENTS_SQL, ASSIGNEES_SQL, CONTACT_SQL, FACTS_SQL,
     INVITATION_SQL,
 };
-use super::facts::CheckFacts;
+use crate::domain::CheckFacts;
 use crate::domain::{AccountId, UserId};
 use crate::error::{sqlite_fault, Error, Result};
 

@@ -3,14 +3,12 @@
 
 use std::collections::HashSet;
 
-use serde::Serialize;
-
 use super::{json_list, Store};
 use crate::domain::{AccountId, Topic};
 use crate::error::Result;
 
 /// Someone to mail about a topic.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recipient {
     /// `contact` or `member`.
     pub kind: &'static str,

@@ -3,6 +3,7 @@
 use serde_json::json;
 
 use super::audit::{record, Change};
+use super::check::assignees_on;
 use super::guard::Authorized;
 use super::revisions::{Revisioned, Written};
 use super::Store;
@@ -76,18 +77,4 @@ impl Store {
         self.bounded(async { assignees_on(&self.pool, account.as_str(), service.as_str()).await })
             .await
     }
-}
-
-/// A service's assignees, sorted, read through any connection (the pool or a transaction).
-pub(super) async fn assignees_on<'e>(
-    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    account: &str,
-    service: &str,
-) -> Result<Vec<String>> {
-    let rows: Vec<(String,)> = sqlx::query_as(super::check::ASSIGNEES_SQL)
-        .bind(account)
-        .bind(service)
-        .fetch_all(executor)
-        .await?;
-    Ok(rows.into_iter().map(|(u,)| u).collect())
 }

@@ -7,8 +7,8 @@
 //! through the constructors the check's own read uses), so what a shape is allowed is what
 //! `portier check` answers for each of its members.
 
-use super::facts::{AccountFacts, CheckFacts, MembershipFacts, UserFacts};
 use super::{json_list, Store};
+use crate::domain::{AccountFacts, CheckFacts, MembershipFacts, UserFacts};
 use crate::error::Result;
 
 /// One group of memberships that every policy sees alike.

@@ -5,10 +5,11 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::domain::Timestamp;
 use crate::error::{Error, Result};
 
 /// Where the store reads the time: the system clock, or a manual one tests move forward.
-#[derive(Clone, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Clock(Option<Arc<AtomicI64>>);
 
 impl Clock {
@@ -58,5 +59,16 @@ pub(super) async fn bounded<T>(
                 "the database did not answer in time".into(),
             ))
         }
+    }
+}
+
+/// A `400` naming `field` unless `at` is absent or after `now`.
+pub(super) fn require_future(field: &str, at: Option<Timestamp>, now: i64) -> Result<()> {
+    match at {
+        Some(at) if at.millis() <= now => Err(Error::bad_field(
+            field,
+            format!("{at} is not in the future"),
+        )),
+        _ => Ok(()),
     }
 }

@@ -1,6 +1,5 @@
 //! Table `app_user`: people who can log in.
 
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::audit::{record, Change};
@@ -12,7 +11,8 @@ use crate::domain::{Email, Name, Timestamp, UserId, UserStatus};
 use crate::error::{Error, Result};
 
 /// A user as stored and shown.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+// Serialized only into the audit trail's `before`/`after`; the API has its own types.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct UserRecord {
     /// The portal's id.
     #[sqlx(rename = "user_id")]
@@ -34,8 +34,7 @@ pub struct UserRecord {
 }
 
 /// `POST /v1/users`.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct NewUser {
     /// The portal's id for the person.
     pub id: UserId,
@@ -44,23 +43,19 @@ pub struct NewUser {
     /// Name shown to others.
     pub display_name: Name,
     /// Where mail goes, when not the login email.
-    #[serde(default)]
     pub notification_email: Option<Email>,
     /// Defaults to `active`.
-    #[serde(default)]
     pub status: Option<UserStatus>,
 }
 
 /// `PATCH /v1/users/{id}`: only the fields present change.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct UserPatch {
     /// New login email.
     pub email: Option<Email>,
     /// New display name.
     pub display_name: Option<Name>,
     /// New notification email; `null` clears it.
-    #[serde(default, deserialize_with = "crate::domain::present")]
     pub notification_email: Option<Option<Email>>,
     /// New status (staff only).
     pub status: Option<UserStatus>,

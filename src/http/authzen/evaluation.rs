@@ -1,5 +1,5 @@
 //! `POST /access/v1/evaluation`: one AuthZEN decision, made by
-//! [`Checker::decide`](crate::check::Checker::decide) over the native parsed request, and the
+//! [`Checker::decide`](crate::app::check::Checker::decide) over the native parsed request, and the
 //! AuthZEN shape of a decision shared with the evaluations route.
 
 use axum::extract::State;
@@ -10,8 +10,8 @@ use utoipa::ToSchema;
 
 use super::model::{Action, Entity, Question};
 use super::AuthzenJson;
+use crate::app::check::{Api, Checker, Decision};
 use crate::authz::{CheckRequest, PolicyBundle};
-use crate::check::{Api, Checker, Decision};
 use crate::error::Result;
 use crate::http::openapi::ApiErrors;
 use crate::http::AppState;
@@ -51,7 +51,7 @@ pub async fn evaluation(
     State(state): State<AppState>,
     AuthzenJson(body): AuthzenJson<EvaluationRequest>,
 ) -> Result<Json<EvaluationResponse>> {
-    let bundle = state.checker.bundle();
+    let bundle = state.app.checker().bundle();
     let question = Question {
         subject: &body.subject,
         action: &body.action.name,
@@ -59,7 +59,13 @@ pub async fn evaluation(
         context: body.context.as_ref(),
     };
     let request = question.parse(&bundle)?;
-    let decision = decide(&state.checker, &bundle, &request, Api::AuthzenEvaluation).await?;
+    let decision = decide(
+        state.app.checker(),
+        &bundle,
+        &request,
+        Api::AuthzenEvaluation,
+    )
+    .await?;
     Ok(Json(decision))
 }
 

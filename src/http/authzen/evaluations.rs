@@ -12,9 +12,9 @@ use utoipa::ToSchema;
 use super::evaluation::{decide, EvaluationResponse};
 use super::model::{Action, Entity, Question};
 use super::AuthzenJson;
+use crate::app::check::{Api, Checker};
 use crate::authz::context::check_size;
 use crate::authz::{CheckRequest, PolicyBundle};
-use crate::check::{Api, Checker};
 use crate::error::{Error, Result};
 use crate::http::check::MAX_BATCH;
 use crate::http::extract::parse_json;
@@ -116,10 +116,16 @@ pub async fn evaluations(
     if let Some(context) = &body.context {
         check_size(context, "context")?;
     }
-    let bundle = state.checker.bundle();
+    let bundle = state.app.checker().bundle();
     if items.is_empty() {
         let request = with_defaults(&bundle, &body, Item::default())?;
-        let one = decide(&state.checker, &bundle, &request, Api::AuthzenEvaluations).await?;
+        let one = decide(
+            state.app.checker(),
+            &bundle,
+            &request,
+            Api::AuthzenEvaluations,
+        )
+        .await?;
         return Ok(Json(EvaluationsResponse {
             evaluations: None,
             decision: Some(one.decision),
@@ -141,10 +147,10 @@ pub async fn evaluations(
         Semantic::ExecuteAll => {
             let all = requests
                 .iter()
-                .map(|r| decide_item(&state.checker, &bundle, r));
+                .map(|r| decide_item(state.app.checker(), &bundle, r));
             futures_util::future::try_join_all(all).await?
         }
-        stopping => short_circuit(&state.checker, &bundle, &requests, stopping).await?,
+        stopping => short_circuit(state.app.checker(), &bundle, &requests, stopping).await?,
     };
     Ok(Json(EvaluationsResponse {
         evaluations: Some(results),

@@ -17,8 +17,8 @@ use utoipa::ToSchema;
 use super::model::{account_property, required_id, schema_type, Action, Entity, Question};
 use super::paging::{PageRequest, PageResponse, Window};
 use super::AuthzenJson;
+use crate::app::check::{Api, Checker};
 use crate::authz::PolicyBundle;
-use crate::check::{Api, Checker};
 use crate::domain::{AccountId, UserId};
 use crate::error::{Error, Result};
 use crate::http::openapi::ApiErrors;
@@ -68,12 +68,12 @@ pub async fn subject(
     let window = Window::of("subject", &query_of(&body)?, body.page.as_ref())?;
     let action = required_action(&body)?;
     let resource_id = required_id(&body.resource, "resource")?;
-    let bundle = state.checker.bundle();
+    let bundle = state.app.checker().bundle();
     if !is_user(&bundle, &body.subject.ty) || !applies(&bundle, &action.name, &body.resource.ty) {
         return Ok(Json(respond(&window, Vec::new())));
     }
     let candidates =
-        subject_candidates(&state.checker, &bundle, &body.resource, resource_id).await?;
+        subject_candidates(state.app.checker(), &bundle, &body.resource, resource_id).await?;
     let entities: Vec<Entity> = candidates
         .into_iter()
         .map(|id| entity(&body.subject.ty, id, None))
@@ -85,7 +85,7 @@ pub async fn subject(
         context: body.context.as_ref(),
     });
     let allowed = keep_allowed(
-        &state.checker,
+        state.app.checker(),
         &bundle,
         questions,
         Api::AuthzenSearchSubject,
@@ -107,12 +107,13 @@ pub async fn resource(
     let window = Window::of("resource", &query_of(&body)?, body.page.as_ref())?;
     let action = required_action(&body)?;
     let subject_id = required_id(&body.subject, "subject")?;
-    let bundle = state.checker.bundle();
+    let bundle = state.app.checker().bundle();
     if !is_user(&bundle, &body.subject.ty) || !applies(&bundle, &action.name, &body.resource.ty) {
         return Ok(Json(respond(&window, Vec::new())));
     }
     let user = UserId::from_str(subject_id).map_err(|e| Error::bad_field("subject.id", e))?;
-    let entities = resource_candidates(&state.checker, &bundle, &body.resource.ty, &user).await?;
+    let entities =
+        resource_candidates(state.app.checker(), &bundle, &body.resource.ty, &user).await?;
     let questions = entities.iter().map(|resource| Question {
         subject: &body.subject,
         action: &action.name,
@@ -120,7 +121,7 @@ pub async fn resource(
         context: body.context.as_ref(),
     });
     let allowed = keep_allowed(
-        &state.checker,
+        state.app.checker(),
         &bundle,
         questions,
         Api::AuthzenSearchResource,
@@ -142,7 +143,7 @@ pub async fn action(
     let window = Window::of("action", &query_of(&body)?, body.page.as_ref())?;
     required_id(&body.subject, "subject")?;
     required_id(&body.resource, "resource")?;
-    let bundle = state.checker.bundle();
+    let bundle = state.app.checker().bundle();
     let first = schema_type(&bundle, &body.resource.ty).and_then(|ty| bundle.first_action_for(&ty));
     let (true, Some(first)) = (is_user(&bundle, &body.subject.ty), first) else {
         return Ok(Json(respond(&window, Vec::new())));
@@ -155,7 +156,8 @@ pub async fn action(
     };
     let request = probe.parse(&bundle)?;
     let names = state
-        .checker
+        .app
+        .checker()
         .allowed_actions(&bundle, &request, Api::AuthzenSearchAction)
         .await?;
     let results = names

@@ -8,11 +8,12 @@ pub mod served;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use portier::authz::{self, LivePolicies};
-use portier::cache::{DecisionCache, MemoryCache, RedisCache, SyncSettings};
-use portier::config::Secret;
+use portier::app::policies::LivePolicies;
+use portier::app::{App, AppSettings, Running};
+use portier::authz::PolicyFolders;
+use portier::domain::Secret;
 use portier::http::{self, AppState, Tokens};
-use portier::store::{Clock, Store};
+use portier::store::Clock;
 use reqwest::Method;
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
@@ -28,21 +29,10 @@ pub struct TestApp {
     pub clock: Clock,
     /// The server's live policy set (reloads land here).
     pub policies: Arc<LivePolicies>,
-    _watcher: notify::RecommendedWatcher,
-    _sweeper: AbortOnDrop,
-    _sync: AbortOnDrop,
+    _running: Running,
     database: Option<TestDatabase>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
-}
-
-/// Stops the server's expiry sweep with the server.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }
 
 /// A fresh database for one test: a SQLite file in a temporary folder, or, when
@@ -214,43 +204,31 @@ impl TestApp {
     pub async fn start(options: &Options) -> TestApp {
         init_logs();
         let clock = Clock::manual(Clock::default().now_ms());
-        let store = Store::open_with(&options.database_url, options.database_timeout)
-            .await
-            .expect("store")
-            .with_clock(clock.clone());
-        let bundle = authz::load(&options.policies, &options.schemas).expect("policies load");
-        let ttl = std::time::Duration::from_secs(300);
-        let sync = SyncSettings::default();
-        let cache = match &options.redis {
-            Some((url, prefix)) => DecisionCache::redis(
-                RedisCache::new(
-                    url,
-                    prefix,
-                    store.identity(),
-                    ttl,
-                    std::time::Duration::from_millis(100),
-                )
-                .expect("redis"),
-                sync,
-            ),
-            None => DecisionCache::memory(MemoryCache::new(64 << 20, ttl), sync),
-        };
+        // Built as `serve` builds it: the same `App`, the same tasks.
+        let mut settings = AppSettings::new(
+            Secret::new(options.database_url.clone()),
+            PolicyFolders {
+                policies: options.policies.clone(),
+                schemas: options.schemas.clone(),
+            },
+        );
+        settings.database_timeout = options.database_timeout;
+        settings.clock = clock.clone();
+        if let Some((url, prefix)) = &options.redis {
+            settings.cache.redis = Some((
+                Secret::new(url.clone()),
+                prefix.clone(),
+                std::time::Duration::from_millis(100),
+            ));
+        }
+        let app = App::open(&settings).await.expect("app");
+        let running = app.start().await.expect("app tasks");
+        let policies = Arc::clone(app.policies());
         let tokens = Tokens::new(
             Some(&Secret::new(ADMIN_TOKEN)),
             Some(&Secret::new(CHECK_TOKEN)),
         );
-        let policies = Arc::new(LivePolicies::new(
-            bundle,
-            options.policies.clone(),
-            options.schemas.clone(),
-        ));
-        let watcher = policies.watch().expect("watch policy folders");
-        let state = AppState::new(store, Arc::clone(&policies), cache, tokens)
-            .with_server_url(options.server_url.clone());
-        let sweeper = portier::expiry::spawn_sweeper(state.checker.clone());
-        // As `serve` does: one sync before the first request, then the task.
-        let _ = state.checker.sync_revisions().await;
-        let sync = state.checker.spawn_revision_sync();
+        let state = AppState::new(app, tokens).with_server_url(options.server_url.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -266,14 +244,12 @@ impl TestApp {
             options.limits,
         ));
         TestApp {
-            _sweeper: AbortOnDrop(sweeper),
-            _sync: AbortOnDrop(sync),
+            _running: running,
             base,
             client: reqwest::Client::new(),
             database_url: options.database_url.clone(),
             clock,
             policies,
-            _watcher: watcher,
             database: None,
             shutdown: Some(tx),
             server: Some(server),

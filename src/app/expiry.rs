@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use crate::check::Checker;
+use crate::app::check::Checker;
 
 /// How often expired memberships are looked for.
 pub const SWEEP_EVERY: Duration = Duration::from_secs(1);

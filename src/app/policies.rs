@@ -12,15 +12,14 @@
 //! file and rename it over the old one, and Kubernetes ConfigMap volumes that swap a `..data`
 //! symlink, are both seen.
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 
-use super::{load, LoadError, PolicyBundle};
 use crate::assurance::{self, Assurance};
+use crate::authz::{load, LoadError, PolicyBundle, PolicyFolders};
 use crate::telemetry;
 
 /// How long the folders must be quiet before a change is loaded.
@@ -37,8 +36,7 @@ pub struct Reloaded {
 
 /// The policy set in force, and how it is reloaded. Checks read it through [`Self::current`].
 pub struct LivePolicies {
-    policies_dir: PathBuf,
-    schemas_dir: PathBuf,
+    folders: PolicyFolders,
     current: Arc<ArcSwap<PolicyBundle>>,
     last_error: Mutex<Option<LoadError>>,
     assurance: ArcSwap<Assurance>,
@@ -47,13 +45,12 @@ pub struct LivePolicies {
 impl LivePolicies {
     /// `bundle` in force, reloaded from these folders. The bundle is assessed (policy tests,
     /// invariants) once here; [`Self::assurance`] tells whether it should serve.
-    pub fn new(bundle: PolicyBundle, policies_dir: PathBuf, schemas_dir: PathBuf) -> Self {
+    pub fn new(bundle: PolicyBundle, folders: PolicyFolders) -> Self {
         telemetry::policy_revision_changed("", bundle.revision());
-        let assurance = ArcSwap::from_pointee(assurance::assess(&bundle, &policies_dir));
+        let assurance = ArcSwap::from_pointee(assurance::assess(&bundle, &folders.policies));
         let current = Arc::new(ArcSwap::from_pointee(bundle));
         LivePolicies {
-            policies_dir,
-            schemas_dir,
+            folders,
             current,
             last_error: Mutex::new(None),
             assurance,
@@ -100,8 +97,8 @@ impl LivePolicies {
 
     /// Loads the folders and refuses a set whose tests fail or whose invariants are violated.
     fn load_assured(&self) -> Result<(PolicyBundle, Assurance), LoadError> {
-        let bundle = load(&self.policies_dir, &self.schemas_dir)?;
-        let assurance = assurance::assess(&bundle, &self.policies_dir);
+        let bundle = load(&self.folders.policies, &self.folders.schemas)?;
+        let assurance = assurance::assess(&bundle, &self.folders.policies);
         if assurance.problems.is_empty() {
             Ok((bundle, assurance))
         } else {
@@ -129,8 +126,8 @@ impl LivePolicies {
                     let _ = tx.send(());
                 }
             })?;
-        watcher.watch(&self.policies_dir, RecursiveMode::NonRecursive)?;
-        watcher.watch(&self.schemas_dir, RecursiveMode::NonRecursive)?;
+        watcher.watch(&self.folders.policies, RecursiveMode::NonRecursive)?;
+        watcher.watch(&self.folders.schemas, RecursiveMode::NonRecursive)?;
         let live = Arc::clone(self);
         tokio::spawn(async move {
             while rx.recv().await.is_some() {

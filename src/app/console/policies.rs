@@ -6,19 +6,16 @@
 
 use std::path::Path;
 
-use axum::extract::State;
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::matrix::{build, Matrix};
 use super::staff_only;
+use crate::app::App;
 use crate::assurance::Assurance;
 use crate::authz::{policy_tests, PolicyBundle, PolicyFile};
 use crate::domain::{AccountId, Actor};
 use crate::error::{Error, Result};
-use crate::http::extract::JsonBody;
-use crate::http::AppState;
 
 /// The serving policy set, for the policies page.
 #[derive(Debug, Serialize)]
@@ -38,9 +35,9 @@ pub struct PolicySetView {
 }
 
 /// `GET /v1/console/policies`: staff only.
-pub async fn show(State(state): State<AppState>, actor: Actor) -> Result<Json<PolicySetView>> {
-    staff_only(&actor)?;
-    let bundle = state.checker.bundle();
+pub async fn show(app: &App, actor: &Actor) -> Result<PolicySetView> {
+    staff_only(actor)?;
+    let bundle = app.bundle();
     let dir = bundle.policies_dir().map(Path::to_path_buf);
     let tests = {
         let bundle = bundle.clone();
@@ -49,14 +46,14 @@ pub async fn show(State(state): State<AppState>, actor: Actor) -> Result<Json<Po
             .await
             .map_err(|e| Error::Internal(anyhow::anyhow!("policy tests: {e}")))?
     };
-    Ok(Json(PolicySetView {
+    Ok(PolicySetView {
         revision: bundle.revision().to_owned(),
         policy_files: bundle.policy_files(),
         schema_files: bundle.schema_files(),
-        last_reload_error: state.policies.last_error().map(|e| e.problems),
+        last_reload_error: app.policies().last_error().map(|e| e.problems),
         tests,
-        invariants: invariants(dir.as_deref(), &state.policies.assurance()),
-    }))
+        invariants: invariants(dir.as_deref(), &app.policies().assurance()),
+    })
 }
 
 /// The policy tests' summary and the lines of failing cases.
@@ -148,14 +145,10 @@ pub struct DraftPreview {
 
 /// `POST /v1/console/policies/draft`: staff only. `400` naming `file` for a bad name, `404`
 /// for an unknown account, `422` with `file:line` problems when the draft does not validate.
-pub async fn draft(
-    State(state): State<AppState>,
-    actor: Actor,
-    JsonBody(body): JsonBody<DraftBody>,
-) -> Result<Json<DraftPreview>> {
+pub async fn draft(app: &App, actor: &Actor, body: DraftBody) -> Result<DraftPreview> {
     check_file_name(&body.file)?;
-    staff_only(&actor)?;
-    let serving = state.checker.bundle();
+    staff_only(actor)?;
+    let serving = app.bundle();
     let candidate = {
         let serving = serving.clone();
         tokio::task::spawn_blocking(move || serving.with_policy_file(&body.file, &body.text))
@@ -163,10 +156,10 @@ pub async fn draft(
             .map_err(|e| Error::Internal(anyhow::anyhow!("loading a draft: {e}")))?
             .map_err(|e| Error::InvalidPolicies(e.problems))?
     };
-    let members = state.checker.store().members(&body.account).await?;
-    let before = build(&state.checker, &serving, &body.account, members.clone()).await?;
-    let after = build(&state.checker, &candidate, &body.account, members).await?;
-    Ok(Json(compare(&before, &after)))
+    let members = app.store().members(&body.account).await?;
+    let before = build(app.checker(), &serving, &body.account, members.clone()).await?;
+    let after = build(app.checker(), &candidate, &body.account, members).await?;
+    Ok(compare(&before, &after))
 }
 
 /// A policy file name: `name.cedar`, letters, digits, `-`, `_` and `.`, no folder.

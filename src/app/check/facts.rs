@@ -16,8 +16,9 @@ use crate::authz::request::Principal;
 use crate::authz::{CheckRequest, PolicyBundle};
 use crate::cache::facts::ASSIGNMENT_ROWS;
 use crate::cache::{PrincipalEntry, Revisions};
+use crate::domain::CheckFacts;
 use crate::error::Result;
-use crate::store::{Backend, CheckFacts, ResourceLookup};
+use crate::store::{Backend, ResourceLookup};
 
 /// The facts of a check as gathered: the facts cache's entry they came from, went to or
 /// match, and what was read besides. A verdict remembered by the entry needs only the resource

@@ -12,18 +12,9 @@
 //! # Layout
 //! - this file: the page, its assets (the icon also at `/favicon.ico`), the security
 //!   headers, the routers.
-//! - `find`: users and accounts by id, email or name.
-//! - `matrix`: an account's members × actions, each cell decided by the check pipeline.
-//! - `explain`: one decision with its deciding policies, their text and `file:line`, the
-//!   entities it was evaluated over, and for an unexplained deny the permits that missed.
-//! - `conditions`: splitting a permit into conditions and evaluating each alone.
-//! - `policies`: the serving set, its tests, and a draft's preview (cells that would flip).
+//! - `routes`: the JSON routes, each calling one use case of [`crate::app::console`].
 
-mod conditions;
-mod explain;
-mod find;
-mod matrix;
-mod policies;
+mod routes;
 
 use axum::http::header::{self, HeaderValue};
 use axum::http::HeaderMap;
@@ -31,8 +22,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::domain::Actor;
-use crate::error::{Error, Result};
 use crate::http::AppState;
 
 /// The console's Content-Security-Policy: only this origin's own script, style and JSON.
@@ -61,15 +50,15 @@ pub fn pages() -> Router<AppState> {
 /// The JSON routes the page calls. The caller wraps them in the admin-token check.
 pub fn api() -> Router<AppState> {
     Router::new()
-        .route("/v1/console/find", get(find::find))
+        .route("/v1/console/find", get(routes::find))
         .route(
             "/v1/console/accounts/{id}/services",
-            get(find::service_assignments),
+            get(routes::service_assignments),
         )
-        .route("/v1/console/accounts/{id}/matrix", get(matrix::show))
-        .route("/v1/console/explain", post(explain::explain))
-        .route("/v1/console/policies", get(policies::show))
-        .route("/v1/console/policies/draft", post(policies::draft))
+        .route("/v1/console/accounts/{id}/matrix", get(routes::matrix))
+        .route("/v1/console/explain", post(routes::explain))
+        .route("/v1/console/policies", get(routes::policies))
+        .route("/v1/console/policies/draft", post(routes::draft))
 }
 
 /// Whether a route is the console's: its page, its assets or its JSON routes.
@@ -114,16 +103,4 @@ async fn icon() -> Response {
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
     ([(header::CONTENT_TYPE, content_type)], body).into_response()
-}
-
-/// Console routes that look across accounts (search, the policy set, drafts) are for hosting
-/// staff: an admin token acting as no particular user.
-fn staff_only(actor: &Actor) -> Result<()> {
-    match actor {
-        Actor::Staff => Ok(()),
-        Actor::User(_) | Actor::Portier => Err(Error::Forbidden {
-            message: "the console's cross-account routes are for hosting staff only".into(),
-            reasons: Vec::new(),
-        }),
-    }
 }

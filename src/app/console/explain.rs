@@ -5,21 +5,18 @@
 //! no policy decided — every permit that covers the action with the conditions the facts
 //! did not meet.
 
-use axum::extract::State;
-use axum::Json;
 use cedar_policy::{Effect, PolicyId};
 use serde::Serialize;
 use serde_json::Value;
 
 use super::conditions::{permits_for, PermitParts};
 use super::staff_only;
+use crate::app::check::{Api, Decision};
+use crate::app::App;
 use crate::authz::{build_entities, CheckBody, CheckRequest, Consistency, PolicyBundle};
-use crate::check::{Api, Decision};
 use crate::domain::Actor;
+use crate::domain::CheckFacts;
 use crate::error::{Error, Result};
-use crate::http::extract::JsonBody;
-use crate::http::AppState;
-use crate::store::CheckFacts;
 
 /// A policy named in an explanation.
 #[derive(Debug, Clone, Serialize)]
@@ -61,20 +58,16 @@ pub struct Explanation {
 }
 
 /// `POST /v1/console/explain`: staff only; a malformed check is a `400` naming its field.
-pub async fn explain(
-    State(state): State<AppState>,
-    actor: Actor,
-    JsonBody(body): JsonBody<CheckBody>,
-) -> Result<Json<Explanation>> {
-    staff_only(&actor)?;
-    let bundle = state.checker.bundle();
+pub async fn explain(app: &App, actor: &Actor, body: CheckBody) -> Result<Explanation> {
+    staff_only(actor)?;
+    let bundle = app.bundle();
     let mut request = bundle.parse_check(body)?;
     request.consistency = Consistency::Fresh;
-    let decision = state
-        .checker
+    let decision = app
+        .checker()
         .decide(&bundle, &request, Api::ConsoleExplain)
         .await?;
-    let facts = state.checker.facts(&bundle, &request).await?;
+    let facts = app.checker().facts(&bundle, &request).await?;
     let deciding = decision
         .reasons
         .iter()
@@ -85,13 +78,13 @@ pub async fn explain(
         Some(_) => (Value::Array(Vec::new()), Vec::new()),
         None => evaluated(&bundle, &request, &facts, &decision)?,
     };
-    Ok(Json(Explanation {
+    Ok(Explanation {
         decision,
         deciding,
         entities,
         permits,
         note,
-    }))
+    })
 }
 
 /// The entities built for the request, and the missed permits when no policy decided a deny.

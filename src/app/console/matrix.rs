@@ -9,17 +9,14 @@
 //! what a member may do with the account's things in general. The sample is chosen by
 //! [`PolicyBundle::sample_resource`], as the impact of a policy diff chooses it.
 
-use axum::extract::State;
-use axum::Json;
 use cedar_policy::EntityUid;
 use serde::Serialize;
 
+use crate::app::check::{Checker, Target};
+use crate::app::App;
 use crate::authz::{CheckBody, Consistency, EntityRef, PolicyBundle};
-use crate::check::{Checker, Target};
 use crate::domain::{AccountId, Actor};
 use crate::error::Result;
-use crate::http::extract::PathIds;
-use crate::http::AppState;
 use crate::store::MemberRecord;
 
 /// Most members shown; the rest are counted, not evaluated.
@@ -82,18 +79,12 @@ pub struct Matrix {
 }
 
 /// `GET /v1/console/accounts/{id}/matrix` (`viewMembers`): `404` for an unknown account.
-pub async fn show(
-    State(state): State<AppState>,
-    actor: Actor,
-    PathIds(id): PathIds<AccountId>,
-) -> Result<Json<Matrix>> {
-    state
-        .checker
-        .authorize(&actor, "viewMembers", Target::Account(&id))
+pub async fn show(app: &App, actor: &Actor, id: &AccountId) -> Result<Matrix> {
+    app.checker()
+        .authorize(actor, "viewMembers", Target::Account(id))
         .await?;
-    let members = state.checker.store().members(&id).await?;
-    let bundle = state.checker.bundle();
-    Ok(Json(build(&state.checker, &bundle, &id, members).await?))
+    let members = app.store().members(id).await?;
+    build(app.checker(), &app.bundle(), id, members).await
 }
 
 /// Evaluates the matrix of `account` under `bundle` (the serving set, or a draft).

@@ -1,9 +1,9 @@
 //! The facts of one check, as policies see them: the principal, the account, the resource
-//! rows a check needs. The check's read ([`check`](super::check)) and the membership shapes
-//! of `portier diff` ([`shapes`](super::shapes)) make them through the constructors here, so
+//! rows a check needs. The check's read (`store::check`) and the membership shapes
+//! of `portier diff` (`store::shapes`) make them through the constructors here, so
 //! a rule such as "a membership that has run out carries no grant" is written once.
 
-use crate::domain::Role;
+use super::Role;
 
 /// What the store knows about a check's principal, account and resource.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -96,7 +96,7 @@ impl AccountFacts {
 
 impl CheckFacts {
     /// No facts yet, and a resource that counts as found (one the store does not keep).
-    pub(super) fn found() -> Self {
+    pub(crate) fn found() -> Self {
         CheckFacts {
             resource_found: true,
             ..CheckFacts::default()
@@ -105,7 +105,7 @@ impl CheckFacts {
 
     /// Takes an invitation's row ([`INVITATION_SQL`]): found when open, valid until it
     /// expires.
-    pub(super) fn take_invitation(&mut self, row: Option<(String, i64)>) {
+    pub(crate) fn take_invitation(&mut self, row: Option<(String, i64)>) {
         self.resource_found = row.is_some();
         self.valid_until = row.as_ref().map(|(_, expires_at)| *expires_at);
         self.invitation_email = row.map(|(email, _)| email);
