@@ -8,7 +8,7 @@ use tokio::net::TcpListener;
 
 use crate::app::check::Api;
 use crate::app::policies::LivePolicies;
-use crate::app::App;
+use crate::app::{App, AppSettings};
 use crate::authz::{self, policy_tests, CheckBody, EntityRef, PolicyBundle};
 use crate::config::{CheckArgs, DatabaseArgs, PolicyArgs, ServeArgs, TestArgs};
 use crate::http::{self, AppState};
@@ -92,7 +92,11 @@ pub fn test(args: &TestArgs) -> anyhow::Result<bool> {
 
 /// `portier check`: one decision against the database, printed as JSON.
 pub async fn check(args: CheckArgs) -> anyhow::Result<()> {
-    let app = App::open(&args.database.app_settings(&args.policy)).await?;
+    let settings = AppSettings {
+        assess: false,
+        ..args.database.app_settings(&args.policy)
+    };
+    let app = App::open(&settings).await?;
     let body = CheckBody {
         principal: EntityRef::Text(args.principal),
         action: args.action,

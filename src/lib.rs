@@ -5,23 +5,27 @@
 //! people, accounts, memberships, grants and service assignments it stores.
 //!
 //! # Layout
-//! - [`config`]: command line and environment (`PORTIER_*`), typed.
+//! Dependencies run downward in this list's reverse; no module imports one above it.
+//! - [`domain`]: parsed ids, emails, names, instants, URLs, secrets, and the facts policies
+//!   see ([`domain::CheckFacts`]); handlers only see these.
 //! - [`error`]: the one error type; it renders as the JSON error every route answers with.
-//! - [`domain`]: parsed ids, emails, roles, statuses; handlers only see these.
-//! - [`authz`]: loading and validating policies, building entities, evaluating, policy tests.
-//! - [`assurance`]: invariants proven with an SMT solver, policy diffs, the load guard.
+//! - [`telemetry`]: tracing setup and metrics.
 //! - [`store`]: sqlx queries per table, transactions; SQLite embedded, PostgreSQL for replicas.
 //!   Each write returns what it touched ([`store::Written`]) and records its revision in the
 //!   database in the same transaction.
+//! - [`authz`]: the Cedar wrapper: the policy bundle, parsing a check, the one entity builder,
+//!   evaluation, policy tests.
+//! - [`assurance`]: invariants proven with an SMT solver, policy diffs and their impact, the
+//!   load guard.
 //! - [`cache`]: the decision and facts caches (byte budgets), and the data revisions that keep
 //!   them honest, synced from the database by every replica.
-//! - [`check`]: the check pipeline (cache → store → Cedar), shared by HTTP and the CLI, and
-//!   the decision log it writes for every API (`check::log`).
-//! - [`expiry`]: the task that ends time-limited memberships and records it once.
-//! - [`console`]: the web console at `/console` (embedded page, its JSON routes).
-//! - [`http`]: the axum router, one file per resource, and `serve`.
+//! - [`app`]: the use cases over one [`app::App`]: the check pipeline and its decision log,
+//!   the management use cases (authorize → write → what it touched), the console's logic,
+//!   the live policies, the expiry sweep.
+//! - [`http`]: adapters: the axum router, one file per resource with its own bodies, AuthZEN,
+//!   the console's routes and page, and `serve`.
+//! - [`config`]: command line and environment (`PORTIER_*`), typed, into [`app::AppSettings`].
 //! - [`commands`]: the subcommands `main` dispatches to.
-//! - [`telemetry`]: tracing setup.
 
 pub mod app;
 pub mod assurance;

@@ -46,8 +46,19 @@ impl LivePolicies {
     /// `bundle` in force, reloaded from these folders. The bundle is assessed (policy tests,
     /// invariants) once here; [`Self::assurance`] tells whether it should serve.
     pub fn new(bundle: PolicyBundle, folders: PolicyFolders) -> Self {
+        let assurance = assurance::assess(&bundle, &folders.policies);
+        LivePolicies::with_assurance(bundle, folders, assurance)
+    }
+
+    /// `bundle` in force without assessing it: for a one-off command (`portier check`) that
+    /// serves nothing, where proving the invariants would cost more than the answer.
+    pub fn unassessed(bundle: PolicyBundle, folders: PolicyFolders) -> Self {
+        LivePolicies::with_assurance(bundle, folders, Assurance::not_assessed())
+    }
+
+    fn with_assurance(bundle: PolicyBundle, folders: PolicyFolders, assurance: Assurance) -> Self {
         telemetry::policy_revision_changed("", bundle.revision());
-        let assurance = ArcSwap::from_pointee(assurance::assess(&bundle, &folders.policies));
+        let assurance = ArcSwap::from_pointee(assurance);
         let current = Arc::new(ArcSwap::from_pointee(bundle));
         LivePolicies {
             folders,

@@ -31,6 +31,9 @@ pub struct AppSettings {
     pub invitation_ttl: Duration,
     /// The clock time-based facts are judged by (a manual one in tests).
     pub clock: Clock,
+    /// Whether the policy set is assessed (its tests run, its invariants proven) as a serving
+    /// set must be; a one-off command that only decides may skip it.
+    pub assess: bool,
 }
 
 /// The caches' settings.
@@ -74,6 +77,7 @@ impl AppSettings {
             cache: CacheSettings::default(),
             invitation_ttl: DEFAULT_INVITATION_TTL,
             clock: Clock::default(),
+            assess: true,
         }
     }
 }
@@ -103,7 +107,11 @@ impl App {
             .with_clock(settings.clock.clone());
         let folders = &settings.folders;
         let bundle = authz::load(&folders.policies, &folders.schemas)?;
-        let policies = Arc::new(LivePolicies::new(bundle, folders.clone()));
+        let policies = Arc::new(if settings.assess {
+            LivePolicies::new(bundle, folders.clone())
+        } else {
+            LivePolicies::unassessed(bundle, folders.clone())
+        });
         let cache = decision_cache(&settings.cache, &store)?;
         let checker = Checker::new(store, cache, policies.current())
             .with_facts_cache(FactsCache::new(settings.cache.facts_bytes));

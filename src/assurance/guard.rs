@@ -61,6 +61,27 @@ pub struct InvariantsStatus {
     pub reason: Option<String>,
 }
 
+impl Assurance {
+    /// Nothing assessed: for a one-off command that decides without serving.
+    pub fn not_assessed() -> Self {
+        let reason = Some("not assessed: a one-off command, not a serving set".to_owned());
+        Assurance {
+            policy_tests: TestsStatus {
+                status: "none",
+                passed: 0,
+                failed: 0,
+            },
+            invariants: InvariantsStatus {
+                status: "not_checked",
+                proven: Vec::new(),
+                violated: Vec::new(),
+                reason,
+            },
+            problems: Vec::new(),
+        }
+    }
+}
+
 /// Most outcomes remembered; the memory is emptied when full.
 const REMEMBERED: usize = 32;
 

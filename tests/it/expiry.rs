@@ -300,7 +300,7 @@ async fn every_timestamp_is_an_rfc3339_utc_string() {
         .send(Method::GET, "/openapi.json", None, None, None)
         .await;
     let schemas = &spec.body["components"]["schemas"];
-    let created = &schemas["UserRecord"]["properties"]["created_at"];
+    let created = &schemas["User"]["properties"]["created_at"];
     assert_eq!(
         created["$ref"], "#/components/schemas/Timestamp",
         "{created}"
