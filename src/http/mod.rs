@@ -5,7 +5,7 @@
 //! bodies read within [`MAX_BODY_BYTES`]). One file per
 //! resource; every handler reads as parse → authorize (through Cedar) → one store call → answer.
 
-mod accounts;
+pub(crate) mod accounts;
 mod audit;
 mod auth;
 mod authzen;
@@ -27,7 +27,7 @@ mod server;
 mod server_url;
 mod services;
 mod tokens;
-mod users;
+pub(crate) mod users;
 
 use std::sync::Arc;
 

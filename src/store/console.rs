@@ -4,8 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-
 use super::{AccountRecord, Store, UserRecord};
 use crate::domain::AccountId;
 use crate::error::Result;
@@ -14,7 +12,7 @@ use crate::error::Result;
 pub const FIND_LIMIT: i64 = 20;
 
 /// What a search found.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Found {
     /// Users whose id, login email or display name matches.
     pub users: Vec<UserRecord>,
@@ -23,7 +21,7 @@ pub struct Found {
 }
 
 /// A service of an account and the members it is assigned to.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct ServiceAssignment {
     /// The portal's service id.
     pub service_id: String,

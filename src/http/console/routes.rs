@@ -3,6 +3,7 @@
 
 use axum::extract::State;
 use axum::Json;
+use serde::Serialize;
 
 use crate::app::console::explain::{self, Explanation};
 use crate::app::console::find::{self, FindQuery};
@@ -11,17 +12,55 @@ use crate::app::console::policies::{self, DraftBody, DraftPreview, PolicySetView
 use crate::authz::CheckBody;
 use crate::domain::{AccountId, Actor};
 use crate::error::Result;
+use crate::http::accounts::Account;
 use crate::http::extract::{JsonBody, PathIds, QueryParams};
+use crate::http::users::User;
 use crate::http::AppState;
 use crate::store::{Found, ServiceAssignment};
+
+/// What a search found.
+#[derive(Debug, Serialize)]
+pub struct Matches {
+    /// Users whose id, login email or display name matches.
+    users: Vec<User>,
+    /// Accounts whose id or name matches, or whose owner's id or email matches.
+    accounts: Vec<Account>,
+}
+
+impl From<Found> for Matches {
+    fn from(found: Found) -> Self {
+        Matches {
+            users: found.users.into_iter().map(User::from).collect(),
+            accounts: found.accounts.into_iter().map(Account::from).collect(),
+        }
+    }
+}
+
+/// A service of an account and the members it is assigned to.
+#[derive(Debug, Serialize)]
+pub struct Assignment {
+    /// The portal's service id.
+    service_id: String,
+    /// Assigned members' user ids, sorted.
+    assignees: Vec<String>,
+}
+
+impl From<ServiceAssignment> for Assignment {
+    fn from(a: ServiceAssignment) -> Self {
+        Assignment {
+            service_id: a.service_id,
+            assignees: a.assignees,
+        }
+    }
+}
 
 /// `GET /v1/console/find?q=…`: `400` naming `q` when it is empty or too long; staff only.
 pub async fn find(
     State(state): State<AppState>,
     actor: Actor,
     QueryParams(query): QueryParams<FindQuery>,
-) -> Result<Json<Found>> {
-    Ok(Json(find::find(&state.app, &actor, query).await?))
+) -> Result<Json<Matches>> {
+    Ok(Json(find::find(&state.app, &actor, query).await?.into()))
 }
 
 /// `GET /v1/console/accounts/{id}/services` (`viewMembers`): the services assigned to
@@ -30,9 +69,10 @@ pub async fn service_assignments(
     State(state): State<AppState>,
     actor: Actor,
     PathIds(id): PathIds<AccountId>,
-) -> Result<Json<Vec<ServiceAssignment>>> {
+) -> Result<Json<Vec<Assignment>>> {
+    let assignments = find::service_assignments(&state.app, &actor, &id).await?;
     Ok(Json(
-        find::service_assignments(&state.app, &actor, &id).await?,
+        assignments.into_iter().map(Assignment::from).collect(),
     ))
 }
 
