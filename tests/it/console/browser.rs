@@ -171,7 +171,7 @@ async fn browser_signs_in_reads_the_matrix_explains_a_deny_and_tries_a_draft() {
     let flips = browser
         .script(
             "return arguments[0].getAttribute('data-flips')",
-            json!([{"element-6066-11e4-a52e-4f735466cecf": result}]),
+            json!([result]),
         )
         .await;
     assert_eq!(flips, json!("3"), "bill loses the three billing actions");
@@ -229,4 +229,5 @@ async fn browser_signs_in_reads_the_matrix_explains_a_deny_and_tries_a_draft() {
         .await;
     assert_eq!(fits, json!(true), "explain fits a phone too");
     save_screenshot(&browser, "explain-390.png").await;
+    browser.close().await;
 }

@@ -1,28 +1,50 @@
-//! A small W3C WebDriver client over HTTP (reqwest): starts `chromedriver` on a free local
-//! port, opens a headless Chromium session with a fresh profile, and on drop ends the
-//! session and stops the driver. Every wait is bounded.
+//! Headless Chromium for the browser test, through `fantoccini` (a WebDriver client): starts
+//! `chromedriver` on a free local port, opens a session with a fresh profile, and on
+//! [`Browser::close`] (or on drop, when a test fails first) ends the session and stops the
+//! driver. Every wait is bounded: each WebDriver command gets at most a minute.
 
-use std::io::{Read, Write};
+use std::future::Future;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
 
-const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
+/// The longest one WebDriver command may take.
+const COMMAND: Duration = Duration::from_secs(60);
+/// The longest the driver may take to listen, and a selector to match.
+const READY: Duration = Duration::from_secs(20);
+/// The longest ending the session may take before the driver is stopped anyway.
+const CLOSE: Duration = Duration::from_secs(10);
+
 pub struct Browser {
+    /// `None` once the session has been ended.
+    client: Option<Client>,
     driver: Child,
-    port: u16,
-    session: String,
-    client: reqwest::Client,
     _profile: tempfile::TempDir,
 }
 
 fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind");
     listener.local_addr().expect("address").port()
+}
+
+/// `command`'s result, or a panic naming `what` if it fails or takes longer than [`COMMAND`].
+async fn bounded<T, E: std::fmt::Display>(
+    what: &str,
+    command: impl Future<Output = Result<T, E>>,
+) -> T {
+    match tokio::time::timeout(COMMAND, command).await {
+        Ok(Ok(value)) => value,
+        Ok(Err(error)) => panic!("webdriver {what}: {error}"),
+        Err(_) => panic!("webdriver {what}: no answer within {} s", COMMAND.as_secs()),
+    }
 }
 
 impl Browser {
@@ -39,112 +61,83 @@ impl Browser {
             .stderr(Stdio::null())
             .spawn()
             .expect("start chromedriver");
-        let profile = tempfile::tempdir().expect("profile dir");
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .build()
-            .expect("client");
         let mut browser = Browser {
+            client: None,
             driver,
-            port,
-            session: String::new(),
-            client,
-            _profile: profile,
+            _profile: tempfile::tempdir().expect("profile dir"),
         };
-        browser.wait_for_driver().await;
+        browser.wait_for_driver(port).await;
         let args = [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-            &format!("--window-size={width},{height}"),
-            &format!("--user-data-dir={}", browser._profile.path().display()),
+            "--headless=new".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-gpu".to_owned(),
+            "--disable-quic".to_owned(),
+            "--no-first-run".to_owned(),
+            "--disable-background-networking".to_owned(),
+            "--disable-component-update".to_owned(),
+            "--disable-sync".to_owned(),
+            "--disable-dev-shm-usage".to_owned(),
+            format!("--window-size={width},{height}"),
+            format!("--user-data-dir={}", browser._profile.path().display()),
         ];
-        let capabilities = json!({"capabilities": {"alwaysMatch": {
+        let capabilities = json!({
             "browserName": "chrome",
             "goog:chromeOptions": {"binary": CHROMIUM, "args": args},
-        }}});
-        let session = browser.call("POST", "/session", Some(capabilities)).await;
-        browser.session = session["sessionId"]
-            .as_str()
-            .expect("a session id")
-            .to_owned();
+        });
+        let Value::Object(capabilities) = capabilities else {
+            unreachable!("capabilities are an object")
+        };
+        let mut builder = ClientBuilder::new(HttpConnector::new());
+        builder.capabilities(capabilities);
+        let url = format!("http://127.0.0.1:{port}");
+        browser.client = Some(bounded("new session", builder.connect(&url)).await);
         browser
     }
 
-    async fn wait_for_driver(&self) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let url = format!("http://127.0.0.1:{}/status", self.port);
+    /// Waits (at most [`READY`]) until the driver accepts connections on `port`.
+    async fn wait_for_driver(&mut self, port: u16) {
+        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let deadline = Instant::now() + READY;
         while Instant::now() < deadline {
-            if let Ok(reply) = self.client.get(&url).send().await {
-                let body: Value = reply.json().await.unwrap_or_default();
-                if body["value"]["ready"] == json!(true) {
-                    return;
-                }
+            if TcpStream::connect_timeout(&address, Duration::from_millis(500)).is_ok() {
+                return;
+            }
+            if let Ok(Some(status)) = self.driver.try_wait() {
+                panic!("chromedriver exited before listening: {status}");
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("chromedriver did not become ready within 20 s");
+        panic!(
+            "chromedriver did not listen on port {port} within {} s",
+            READY.as_secs()
+        );
     }
 
-    /// One WebDriver command; panics on a WebDriver error with its message.
-    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        let url = format!("http://127.0.0.1:{}{path}", self.port);
-        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-        let request = self.client.request(method, &url);
-        let request = match body {
-            Some(body) => request.json(&body),
-            None => request,
-        };
-        let reply = request.send().await.expect("webdriver request");
-        let status = reply.status();
-        let body: Value = reply.json().await.expect("webdriver JSON");
-        assert!(status.is_success(), "webdriver {path}: {status} {body}");
-        body["value"].clone()
-    }
-
-    async fn session_call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        let path = format!("/session/{}{path}", self.session);
-        self.call(method, &path, body).await
+    fn client(&self) -> &Client {
+        self.client.as_ref().expect("an open session")
     }
 
     pub async fn goto(&self, url: &str) {
-        self.session_call("POST", "/url", Some(json!({"url": url})))
-            .await;
+        bounded("goto", self.client().goto(url)).await;
     }
 
-    /// Runs a script in the page and returns its result.
+    /// Runs a script in the page with `args` (a JSON array) and returns its result.
     pub async fn script(&self, script: &str, args: Value) -> Value {
-        self.session_call(
-            "POST",
-            "/execute/sync",
-            Some(json!({"script": script, "args": args})),
-        )
-        .await
+        let Value::Array(args) = args else {
+            panic!("script arguments are an array: {args}")
+        };
+        bounded("execute", self.client().execute(script, args)).await
     }
 
     /// The first element matching `css`, if any.
-    pub async fn find(&self, css: &str) -> Option<String> {
-        let found = self
-            .session_call(
-                "POST",
-                "/elements",
-                Some(json!({"using": "css selector", "value": css})),
-            )
-            .await;
-        found.as_array()?.first()?[ELEMENT_KEY]
-            .as_str()
-            .map(str::to_owned)
+    pub async fn find(&self, css: &str) -> Option<Element> {
+        let found = bounded("find", self.client().find_all(Locator::Css(css))).await;
+        found.into_iter().next()
     }
 
-    /// Waits (at most 20 s) until an element matches `css`.
-    pub async fn wait(&self, css: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
+    /// Waits (at most [`READY`]) until an element matches `css`.
+    pub async fn wait(&self, css: &str) -> Element {
+        let deadline = Instant::now() + READY;
         while Instant::now() < deadline {
             if let Some(element) = self.find(css).await {
                 return element;
@@ -157,108 +150,64 @@ impl Browser {
                 json!([]),
             )
             .await;
-        panic!("no element matched {css} within 20 s (page status: {status})");
+        panic!(
+            "no element matched {css} within {} s (page status: {status})",
+            READY.as_secs()
+        );
     }
 
-    pub async fn click(&self, element: &str) {
-        self.session_call(
-            "POST",
-            &format!("/element/{element}/click"),
-            Some(json!({})),
-        )
-        .await;
+    pub async fn click(&self, element: &Element) {
+        bounded("click", element.click()).await;
     }
 
-    pub async fn clear(&self, element: &str) {
-        self.session_call(
-            "POST",
-            &format!("/element/{element}/clear"),
-            Some(json!({})),
-        )
-        .await;
+    pub async fn clear(&self, element: &Element) {
+        bounded("clear", element.clear()).await;
     }
 
-    pub async fn type_text(&self, element: &str, text: &str) {
-        self.session_call(
-            "POST",
-            &format!("/element/{element}/value"),
-            Some(json!({"text": text})),
-        )
-        .await;
+    pub async fn type_text(&self, element: &Element, text: &str) {
+        bounded("send keys", element.send_keys(text)).await;
     }
 
-    pub async fn text(&self, element: &str) -> String {
-        let text = self
-            .session_call("GET", &format!("/element/{element}/text"), None)
-            .await;
-        text.as_str().unwrap_or_default().to_owned()
+    pub async fn text(&self, element: &Element) -> String {
+        bounded("text", element.text()).await
     }
 
     pub async fn resize(&self, width: u32, height: u32) {
-        self.session_call(
-            "POST",
-            "/window/rect",
-            Some(json!({"width": width, "height": height})),
-        )
-        .await;
+        bounded("resize", self.client().set_window_size(width, height)).await;
     }
 
     /// A PNG of the viewport.
     pub async fn screenshot(&self) -> Vec<u8> {
-        let encoded = self.session_call("GET", "/screenshot", None).await;
-        decode_base64(encoded.as_str().expect("base64 screenshot"))
+        bounded("screenshot", self.client().screenshot()).await
     }
-}
 
-impl Drop for Browser {
-    /// Ends the session (closing Chromium) with a plain blocking request, then stops the driver.
-    fn drop(&mut self) {
-        if !self.session.is_empty() {
-            if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.port)) {
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-                let _ = write!(
-                    stream,
-                    "DELETE /session/{} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
-                    self.session, self.port
-                );
-                let _ = stream.read_to_end(&mut Vec::new());
-            }
+    /// Ends the session (closing Chromium), then stops the driver.
+    pub async fn close(mut self) {
+        if let Some(client) = self.client.take() {
+            let _ = tokio::time::timeout(CLOSE, client.close()).await;
         }
+        self.stop_driver();
+    }
+
+    fn stop_driver(&mut self) {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
 }
 
-/// Standard base64 (with padding), as WebDriver sends screenshots.
-fn decode_base64(text: &str) -> Vec<u8> {
-    let value = |c: u8| match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
-        b'+' => 62,
-        b'/' => 63,
-        _ => panic!("not base64: {c}"),
-    };
-    let digits: Vec<u8> = text
-        .bytes()
-        .filter(|c| !c.is_ascii_whitespace() && *c != b'=')
-        .map(value)
-        .collect();
-    let mut out = Vec::with_capacity(digits.len() * 3 / 4);
-    for chunk in digits.chunks(4) {
-        let mut n = 0u32;
-        for (i, d) in chunk.iter().enumerate() {
-            n |= u32::from(*d) << (18 - 6 * i);
+impl Drop for Browser {
+    /// When [`Browser::close`] was not reached (a failed assertion): ends the session if the
+    /// runtime lets this thread wait for it (a multi-threaded one), then stops the driver.
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                if runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
+                    tokio::task::block_in_place(|| {
+                        let _ = runtime.block_on(tokio::time::timeout(CLOSE, client.close()));
+                    });
+                }
+            }
         }
-        let bytes = n.to_be_bytes();
-        out.extend_from_slice(&bytes[1..chunk.len()]);
+        self.stop_driver();
     }
-    out
-}
-
-#[test]
-fn base64_decodes_padding() {
-    assert_eq!(decode_base64("aGk="), b"hi");
-    assert_eq!(decode_base64("aGV5"), b"hey");
-    assert_eq!(decode_base64("aA=="), b"h");
 }
