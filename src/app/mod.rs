@@ -14,6 +14,7 @@
 //! - [`manage`]: one module per management use case (users, accounts, members, services,
 //!   invitations, contacts, the audit trail).
 //! - [`console`]: the console's logic — find, matrix, explain, draft preview.
+//! - [`search`]: the searches (who may, on what): candidates kept where checks allow.
 //! - [`policies`]: the live policy set: watching, reloading, the assurance guard.
 //! - [`expiry`]: the sweep that ends time-limited memberships.
 
@@ -22,6 +23,7 @@ pub mod console;
 pub mod expiry;
 pub mod manage;
 pub mod policies;
+pub mod search;
 mod settings;
 
 use std::sync::Arc;

@@ -97,22 +97,23 @@ impl Drop for Running {
 }
 
 impl App {
-    /// Opens the store (migrating it), loads and strictly validates the policies (an invalid
-    /// set is an error), assesses them (policy tests, invariants: see
-    /// [`LivePolicies::assurance`]) and builds the caches.
+    /// Loads and strictly validates the policies (an invalid set is an error, before the
+    /// database is touched), opens the store (migrating it), builds the caches, then assesses
+    /// the policies (policy tests, invariants: see [`LivePolicies::assurance`]), the slowest
+    /// step, last.
     pub async fn open(settings: &AppSettings) -> anyhow::Result<App> {
+        let folders = &settings.folders;
+        let bundle = authz::load(&folders.policies, &folders.schemas)?;
         let store = Store::open_with(settings.database_url.expose(), settings.database_timeout)
             .await
             .context("opening the database")?
             .with_clock(settings.clock.clone());
-        let folders = &settings.folders;
-        let bundle = authz::load(&folders.policies, &folders.schemas)?;
+        let cache = decision_cache(&settings.cache, &store)?;
         let policies = Arc::new(if settings.assess {
             LivePolicies::new(bundle, folders.clone())
         } else {
             LivePolicies::unassessed(bundle, folders.clone())
         });
-        let cache = decision_cache(&settings.cache, &store)?;
         let checker = Checker::new(store, cache, policies.current())
             .with_facts_cache(FactsCache::new(settings.cache.facts_bytes));
         Ok(App::new(checker, policies, settings.invitation_ttl))

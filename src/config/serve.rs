@@ -163,8 +163,8 @@ fn parse_duration(raw: &str) -> Result<Duration, String> {
         humantime::parse_duration(raw).map_err(|e| e.to_string())
     };
     match parsed {
-        Ok(duration) if !duration.is_zero() => Ok(duration),
-        Ok(_) => Err(format!("{raw:?}: a duration must be longer than zero")),
+        Ok(duration) if duration >= Duration::from_secs(1) => Ok(duration),
+        Ok(_) => Err(format!("{raw:?}: a duration must be at least 1s")),
         Err(why) => Err(format!(
             "{raw:?} is not a duration like 90s, 15m, 12h, 7d or 1h30m ({why})"
         )),
@@ -185,6 +185,8 @@ mod tests {
         assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5_400)));
         assert_eq!(parse_duration("1w"), Ok(Duration::from_secs(604_800)));
         assert!(parse_duration("").is_err());
+        assert!(parse_duration("500ms").is_err());
+        assert!(parse_duration("1ns").is_err());
         assert!(parse_duration("soon").is_err());
     }
 }

@@ -17,7 +17,8 @@ use utoipa::ToSchema;
 use super::model::{account_property, required_id, schema_type, Action, Entity, Question};
 use super::paging::{PageRequest, PageResponse, Window};
 use super::AuthzenJson;
-use crate::app::check::{Api, Checker};
+use crate::app::check::Api;
+use crate::app::search::{self, Resources, Subjects};
 use crate::authz::PolicyBundle;
 use crate::domain::{AccountId, UserId};
 use crate::error::{Error, Result};
@@ -72,26 +73,17 @@ pub async fn subject(
     if !is_user(&bundle, &body.subject.ty) || !applies(&bundle, &action.name, &body.resource.ty) {
         return Ok(Json(respond(&window, Vec::new())));
     }
-    let candidates =
-        subject_candidates(state.app.checker(), &bundle, &body.resource, resource_id).await?;
-    let entities: Vec<Entity> = candidates
+    let among = subjects_of(&bundle, &body.resource, resource_id)?;
+    let ask = |id: &str| {
+        let subject = entity(&body.subject.ty, id.to_owned(), None);
+        question(&subject, &action.name, &body.resource, &body).parse(&bundle)
+    };
+    let allowed =
+        search::subjects(&state.app, &bundle, among, ask, Api::AuthzenSearchSubject).await?;
+    let results = allowed
         .into_iter()
-        .map(|id| entity(&body.subject.ty, id, None))
+        .map(|id| json!(entity(&body.subject.ty, id, None)))
         .collect();
-    let questions = entities.iter().map(|subject| Question {
-        subject,
-        action: &action.name,
-        resource: &body.resource,
-        context: body.context.as_ref(),
-    });
-    let allowed = keep_allowed(
-        state.app.checker(),
-        &bundle,
-        questions,
-        Api::AuthzenSearchSubject,
-    )
-    .await?;
-    let results = entities_where(&entities, &allowed);
     Ok(Json(respond(&window, results)))
 }
 
@@ -112,22 +104,31 @@ pub async fn resource(
         return Ok(Json(respond(&window, Vec::new())));
     }
     let user = UserId::from_str(subject_id).map_err(|e| Error::bad_field("subject.id", e))?;
-    let entities =
-        resource_candidates(state.app.checker(), &bundle, &body.resource.ty, &user).await?;
-    let questions = entities.iter().map(|resource| Question {
-        subject: &body.subject,
-        action: &action.name,
-        resource,
-        context: body.context.as_ref(),
-    });
-    let allowed = keep_allowed(
-        state.app.checker(),
+    let Some(among) = resources_of(&bundle, &body.resource.ty) else {
+        return Ok(Json(respond(&window, Vec::new())));
+    };
+    let scoped = !matches!(
+        among,
+        Resources::Reachable(Reachable::Accounts) | Resources::OwnRecord
+    );
+    let as_entity = |c: &Candidate| {
+        let account = scoped.then(|| c.account.clone());
+        entity(&body.resource.ty, c.id.clone(), account)
+    };
+    let ask = |c: &Candidate| {
+        let resource = as_entity(c);
+        question(&body.subject, &action.name, &resource, &body).parse(&bundle)
+    };
+    let allowed = search::resources(
+        &state.app,
         &bundle,
-        questions,
+        &user,
+        among,
+        ask,
         Api::AuthzenSearchResource,
     )
     .await?;
-    let results = entities_where(&entities, &allowed);
+    let results = allowed.iter().map(|c| json!(as_entity(c))).collect();
     Ok(Json(respond(&window, results)))
 }
 
@@ -167,13 +168,9 @@ pub async fn action(
     Ok(Json(respond(&window, results)))
 }
 
-/// The owner and members of the resource's account; for a `User` resource, that user.
-async fn subject_candidates(
-    checker: &Checker,
-    bundle: &PolicyBundle,
-    resource: &Entity,
-    resource_id: &str,
-) -> Result<Vec<String>> {
+/// Whose access a subject search on `resource` weighs: the owner and members of the
+/// resource's account; for a `User` resource, that user.
+fn subjects_of(bundle: &PolicyBundle, resource: &Entity, resource_id: &str) -> Result<Subjects> {
     let types = bundle.types();
     let ty = schema_type(bundle, &resource.ty).unwrap_or_default();
     let account = if ty == types.account.to_string() {
@@ -183,7 +180,7 @@ async fn subject_candidates(
     };
     let Some(account) = account else {
         if ty == types.user.to_string() {
-            return Ok(vec![resource_id.to_owned()]);
+            return Ok(Subjects::Only(resource_id.to_owned()));
         }
         return Err(Error::bad_field(
             "resource.properties.account",
@@ -192,19 +189,18 @@ async fn subject_candidates(
     };
     let account = AccountId::from_str(&account)
         .map_err(|e| Error::bad_field("resource.properties.account", e))?;
-    checker.store().account_member_ids(&account).await
+    Ok(Subjects::MembersOf(account))
 }
 
-/// Stored resources of the named type the user can reach, as AuthZEN entities.
-async fn resource_candidates(
-    checker: &Checker,
-    bundle: &PolicyBundle,
-    requested_type: &str,
-    user: &UserId,
-) -> Result<Vec<Entity>> {
+/// What a resource search of the named type weighs; `None` for a type Portier keeps no
+/// resources of.
+fn resources_of(bundle: &PolicyBundle, requested_type: &str) -> Option<Resources> {
     let types = bundle.types();
     let ty = schema_type(bundle, requested_type).unwrap_or_default();
-    let kind = [
+    if ty == types.user.to_string() {
+        return Some(Resources::OwnRecord);
+    }
+    [
         (&types.account, Reachable::Accounts),
         (&types.service, Reachable::Services),
         (&types.invitation, Reachable::Invitations),
@@ -212,41 +208,22 @@ async fn resource_candidates(
     ]
     .into_iter()
     .find(|(known, _)| known.to_string() == ty)
-    .map(|(_, kind)| kind);
-    let Some(kind) = kind else {
-        let own = (ty == types.user.to_string())
-            .then(|| entity(requested_type, user.as_str().to_owned(), None));
-        return Ok(own.into_iter().collect());
-    };
-    let rows = checker.store().reachable(user, kind).await?;
-    let scoped = kind != Reachable::Accounts;
-    Ok(rows
-        .into_iter()
-        .map(|Candidate { account, id }| entity(requested_type, id, scoped.then_some(account)))
-        .collect())
+    .map(|(_, kind)| Resources::Reachable(kind))
 }
 
-/// Decides every question through the check pipeline (concurrently); `true` where allowed.
-/// The pipeline writes one decision-log event for the search, naming `api`.
-async fn keep_allowed<'a>(
-    checker: &Checker,
-    bundle: &PolicyBundle,
-    questions: impl Iterator<Item = Question<'a>>,
-    api: Api,
-) -> Result<Vec<bool>> {
-    let requests = questions
-        .map(|q| q.parse(bundle))
-        .collect::<Result<Vec<_>>>()?;
-    checker.sift(bundle, &requests, api).await
-}
-
-fn entities_where(entities: &[Entity], allowed: &[bool]) -> Vec<Value> {
-    entities
-        .iter()
-        .zip(allowed)
-        .filter(|(_, allowed)| **allowed)
-        .map(|(entity, _)| json!(entity))
-        .collect()
+/// The question a search asks of one candidate.
+fn question<'a>(
+    subject: &'a Entity,
+    action: &'a str,
+    resource: &'a Entity,
+    body: &'a SearchRequest,
+) -> Question<'a> {
+    Question {
+        subject,
+        action,
+        resource,
+        context: body.context.as_ref(),
+    }
 }
 
 fn entity(ty: &str, id: String, account: Option<String>) -> Entity {
