@@ -36,11 +36,13 @@ impl Store {
                 .bounded_write(self.expire_one(&account, &user, now))
                 .await
             {
-                Ok(written) if written.value => {
-                    tracing::info!(%account, %user, "membership expired");
-                    ended.push(written.touched);
+                Ok(written) => {
+                    let (was_due, touched) = written.into_parts();
+                    if was_due {
+                        tracing::info!(%account, %user, "membership expired");
+                        ended.push(touched);
+                    }
                 }
-                Ok(_) => {}
                 // One row that cannot be ended must not hold up the ones behind it.
                 Err(err) => {
                     tracing::warn!(%account, %user, error = %err, "could not end an expired membership")

@@ -53,14 +53,26 @@ pub struct Touched {
     pub subjects: Vec<Revisioned>,
 }
 
-/// A write's result and what it touched: hand `touched` to the caches.
+/// A write's result and what it touched. Its parts are private: the value is reached only
+/// through [`Written::into_parts`], which hands over what was touched with it, so a caller
+/// cannot take the one and drop the other unseen (the use-case layer's `Checker::write` is
+/// the place that turns it into cache invalidation).
 #[derive(Debug)]
 #[must_use = "what a write touched must invalidate the caches"]
 pub struct Written<T> {
-    /// What the write returns.
-    pub value: T,
-    /// What it changed.
-    pub touched: Touched,
+    value: T,
+    touched: Touched,
+}
+
+impl<T> Written<T> {
+    pub(super) fn new(value: T, touched: Touched) -> Self {
+        Written { value, touched }
+    }
+
+    /// What the write returns, and what it changed.
+    pub fn into_parts(self) -> (T, Touched) {
+        (self.value, self.touched)
+    }
 }
 
 impl WriteTx {
@@ -104,7 +116,7 @@ impl WriteTx {
     /// Commits and pairs `value` with what the transaction touched.
     pub(super) async fn written<T>(self, value: T) -> Result<Written<T>> {
         let touched = self.commit().await?;
-        Ok(Written { value, touched })
+        Ok(Written::new(value, touched))
     }
 }
 

@@ -18,9 +18,9 @@ impl Checker {
         &self,
         write: impl std::future::Future<Output = Result<Written<T>>>,
     ) -> Result<T> {
-        let written = self.store.bounded_write(write).await?;
-        self.changed(&written.touched).await;
-        Ok(written.value)
+        let (value, touched) = self.store.bounded_write(write).await?.into_parts();
+        self.changed(&touched).await;
+        Ok(value)
     }
 
     /// One sync of the cache's revisions with the database's (see [`crate::cache::DecisionCache::sync`]).
