@@ -256,8 +256,9 @@ impl PolicyBundle {
         request::parse_context(self, json, action, resource)
     }
 
-    /// Decides `request` over the store's `facts`: a deny when something is [`unknown`],
-    /// else Cedar's answer over the entities [`build_entities`] makes of the facts.
+    /// Decides `request` over the store's `facts`: a deny when something is
+    /// [`unknown`](super::unknown), else Cedar's answer over the entities
+    /// [`build_entities`](super::build_entities) makes of the facts.
     pub fn evaluate_facts(&self, request: &CheckRequest, facts: &CheckFacts) -> Result<Verdict> {
         evaluate::evaluate_facts(self, request, facts)
     }

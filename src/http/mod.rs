@@ -2,8 +2,11 @@
 //! a bound listener until a shutdown signal (`server` and `connection`: hyper with timeouts
 //! and a connection cap; `edge`, the one layer around every route: size limits, one JSON
 //! shape for every error, and through `observe` request ids, tracing and metrics; `extract`:
-//! bodies read within [`MAX_BODY_BYTES`]). One file per
-//! resource; every handler reads as parse → authorize (through Cedar) → one store call → answer.
+//! bodies read within [`MAX_BODY_BYTES`]; `limits`: what one client may hold or send).
+//!
+//! Adapters only: one file per resource, with its own request and response bodies (so a
+//! store column can be renamed without changing the API); every handler reads as parse →
+//! one use case of [`crate::app`] → answer. `authzen/` and `console/` are adapters too.
 
 pub(crate) mod accounts;
 mod audit;

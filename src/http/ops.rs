@@ -62,7 +62,7 @@ pub async fn healthz() -> Json<Health> {
     responses((status = 200, description = "Ready", body = Readiness), (status = 503, description = "Not ready", body = Readiness)))]
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
     let (database, cache) = tokio::join!(
-        state.app.checker().store().ping(),
+        state.app.store().ping(),
         state.app.checker().cache().status()
     );
     let ready = database.is_ok();

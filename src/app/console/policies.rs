@@ -30,7 +30,7 @@ pub struct PolicySetView {
     pub last_reload_error: Option<Vec<String>>,
     /// The policy tests (`policies/tests/*.json`) run against the serving set.
     pub tests: Value,
-    /// The invariants (`policies/invariants/`), see [`invariants`].
+    /// The invariants (`policies/invariants/`): their files and what the proofs found.
     pub invariants: Value,
 }
 
