@@ -32,7 +32,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     reload_on_hangup(Arc::clone(app.policies()));
     let revision = app.bundle().revision().to_owned();
     let server_url = http::ServerUrl::new(args.public_url.clone(), args.trusted_proxies.clone());
-    let state = AppState::new(app, tokens).with_server_url(server_url);
+    let state = AppState::new(app.clone(), tokens).with_server_url(server_url);
     let listener = TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("binding {}", args.bind))?;
@@ -47,7 +47,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         max_connections: args.max_connections as usize,
         ..http::ServeLimits::default()
     };
-    http::serve_with(listener, http::app(state), http::shutdown_signal(), limits).await?;
+    let served =
+        http::serve_with(listener, http::app(state), http::shutdown_signal(), limits).await;
+    // A clean stop closes every connection, so SQLite leaves no `-wal`/`-shm` behind.
+    drop(_running);
+    app.store().close().await;
+    served?;
     Ok(())
 }
 
@@ -114,12 +119,20 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("{}", serde_json::to_string_pretty(&decision)?);
+    app.store().close().await;
     Ok(())
 }
 
 /// `portier migrate`: create the database if needed and apply migrations.
 pub async fn migrate(args: DatabaseArgs) -> anyhow::Result<()> {
-    open_store(&args).await.context("migrating the database")?;
+    if Store::create_database(args.database_url.expose())
+        .await
+        .context("creating the database")?
+    {
+        println!("created the database");
+    }
+    let store = open_store(&args).await?;
+    store.close().await;
     println!("ok: database migrated");
     Ok(())
 }

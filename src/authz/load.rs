@@ -67,8 +67,14 @@ pub(crate) fn load_sources(
 
 /// Reads every `*.{ext}` file of a folder, sorted by name so the set is deterministic.
 fn read_files(dir: &Path, ext: &str) -> Result<Vec<SourceFile>, LoadError> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| LoadError::one(format!("{}: cannot read folder: {e}", dir.display())))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        let tried = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+        LoadError::one(format!(
+            "{}: cannot read folder {}: {e}",
+            dir.display(),
+            tried.display()
+        ))
+    })?;
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == ext))

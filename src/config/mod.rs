@@ -41,7 +41,8 @@ pub enum Command {
     Test(TestArgs),
     /// Decide one check against the database, print the answer as JSON.
     Check(CheckArgs),
-    /// Create the database if missing and apply the migrations.
+    /// Create the database if missing (a SQLite file, or a PostgreSQL database) and apply
+    /// the migrations.
     Migrate(DatabaseArgs),
     /// Prove the invariants of `<policies>/invariants/*.cedar` for every possible request.
     Verify(VerifyArgs),

@@ -129,6 +129,11 @@ impl Store {
     /// Closes every connection (a transaction a failed write left open rolls back now, so a
     /// second store on the same SQLite file never holds its lock longer than needed).
     pub async fn close(&self) {
+        // The read-only connections first: the last read-write connection to close then
+        // checkpoints the WAL and removes the `-wal` and `-shm` files.
+        if let Some(reader) = &self.reader {
+            reader.close();
+        }
         self.pool.close().await;
     }
 

@@ -12,6 +12,20 @@ use tokio::sync::Mutex;
 use super::{file, migrate, reader, Backend, Clock, Store};
 
 impl Store {
+    /// Creates the PostgreSQL database `url` names when it does not exist (`true` when it
+    /// created one). A SQLite file is created by [`Store::open`] itself.
+    pub async fn create_database(url: &str) -> anyhow::Result<bool> {
+        use sqlx::migrate::MigrateDatabase;
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Ok(false);
+        }
+        if sqlx::Postgres::database_exists(url).await? {
+            return Ok(false);
+        }
+        sqlx::Postgres::create_database(url).await?;
+        Ok(true)
+    }
+
     /// Connects (creating a missing SQLite file) and applies the migrations.
     pub async fn open(url: &str) -> anyhow::Result<Store> {
         Store::open_with(url, Duration::from_secs(3)).await

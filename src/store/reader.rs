@@ -46,6 +46,11 @@ impl SqliteReader {
         })
     }
 
+    /// Closes the idle connections (at shutdown; a read after it goes to the pool).
+    pub(super) fn close(&self) {
+        self.lock().clear();
+    }
+
     /// Runs `read` on an idle connection; `None` when every connection is in use.
     fn with<T>(&self, read: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Option<Result<T>> {
         let conn = self.lock().pop()?;

@@ -7,6 +7,7 @@
 
 mod answers;
 mod bodies;
+mod cli;
 mod process;
 mod props;
 mod public;

@@ -261,3 +261,59 @@ async fn running_out_of_file_descriptors_is_survived_without_a_hot_loop() {
     drop(silent);
     drop(child);
 }
+
+#[tokio::test]
+async fn a_clean_stop_leaves_no_wal_behind_and_logs_to_a_file_without_colour() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let env = [
+        ("PORTIER_ADMIN_TOKEN", "shutdown-admin-token-1"),
+        ("RUST_LOG", "info"),
+    ];
+    let mut child = portier(dir.path(), port, &env, None);
+    wait_until_up(port, &mut child, dir.path()).await;
+    // A write (the pool's connection) and a check (the read-only connections) first.
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let created = client
+        .post(format!("{base}/v1/users"))
+        .bearer_auth("shutdown-admin-token-1")
+        .json(&serde_json::json!({"id": "ann", "email": "ann@example.com", "display_name": "Ann"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let checked = client
+        .post(format!("{base}/v1/check"))
+        .bearer_auth("shutdown-admin-token-1")
+        .json(&serde_json::json!({"principal": "ann", "action": "viewUser", "resource": {"type": "User", "id": "ann"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(checked.status(), 200);
+    assert!(
+        dir.path().join("portier.db-wal").exists(),
+        "WAL mode is on while serving"
+    );
+
+    let pid = child.0.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    let exit = child
+        .wait(Duration::from_secs(20))
+        .await
+        .expect("portier stops on SIGTERM");
+    assert!(exit.success(), "{exit}: {}", log(dir.path()));
+    for leftover in ["portier.db-wal", "portier.db-shm"] {
+        assert!(
+            !dir.path().join(leftover).exists(),
+            "{leftover} stayed behind after a clean stop"
+        );
+    }
+    let text = log(dir.path());
+    assert!(text.contains("portier listening"), "{text}");
+    assert!(
+        !text.contains('\u{1b}'),
+        "colour codes in a log file: {text:?}"
+    );
+}
