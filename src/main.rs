@@ -28,8 +28,22 @@ async fn main() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(err) => {
-            eprintln!("portier: {err:#}");
+            eprintln!("portier: {}", reasons(&err));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes, `: `-separated, each said once: some errors (sqlx's) repeat
+/// their cause's text in their own, which `{:#}` would print twice.
+fn reasons(err: &anyhow::Error) -> String {
+    let mut said: Vec<String> = Vec::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if said.last().is_some_and(|last| last.ends_with(&text)) {
+            continue;
+        }
+        said.push(text);
+    }
+    said.join(": ")
 }

@@ -1,5 +1,6 @@
 //! The command line as its help describes it: `portier migrate` creates a missing PostgreSQL
-//! database, and a folder that cannot be read is named by the path that was tried.
+//! database, a folder that cannot be read is named by the path that was tried, and an error
+//! says each of its causes once.
 
 use std::process::Command;
 
@@ -58,4 +59,19 @@ async fn migrate_creates_a_missing_postgres_database_once() {
     let store = portier::store::Store::open(&database.url).await.unwrap();
     assert!(store.ping().await.is_ok());
     store.close().await;
+}
+
+#[test]
+fn a_database_that_does_not_answer_is_reported_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("postgres://postgres@127.0.0.1:{port}/nothing");
+    let output = portier(&["migrate", "--database-url", &url], dir.path());
+    assert!(!output.status.success());
+    let text = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(text.matches("Connection refused").count(), 1, "{text}");
 }
