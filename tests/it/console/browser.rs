@@ -63,6 +63,17 @@ async fn browser_signs_in_reads_the_matrix_explains_a_deny_and_tries_a_draft() {
     }
     let browser = Browser::start(1280, 1400).await;
 
+    // Signed out, the sections' links and "Sign out" are not shown.
+    browser.goto(&format!("{}/console", app.base)).await;
+    browser.wait("#token").await;
+    let nav = browser
+        .script(
+            "return getComputedStyle(document.getElementById('nav')).display",
+            json!([]),
+        )
+        .await;
+    assert_eq!(nav, json!("none"), "no section links before signing in");
+
     sign_in(&browser, &app).await;
     let kept = browser
         .script(
@@ -99,6 +110,11 @@ async fn browser_signs_in_reads_the_matrix_explains_a_deny_and_tries_a_draft() {
     for shown in ["nina@example.com", "vps-7", "Carla Books", "member.add"] {
         assert!(text.contains(shown), "the account page shows {shown}");
     }
+    assert!(
+        text.contains("<olivia@example.com> (owner)")
+            && !text.contains("<olivia@example.com> (member)"),
+        "the mail table names the owner as the owner: {text}"
+    );
     let older = browser.wait("#audit-older").await;
     browser.click(&older).await;
     let end = browser.wait("#audit p.legend").await;
@@ -153,6 +169,16 @@ async fn browser_signs_in_reads_the_matrix_explains_a_deny_and_tries_a_draft() {
     let policies = browser.wait("#nav-policies").await;
     browser.click(&policies).await;
     browser.wait("#policies[data-loaded]").await;
+    let status = browser
+        .script(
+            "return document.getElementById('status').textContent",
+            json!([]),
+        )
+        .await;
+    assert!(
+        !status.as_str().unwrap_or_default().starts_with("Explained"),
+        "the status line is the policies page's, not the explanation's: {status}"
+    );
     let option = browser
         .wait("#draft-file option[value=\"grants.cedar\"]")
         .await;

@@ -79,6 +79,15 @@ const SECTIONS = ["signin", "find", "user", "account", "explain", "policies"];
 function show(section) {
   for (const id of SECTIONS) $(id).hidden = id !== section;
   $("nav").hidden = section === "signin";
+  say(""); // a status line belongs to the page that wrote it
+}
+
+// A recipient as the mail table names it: a contact, or a member by their role (owner, admin,
+// member).
+function recipientRole(recipient, members) {
+  if (recipient.kind !== "member") return recipient.kind;
+  const member = members.find((m) => m.user_id === recipient.id);
+  return member ? member.role : "member";
 }
 
 function signOut(message) {
@@ -207,7 +216,8 @@ async function openAccount(id) {
       [c.name, c.email, c.phone || "", grantTags(c.preferences)]), { empty: "No contact." }),
     el("h3", { text: "Who receives which mail" }),
     table(["Topic", "Recipients"], recipients.map((r) => [r.topic,
-      r.recipients.map((x) => `${x.name} <${x.email}> (${x.kind})`).join("; ") || "nobody"])),
+      r.recipients.map((x) => `${x.name} <${x.email}> (${recipientRole(x, members.members)})`)
+        .join("; ") || "nobody"])),
     el("h3", { text: "Audit trail" }),
     audit,
   );
