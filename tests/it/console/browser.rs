@@ -134,6 +134,21 @@ async fn browser_signs_in_reads_the_matrix_explains_a_deny_and_tries_a_draft() {
     assert!(cell_text(&browser, "adam", "payInvoice")
         .await
         .contains("allow"));
+    let groups = browser
+        .script(
+            "return [...document.querySelectorAll('th.group')].map((th) => th.textContent)",
+            json!([]),
+        )
+        .await;
+    let groups: Vec<String> = serde_json::from_value(groups).unwrap();
+    assert!(groups.iter().any(|g| g == "billing grant"), "{groups:?}");
+    for group in &groups {
+        let camel = group.chars().skip(1).any(char::is_uppercase);
+        assert!(
+            !camel && group != "no group",
+            "a group as people read it: {groups:?}"
+        );
+    }
     browser.script("window.scrollTo(0, 0)", json!([])).await;
     save_screenshot(&browser, "account-1280.png").await;
 
@@ -178,6 +193,16 @@ async fn browser_signs_in_reads_the_matrix_explains_a_deny_and_tries_a_draft() {
     assert!(
         !status.as_str().unwrap_or_default().starts_with("Explained"),
         "the status line is the policies page's, not the explanation's: {status}"
+    );
+    let set = browser.wait("#policies-body").await;
+    let set = browser.text(&set).await;
+    assert!(
+        !set.contains("null"),
+        "no absent value is written out: {set}"
+    );
+    assert!(
+        set.contains("✓ user-tenant-isolation — proven"),
+        "each invariant is listed with its status: {set}"
     );
     let option = browser
         .wait("#draft-file option[value=\"grants.cedar\"]")

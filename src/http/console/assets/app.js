@@ -76,10 +76,25 @@ const enc = encodeURIComponent;
 
 const SECTIONS = ["signin", "find", "user", "account", "explain", "policies"];
 
+// Replaces an element's children, leaving out the absent ones (`replaceChildren` would
+// write them as the text "null").
+function fill(parent, ...children) {
+  parent.replaceChildren(...children.filter((c) => c !== null && c !== undefined));
+}
+
 function show(section) {
   for (const id of SECTIONS) $(id).hidden = id !== section;
   $("nav").hidden = section === "signin";
   say(""); // a status line belongs to the page that wrote it
+}
+
+// A column group as people read it: a grant's (`billing grant`), an action group's in words
+// (`StaffOnly` → `Staff only`), or the actions in no group.
+function groupLabel(name) {
+  if (!name) return "other actions";
+  if (name === name.toLowerCase()) return name + " grant";
+  const words = name.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
 // A recipient as the mail table names it: a contact, or a member by their role (owner, admin,
@@ -241,7 +256,7 @@ function matrixView(matrix) {
   }
   const groupRow = el("tr", {}, el("th", { class: "member", scope: "col", rowspan: "2", text: "Member" }),
     groups.map((g) => el("th", { class: "group", scope: "colgroup", colspan: String(g.span),
-      text: g.name ? (g.name === g.name.toLowerCase() ? g.name + " grant" : g.name) : "no group" })));
+      text: groupLabel(g.name) })));
   const actionRow = el("tr", {}, matrix.columns.map((c) =>
     el("th", { class: "action", scope: "col", title: `${c.action} on ${c.resource_type} ${c.resource_id}`, text: c.action })));
   const rows = matrix.rows.map((row) => el("tr", {},
@@ -374,12 +389,16 @@ async function openPolicies() {
       ` ${set.tests.passed} passed, ${set.tests.failed} failed`)
     : el("p", { text: set.tests.note });
   const violated = set.invariants.violated || [];
+  const proven = set.invariants.proven || [];
   const invariants = set.invariants.files.length
-    ? el("p", { text: `${set.invariants.files.length} files: ${set.invariants.status}` +
-        (violated.length ? ` (violated: ${violated.join(", ")})` : "") +
-        ` — ${(set.invariants.proven || []).length} promises proven` })
+    ? el("div", {},
+      el("p", { text: `${set.invariants.files.length} files: ${set.invariants.status}` +
+        (set.invariants.reason ? ` (${set.invariants.reason})` : "") }),
+      el("ul", { id: "invariant-list" },
+        ...violated.map((id) => el("li", { class: "invariant violated", "data-id": id, text: "✗ " + id + " — violated" })),
+        ...proven.map((id) => el("li", { class: "invariant proven", "data-id": id, text: "✓ " + id + " — proven" }))))
     : el("p", { class: "legend", text: "No invariants (policies/invariants/) yet." });
-  $("policies-body").replaceChildren(
+  fill($("policies-body"),
     facts([["Serving revision", el("code", { id: "revision", text: set.revision })],
       ["Last reload", set.last_reload_error
         ? el("div", { class: "error" }, "✗ failed; the previous set keeps serving:",
@@ -413,8 +432,9 @@ async function draft(event) {
   const body = { account: $("draft-account").value.trim(), file: $("draft-file").value, text: $("draft-text").value };
   let preview;
   try { preview = await api("POST", "/v1/console/policies/draft", body); } catch (e) {
-    out.replaceChildren(el("p", { class: "error", role: "alert", text: "✗ " + e.message }),
-      e.problems.length ? el("pre", { class: "problems", text: e.problems.join("\n") }) : null);
+    const problems = e.problems || [];
+    fill(out, el("p", { class: "error", role: "alert", text: "✗ " + e.message }),
+      problems.length ? el("pre", { class: "problems", text: problems.join("\n") }) : null);
     out.setAttribute("data-flips", "invalid");
     return;
   }
