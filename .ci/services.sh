@@ -45,10 +45,22 @@ ensure_postgres() {
     as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start
     wait_for postgresql pg_isready -h 127.0.0.1 -p 5432 -q
   fi
-  # A fresh install asks for a password over TCP: give the postgres role the one the URL carries.
-  if ! psql "postgres://postgres:postgres@127.0.0.1:5432/postgres" -qAtc 'select 1' >/dev/null 2>&1; then
-    as_root su postgres -c "psql -qc \"alter role postgres password 'postgres'\"" >/dev/null
+  ensure_test_role
+}
+
+# The tests connect as a role of their own, `portier_test` (it may create databases), which
+# this script creates when missing; it never changes a role it did not create.
+ensure_test_role() {
+  if psql "postgres://portier_test:portier_test@127.0.0.1:5432/postgres" -qAtc 'select 1' >/dev/null 2>&1; then
+    return 0
   fi
+  as_root su postgres -c "psql -q -v ON_ERROR_STOP=1" >/dev/null <<'SQL'
+do $$ begin
+  if not exists (select from pg_roles where rolname = 'portier_test') then
+    create role portier_test login createdb password 'portier_test';
+  end if;
+end $$;
+SQL
 }
 
 # Headless Chromium and its WebDriver, for the console's browser test (tests/it/console/).
@@ -62,5 +74,5 @@ ensure_chromium() {
 ensure_redis
 ensure_postgres
 ensure_chromium
-export PORTIER_TEST_POSTGRES="${PORTIER_TEST_POSTGRES:-postgres://postgres:postgres@127.0.0.1:5432}"
+export PORTIER_TEST_POSTGRES="${PORTIER_TEST_POSTGRES:-postgres://portier_test:portier_test@127.0.0.1:5432}"
 export PORTIER_TEST_REDIS="${PORTIER_TEST_REDIS:-redis://127.0.0.1:6379}"

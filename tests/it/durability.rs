@@ -139,8 +139,7 @@ async fn sigkill_during_writes_on_postgres_loses_nothing_acknowledged() {
 async fn the_database_timeout_setting_bounds_how_long_a_check_waits() {
     let database = TestDatabase::postgres().await;
     let proxy = Proxy::start("127.0.0.1:5432".parse::<SocketAddr>().unwrap()).await;
-    let name = database.url.rsplit('/').next().unwrap();
-    let url = format!("postgres://postgres:postgres@{}/{name}", proxy.addr);
+    let url = database.via(proxy.addr);
     let served = Served::start(&url, &["--database-timeout-ms", "400"]).await;
     let check = json!({"principal": "nobody", "action": "viewAccount", "resource": {"type": "Account", "id": "a"}, "consistency": "fresh"});
     let reply = served.post("/v1/check", &check).await.unwrap();

@@ -228,11 +228,7 @@ on_both_caches!(
 async fn database_unreachable_is_503_never_a_decision() {
     let database = TestDatabase::postgres().await;
     let proxy = crate::common::proxy::Proxy::start("127.0.0.1:5432".parse().unwrap()).await;
-    let name = database.url.rsplit('/').next().unwrap().to_owned();
-    let mut options = Options::new(&format!(
-        "postgres://postgres:postgres@{}/{name}",
-        proxy.addr
-    ));
+    let mut options = Options::new(&database.via(proxy.addr));
     options.database_timeout = std::time::Duration::from_millis(500);
     let app = TestApp::start(&options).await;
     client_area(&app).await;

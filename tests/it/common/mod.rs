@@ -62,7 +62,7 @@ impl TestDatabase {
     pub async fn postgres() -> TestDatabase {
         let dir = tempfile::tempdir().expect("tempdir");
         let server = std::env::var("PORTIER_TEST_POSTGRES")
-            .unwrap_or_else(|_| "postgres://postgres:postgres@127.0.0.1:5432".into());
+            .unwrap_or_else(|_| "postgres://portier_test:portier_test@127.0.0.1:5432".into());
         let name = format!("portier_test_{}", uuid_like());
         let admin = sqlx::PgPool::connect(&format!("{server}/postgres"))
             .await
@@ -77,6 +77,15 @@ impl TestDatabase {
             postgres: Some((server, name)),
             _dir: dir,
         }
+    }
+}
+
+impl TestDatabase {
+    /// The same database reached through `addr` (a proxy in front of the server).
+    pub fn via(&self, addr: std::net::SocketAddr) -> String {
+        let (scheme_user, rest) = self.url.split_once('@').expect("a server URL with a user");
+        let (_, name) = rest.split_once('/').expect("a database name");
+        format!("{scheme_user}@{addr}/{name}")
     }
 }
 

@@ -67,11 +67,7 @@ const ACTIONS: [(&str, (&str, &str)); 6] = [
 async fn behind_proxy(database: &TestDatabase, timeout: Duration) -> (TestApp, Proxy) {
     let server: SocketAddr = "127.0.0.1:5432".parse().unwrap();
     let proxy = Proxy::start(server).await;
-    let name = database.url.rsplit('/').next().unwrap().to_owned();
-    let mut options = Options::new(&format!(
-        "postgres://postgres:postgres@{}/{name}",
-        proxy.addr
-    ));
+    let mut options = Options::new(&database.via(proxy.addr));
     options.database_timeout = timeout;
     let app = TestApp::start(&options).await;
     crate::common::client_area(&app).await;
