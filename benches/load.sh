@@ -34,7 +34,7 @@ pg_database() {
 serve() {
   local p; p=$(port)
   env PORTIER_ADMIN_TOKEN=bench-admin-token-0001 PORTIER_CHECK_TOKEN=bench-check-token-0001 RUST_LOG=warn ${3:+REDIS_URL=$3} \
-    PORTIER_REDIS_PREFIX="bench-$RANDOM:" PORTIER_CACHE_CAPACITY=2000000 \
+    PORTIER_REDIS_PREFIX="bench-$RANDOM:" \
     taskset -c 0 "$bin/portier" serve --bind "127.0.0.1:$p" --database-url "$2" >"$work/$1.log" 2>&1 &
   pid=$!; pids+=("$pid"); url="http://127.0.0.1:$p"
   wait_port "$p" || { cat "$work/$1.log" >&2; exit 1; }
