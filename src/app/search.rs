@@ -40,12 +40,7 @@ pub async fn subjects(
         Subjects::MembersOf(account) => app.store().account_member_ids(&account).await?,
         Subjects::Only(id) => vec![id],
     };
-    let requests = candidates
-        .iter()
-        .map(|id| ask(id))
-        .collect::<Result<Vec<_>>>()?;
-    let allowed = app.checker().sift(bundle, &requests, api).await?;
-    Ok(kept(candidates, &allowed))
+    allowed(app, bundle, candidates, |id| ask(id), api).await
 }
 
 /// The resources among `among` of `user` for which `ask(candidate)` is allowed. The user's
@@ -65,15 +60,22 @@ pub async fn resources(
             id: user.as_str().to_owned(),
         }],
     };
-    let requests = candidates.iter().map(ask).collect::<Result<Vec<_>>>()?;
-    let allowed = app.checker().sift(bundle, &requests, api).await?;
-    Ok(kept(candidates, &allowed))
+    allowed(app, bundle, candidates, ask, api).await
 }
 
-fn kept<T>(candidates: Vec<T>, allowed: &[bool]) -> Vec<T> {
-    candidates
+/// The candidates whose check (`ask`) the pipeline allows, decided together as one search.
+async fn allowed<T>(
+    app: &App,
+    bundle: &PolicyBundle,
+    candidates: Vec<T>,
+    ask: impl Fn(&T) -> Result<CheckRequest>,
+    api: Api,
+) -> Result<Vec<T>> {
+    let requests = candidates.iter().map(ask).collect::<Result<Vec<_>>>()?;
+    let allowed = app.checker().sift(bundle, &requests, api).await?;
+    Ok(candidates
         .into_iter()
         .zip(allowed)
         .filter_map(|(candidate, allowed)| allowed.then_some(candidate))
-        .collect()
+        .collect())
 }

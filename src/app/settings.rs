@@ -58,7 +58,7 @@ impl Default for CacheSettings {
     fn default() -> Self {
         CacheSettings {
             redis: None,
-            bytes: 64 << 20,
+            bytes: crate::cache::DEFAULT_CACHE_BYTES,
             facts_bytes: facts::DEFAULT_FACTS_BYTES,
             entry_max_bytes: crate::cache::DEFAULT_ENTRY_LIMIT,
             ttl: Duration::from_secs(300),
@@ -72,7 +72,7 @@ impl AppSettings {
     pub fn new(database_url: Secret, folders: PolicyFolders) -> Self {
         AppSettings {
             database_url,
-            database_timeout: Duration::from_secs(3),
+            database_timeout: crate::store::DEFAULT_DATABASE_TIMEOUT,
             folders,
             cache: CacheSettings::default(),
             invitation_ttl: DEFAULT_INVITATION_TTL,

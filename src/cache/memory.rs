@@ -15,6 +15,9 @@ const ENTRY_OVERHEAD: usize = 160;
 /// Distinct verdicts shared at most (policy ids are few; past this, copies are kept).
 const DISTINCT_VERDICTS: usize = 4096;
 
+/// Bytes the in-process decision cache takes unless configured otherwise: 64 MiB.
+pub const DEFAULT_CACHE_BYTES: u64 = 64 << 20;
+
 /// Decisions in memory with a TTL, and a revision per changed user or account.
 #[derive(Clone)]
 pub struct MemoryCache {

@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 pub use self::facts::{FactsCache, PrincipalEntry};
 pub use self::redis::RedisCache;
 pub use key::{memo_key, CacheKey};
-pub use memory::MemoryCache;
+pub use memory::{MemoryCache, DEFAULT_CACHE_BYTES};
 pub use sync::SyncSettings;
 
 pub use crate::store::Revisioned;

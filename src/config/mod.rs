@@ -176,7 +176,7 @@ pub struct DatabaseArgs {
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://portier.db")]
     pub database_url: Secret,
     /// Longest wait for a database connection, in milliseconds, before answering 503 (default 3000).
-    #[arg(long, env = "PORTIER_DATABASE_TIMEOUT_MS", default_value_t = 3000)]
+    #[arg(long, env = "PORTIER_DATABASE_TIMEOUT_MS", default_value_t = crate::store::DEFAULT_DATABASE_TIMEOUT.as_millis() as u64)]
     pub database_timeout_ms: u64,
 }
 

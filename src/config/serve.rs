@@ -84,7 +84,7 @@ pub struct ServeArgs {
     #[arg(long, env = "PORTIER_INVITATION_TTL", default_value = "7d", value_parser = parse_duration)]
     pub invitation_ttl: Duration,
     /// Bytes the in-process decision cache may take (default 64 MiB).
-    #[arg(long, env = "PORTIER_CACHE_BYTES", default_value_t = 64 << 20)]
+    #[arg(long, env = "PORTIER_CACHE_BYTES", default_value_t = crate::cache::DEFAULT_CACHE_BYTES)]
     pub cache_bytes: u64,
     /// Bytes the facts cache may take, verdict memos included (default 16 MiB).
     #[arg(long, env = "PORTIER_FACTS_CACHE_BYTES", default_value_t = crate::cache::facts::DEFAULT_FACTS_BYTES)]

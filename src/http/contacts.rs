@@ -111,6 +111,17 @@ pub struct MailRecipient {
     email: String,
 }
 
+impl From<Recipient> for MailRecipient {
+    fn from(r: Recipient) -> Self {
+        MailRecipient {
+            kind: r.kind,
+            id: r.id,
+            name: r.name,
+            email: r.email,
+        }
+    }
+}
+
 /// Answer of `GET /v1/accounts/{id}/recipients`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Recipients {
@@ -213,17 +224,8 @@ pub async fn recipients(
     QueryParams(query): QueryParams<RecipientsQuery>,
 ) -> Result<Json<Recipients>> {
     let found = contacts::recipients(&state.app, &actor, &account, query.topic).await?;
-    let recipients = found
-        .into_iter()
-        .map(|r: Recipient| MailRecipient {
-            kind: r.kind,
-            id: r.id,
-            name: r.name,
-            email: r.email,
-        })
-        .collect();
     Ok(Json(Recipients {
         topic: query.topic,
-        recipients,
+        recipients: found.into_iter().map(MailRecipient::from).collect(),
     }))
 }

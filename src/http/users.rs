@@ -95,6 +95,17 @@ pub struct AccountOfUser {
     role: String,
 }
 
+impl From<UserAccount> for AccountOfUser {
+    fn from(a: UserAccount) -> Self {
+        AccountOfUser {
+            account_id: a.account_id,
+            name: a.name,
+            status: a.status,
+            role: a.role,
+        }
+    }
+}
+
 /// Answer of `GET /v1/users/{id}/accounts`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserAccounts {
@@ -198,14 +209,7 @@ pub async fn accounts(
     PathIds(id): PathIds<UserId>,
 ) -> Result<Json<UserAccounts>> {
     let accounts = users::accounts(&state.app, &actor, &id).await?;
-    let accounts = accounts
-        .into_iter()
-        .map(|a: UserAccount| AccountOfUser {
-            account_id: a.account_id,
-            name: a.name,
-            status: a.status,
-            role: a.role,
-        })
-        .collect();
-    Ok(Json(UserAccounts { accounts }))
+    Ok(Json(UserAccounts {
+        accounts: accounts.into_iter().map(AccountOfUser::from).collect(),
+    }))
 }

@@ -44,6 +44,7 @@ pub use contacts::{ContactPatch, ContactRecord, NewContact};
 pub use guard::{Authorized, Basis};
 pub use invitation_record::{InvitationRecord, NewInvitation};
 pub use memberships::MemberRecord;
+pub use open::DEFAULT_DATABASE_TIMEOUT;
 pub use recipients::Recipient;
 pub use revisions::{Revisioned, Touched, Written};
 pub use search::{Candidate, Reachable, MAX_CANDIDATES};

@@ -11,6 +11,9 @@ use tokio::sync::Mutex;
 
 use super::{file, migrate, reader, Backend, Clock, Store};
 
+/// The longest wait for a database connection unless configured otherwise: 3 s.
+pub const DEFAULT_DATABASE_TIMEOUT: Duration = Duration::from_secs(3);
+
 impl Store {
     /// Creates the PostgreSQL database `url` names when it does not exist (`true` when it
     /// created one). A SQLite file is created by [`Store::open`] itself.
@@ -28,7 +31,7 @@ impl Store {
 
     /// Connects (creating a missing SQLite file) and applies the migrations.
     pub async fn open(url: &str) -> anyhow::Result<Store> {
-        Store::open_with(url, Duration::from_secs(3)).await
+        Store::open_with(url, DEFAULT_DATABASE_TIMEOUT).await
     }
 
     /// Like [`Store::open`], waiting at most `acquire_timeout` for a connection on each call;
