@@ -119,21 +119,16 @@ async fn browser_signs_in_reads_the_matrix_explains_a_deny_and_tries_a_draft() {
     browser.click(&older).await;
     let end = browser.wait("#audit p.legend").await;
     assert_eq!(browser.text(&end).await, "End of the trail.");
-    assert!(cell_text(&browser, "bill", "payInvoice")
-        .await
-        .contains("allow"));
-    assert!(cell_text(&browser, "mia", "payInvoice")
-        .await
-        .contains("deny"));
-    assert!(cell_text(&browser, "olivia", "inviteUser")
-        .await
-        .contains("allow"));
-    assert!(cell_text(&browser, "adam", "inviteUser")
-        .await
-        .contains("deny"));
-    assert!(cell_text(&browser, "adam", "payInvoice")
-        .await
-        .contains("allow"));
+    for (user, action, decision) in [
+        ("bill", "payInvoice", "allow"),
+        ("mia", "payInvoice", "deny"),
+        ("olivia", "inviteUser", "allow"),
+        ("adam", "inviteUser", "deny"),
+        ("adam", "payInvoice", "allow"),
+    ] {
+        let cell = cell_text(&browser, user, action).await;
+        assert!(cell.contains(decision), "{user} {action}: {cell}");
+    }
     let groups = browser
         .script(
             "return [...document.querySelectorAll('th.group')].map((th) => th.textContent)",
