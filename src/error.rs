@@ -22,6 +22,10 @@ pub enum Error {
     /// No or unknown bearer token.
     #[error("missing or invalid bearer token")]
     Unauthorized,
+    /// A presented credential (an API key's secret) that is malformed, unknown, revoked or
+    /// expired: one answer for all, so it tells nothing about which.
+    #[error("{0}")]
+    BadCredential(String),
     /// The caller is not allowed; `reasons` are the ids of the deciding Cedar policies.
     #[error("{message}")]
     Forbidden {
@@ -88,7 +92,9 @@ impl Error {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             Error::BadRequest { .. } => (StatusCode::BAD_REQUEST, "invalid_request"),
-            Error::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Error::Unauthorized | Error::BadCredential(_) => {
+                (StatusCode::UNAUTHORIZED, "unauthorized")
+            }
             Error::Forbidden { .. } => (StatusCode::FORBIDDEN, "forbidden"),
             Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),

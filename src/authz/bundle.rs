@@ -74,6 +74,7 @@ impl PolicyBundle {
             invitation: parse("Invitation")?,
             contact: parse("Contact")?,
             staff: parse("Staff")?,
+            api_key: parse("ApiKey")?,
             grant: parse("Grant")?,
         };
         let (actions, actions_by_resource) = index::actions(&schema, &types);

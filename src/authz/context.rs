@@ -101,3 +101,36 @@ pub fn declared_only(bundle: &PolicyBundle, action: &str, context: &Map<String, 
         .map(|(key, value)| (key.clone(), value.clone()));
     Value::Object(kept.collect())
 }
+
+/// The address a check says it came from, `context.ip`: written as a string (`"203.0.113.9"`)
+/// or as Cedar's extension form (`{"__extn": {"fn": "ip", "arg": "203.0.113.9"}}`). `None`
+/// when absent or when it is a range rather than one address.
+pub fn ip(context: &Value) -> Option<std::net::IpAddr> {
+    let value = context.get("ip")?;
+    let text = match value {
+        Value::String(text) => text.as_str(),
+        Value::Object(object) => {
+            let call = object.get("__extn").unwrap_or(value);
+            call.get("arg")?.as_str()?
+        }
+        _ => return None,
+    };
+    text.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod ip_tests {
+    use serde_json::json;
+
+    #[test]
+    fn the_address_is_read_in_either_form_and_a_range_is_none() {
+        assert_eq!(
+            super::ip(&json!({"ip": "203.0.113.9"})),
+            "203.0.113.9".parse().ok()
+        );
+        let extension = json!({"ip": {"__extn": {"fn": "ip", "arg": "2001:db8::1"}}});
+        assert_eq!(super::ip(&extension), "2001:db8::1".parse().ok());
+        assert_eq!(super::ip(&json!({"ip": "10.0.0.0/8"})), None);
+        assert_eq!(super::ip(&json!({})), None);
+    }
+}

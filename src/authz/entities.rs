@@ -1,5 +1,6 @@
 //! The entities of one check, built in code from the store's facts: the principal (with the
-//! tag for the request's account only), the account, and the resource. Nothing else is read,
+//! tag for the request's account only; for an API key, also its creator seen from that
+//! account), the account, and the resource. Nothing else is read,
 //! so a check costs the same with ten users or ten million.
 
 use std::collections::HashMap;
@@ -7,8 +8,8 @@ use std::collections::HashMap;
 use cedar_policy::{Entities, Entity, EntityId, EntityUid, RestrictedExpression as Expr};
 
 use super::request::{CheckRequest, Principal};
-use super::PolicyBundle;
-use crate::domain::CheckFacts;
+use super::{context, PolicyBundle};
+use crate::domain::{ApiKeyFacts, CheckFacts, UserFacts};
 use crate::error::{Error, Result};
 
 /// Builds the entities Cedar needs for `request`, from `facts` and the caller's entities.
@@ -36,49 +37,28 @@ pub fn build_entities(
         entities.push(entity(uid.clone(), attrs, None, [])?);
     }
 
-    if let (Principal::User(_), Some(user)) = (&request.principal, &facts.user) {
-        let set_of_account = |yes: bool| {
-            Expr::new_set(
-                account_uid
-                    .iter()
-                    .filter(|_| yes)
-                    .cloned()
-                    .map(Expr::new_entity_uid),
-            )
-        };
-        let membership = user.membership.as_ref();
-        let attrs = [
-            ("active".to_owned(), Expr::new_bool(user.active)),
-            ("suspended".to_owned(), Expr::new_bool(user.suspended)),
-            ("email".to_owned(), Expr::new_string(user.email.clone())),
-            (
-                "ownerOf".to_owned(),
-                set_of_account(membership.is_some_and(|m| m.owner)),
-            ),
-            (
-                "adminOf".to_owned(),
-                set_of_account(membership.is_some_and(|m| m.admin)),
-            ),
-            (
-                "expiredIn".to_owned(),
-                set_of_account(membership.is_some_and(|m| m.expired)),
-            ),
-        ];
-        let tags = match (&account_uid, membership.filter(|m| !m.expired)) {
-            (Some(account), Some(m)) => {
-                // A grant the schema no longer declares is ignored rather than failing every check.
-                let declared = m.grants.iter().filter(|g| bundle.grants().contains(*g));
-                let grants = declared.map(|g| {
-                    Expr::new_entity_uid(EntityUid::from_type_name_and_id(
-                        types.grant.clone(),
-                        EntityId::new(g),
-                    ))
-                });
-                vec![(account.id().unescaped().to_owned(), Expr::new_set(grants))]
-            }
-            _ => Vec::new(),
-        };
-        entities.push(entity(request.principal_uid.clone(), attrs, None, tags)?);
+    match (&request.principal, &facts.user, &facts.api_key) {
+        (Principal::User(_), Some(user), _) => entities.push(user_entity(
+            bundle,
+            request.principal_uid.clone(),
+            user,
+            account_uid.as_ref(),
+        )?),
+        (Principal::ApiKey(_), Some(creator), Some(key)) => {
+            let creator_uid = EntityUid::from_type_name_and_id(
+                types.user.clone(),
+                EntityId::new(key.creator.as_str()),
+            );
+            let key = key_entity(bundle, request, key, creator_uid.clone())?;
+            entities.push(user_entity(
+                bundle,
+                creator_uid,
+                creator,
+                account_uid.as_ref(),
+            )?);
+            entities.push(key);
+        }
+        _ => {}
     }
 
     let resource_type = request.resource.type_name();
@@ -138,6 +118,90 @@ pub fn build_entities(
     // With caller-supplied attributes in play, validate everything against the schema.
     Entities::from_entities(entities, Some(bundle.schema()))
         .map_err(|e| Error::bad_field("entities", e.to_string()))
+}
+
+/// A user as policies see them from the check's account: status, email, that account in
+/// `ownerOf` / `adminOf` / `expiredIn` as the membership says, and the grants held there as
+/// the tag keyed by its id (none once the membership has run out).
+fn user_entity(
+    bundle: &PolicyBundle,
+    uid: EntityUid,
+    user: &UserFacts,
+    account_uid: Option<&EntityUid>,
+) -> Result<Entity> {
+    let set_of_account = |yes: bool| {
+        Expr::new_set(
+            account_uid
+                .iter()
+                .filter(|_| yes)
+                .map(|uid| Expr::new_entity_uid((*uid).clone())),
+        )
+    };
+    let membership = user.membership.as_ref();
+    let attrs = [
+        ("active".to_owned(), Expr::new_bool(user.active)),
+        ("suspended".to_owned(), Expr::new_bool(user.suspended)),
+        ("email".to_owned(), Expr::new_string(user.email.clone())),
+        (
+            "ownerOf".to_owned(),
+            set_of_account(membership.is_some_and(|m| m.owner)),
+        ),
+        (
+            "adminOf".to_owned(),
+            set_of_account(membership.is_some_and(|m| m.admin)),
+        ),
+        (
+            "expiredIn".to_owned(),
+            set_of_account(membership.is_some_and(|m| m.expired)),
+        ),
+    ];
+    let tags = match (account_uid, membership.filter(|m| !m.expired)) {
+        (Some(account), Some(m)) => vec![(
+            account.id().unescaped().to_owned(),
+            grant_set(bundle, &m.grants),
+        )],
+        _ => Vec::new(),
+    };
+    entity(uid, attrs, None, tags)
+}
+
+/// An API key as policies see it, with the two facts derived for this check: `live` (from
+/// the clock, in the facts) and `fromAllowedNetwork` (the request's `context.ip` against the
+/// key's stored ranges). Its parent is its own account.
+fn key_entity(
+    bundle: &PolicyBundle,
+    request: &CheckRequest,
+    key: &ApiKeyFacts,
+    creator: EntityUid,
+) -> Result<Entity> {
+    let account = EntityUid::from_type_name_and_id(
+        bundle.types().account.clone(),
+        EntityId::new(key.account.as_str()),
+    );
+    let from_allowed_network = key.networks.admits(context::ip(&request.context_json));
+    let attrs = [
+        ("account".to_owned(), Expr::new_entity_uid(account.clone())),
+        ("creator".to_owned(), Expr::new_entity_uid(creator)),
+        ("grants".to_owned(), grant_set(bundle, &key.grants)),
+        ("live".to_owned(), Expr::new_bool(key.live)),
+        (
+            "fromAllowedNetwork".to_owned(),
+            Expr::new_bool(from_allowed_network),
+        ),
+    ];
+    entity(request.principal_uid.clone(), attrs, Some(account), [])
+}
+
+/// A set of grants; a grant the schema no longer declares is ignored rather than failing
+/// every check.
+fn grant_set(bundle: &PolicyBundle, grants: &[String]) -> Expr {
+    let declared = grants.iter().filter(|g| bundle.grants().contains(*g));
+    Expr::new_set(declared.map(|g| {
+        Expr::new_entity_uid(EntityUid::from_type_name_and_id(
+            bundle.types().grant.clone(),
+            EntityId::new(g),
+        ))
+    }))
 }
 
 fn entity(

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 pub use super::check_body::{CheckBody, Consistency, EntityRef, MAX_SUPPLIED_ENTITIES};
 use super::{PolicyBundle, STORE_OWNED_TYPES};
-use crate::domain::{check_id, AccountId, UserId};
+use crate::domain::{check_id, AccountId, ApiKeyId, UserId};
 use crate::error::{Error, Result};
 
 /// Who a request is evaluated for.
@@ -17,6 +17,8 @@ use crate::error::{Error, Result};
 pub enum Principal {
     /// A portal user, looked up in the store.
     User(UserId),
+    /// An API key, looked up in the store with its creator.
+    ApiKey(ApiKeyId),
     /// Hosting staff (admin token, no actor). Never reachable from the check routes.
     Staff,
     /// Any other entity (a contact, say): never allowed anything.
@@ -63,8 +65,8 @@ impl CheckRequest {
     }
 }
 
-/// Resolves a portal's check. Only `User` principals are evaluated: any other type is
-/// parsed but denied, and `Staff` can never be claimed from outside.
+/// Resolves a portal's check. Only `User` and `ApiKey` principals are evaluated: any other
+/// type is parsed but denied, and `Staff` can never be claimed from outside.
 pub(super) fn parse_check(bundle: &PolicyBundle, body: CheckBody) -> Result<CheckRequest> {
     let principal_uid = entity_uid(
         bundle,
@@ -72,10 +74,14 @@ pub(super) fn parse_check(bundle: &PolicyBundle, body: CheckBody) -> Result<Chec
         Some(&bundle.types().user),
         "principal",
     )?;
+    let principal_id = principal_uid.id().unescaped();
     let principal = if principal_uid.type_name() == &bundle.types().user {
         Principal::User(
-            UserId::from_str(principal_uid.id().unescaped())
-                .map_err(|e| Error::bad_field("principal.id", e))?,
+            UserId::from_str(principal_id).map_err(|e| Error::bad_field("principal.id", e))?,
+        )
+    } else if principal_uid.type_name() == &bundle.types().api_key {
+        Principal::ApiKey(
+            ApiKeyId::from_str(principal_id).map_err(|e| Error::bad_field("principal.id", e))?,
         )
     } else {
         Principal::NotAUser

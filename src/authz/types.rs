@@ -4,8 +4,9 @@
 use cedar_policy::EntityTypeName;
 
 /// Entity types whose facts Portier keeps; a caller may never supply entities of these types.
-pub const STORE_OWNED_TYPES: [&str; 7] = [
+pub const STORE_OWNED_TYPES: [&str; 8] = [
     "User",
+    "ApiKey",
     "Account",
     "Service",
     "Invitation",
@@ -29,6 +30,8 @@ pub struct CoreTypes {
     pub contact: EntityTypeName,
     /// Hosting staff.
     pub staff: EntityTypeName,
+    /// Machine principals of one account.
+    pub api_key: EntityTypeName,
     /// The grant enum.
     pub grant: EntityTypeName,
 }

@@ -34,6 +34,7 @@ pub struct MemoryCache {
 struct RevisionTable {
     users: HashMap<Box<str>, u64>,
     accounts: HashMap<Box<str>, u64>,
+    api_keys: HashMap<Box<str>, u64>,
 }
 
 impl MemoryCache {
@@ -71,7 +72,12 @@ impl MemoryCache {
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         Revisions {
-            user: table.users.get(subjects.user).copied().unwrap_or(0),
+            user: match subjects.api_key {
+                false => table.users.get(subjects.user),
+                true => table.api_keys.get(subjects.user),
+            }
+            .copied()
+            .unwrap_or(0),
             account: subjects
                 .account
                 .map(|a| table.accounts.get(a).copied().unwrap_or(0)),
@@ -116,6 +122,7 @@ impl MemoryCache {
             let (map, id) = match subject {
                 Revisioned::User(id) => (&mut table.users, id),
                 Revisioned::Account(id) => (&mut table.accounts, id),
+                Revisioned::ApiKey(id) => (&mut table.api_keys, id),
             };
             let current = map.entry(id.as_str().into()).or_insert(0);
             *current = (*current).max(*revision);
@@ -156,6 +163,7 @@ mod tests {
         cache.raise(&[(bill(), 7)]);
         cache.raise(&[(bill(), 3)]);
         let now = cache.revisions(Subjects {
+            api_key: false,
             user: "bill",
             account: Some("acct-1"),
         });

@@ -46,7 +46,7 @@ use crate::authz::{CheckRequest, Verdict};
 /// An entity never written has revision 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Revisions {
-    /// The principal's.
+    /// The principal's (a user's, or an API key's: see [`Subjects`]).
     pub user: u64,
     /// The account's, when the request names one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -56,8 +56,11 @@ pub struct Revisions {
 /// Whose revisions a request depends on.
 #[derive(Debug, Clone, Copy)]
 pub struct Subjects<'a> {
-    /// The principal's id.
+    /// The principal's id: a user's, or an API key's when `api_key` (whose revision moves
+    /// with every write to the key and to its creator).
     pub user: &'a str,
+    /// Whether the principal is an API key, whose revisions are kept apart from users'.
+    pub api_key: bool,
     /// The account's id.
     pub account: Option<&'a str>,
 }
@@ -67,6 +70,10 @@ impl<'a> Subjects<'a> {
     pub fn of(request: &'a CheckRequest) -> Self {
         Subjects {
             user: request.principal_uid.id().unescaped(),
+            api_key: matches!(
+                request.principal,
+                crate::authz::request::Principal::ApiKey(_)
+            ),
             account: request.account.as_ref().map(|a| a.as_str()),
         }
     }

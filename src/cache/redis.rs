@@ -206,17 +206,19 @@ impl RedisCache {
         match subject {
             Revisioned::User(id) => self.counter("u", id),
             Revisioned::Account(id) => self.counter("a", id),
+            Revisioned::ApiKey(id) => self.counter("k", id),
         }
     }
 
     fn revision_keys(&self, subjects: Subjects<'_>) -> Vec<String> {
         let account = subjects.account.map(|id| self.counter("a", id));
-        std::iter::once(self.counter("u", subjects.user))
+        let principal = if subjects.api_key { "k" } else { "u" };
+        std::iter::once(self.counter(principal, subjects.user))
             .chain(account)
             .collect()
     }
 
-    /// The revision counter of a user (`u`) or an account (`a`).
+    /// The revision counter of a user (`u`), an account (`a`) or an API key (`k`).
     fn counter(&self, kind: &str, id: &str) -> String {
         format!("{}rev:{kind}:{id}", self.prefix)
     }

@@ -8,8 +8,11 @@ use super::Role;
 /// What the store knows about a check's principal, account and resource.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CheckFacts {
-    /// The principal; `None` when unknown (or not a user).
+    /// The principal; `None` when unknown (or not a user). For an API key: its creator,
+    /// seen from the check's account.
     pub user: Option<UserFacts>,
+    /// The principal when it is an API key; `None` when unknown (or not a key).
+    pub api_key: Option<ApiKeyFacts>,
     /// The account; `None` when unknown or not involved.
     pub account: Option<AccountFacts>,
     /// Whether a resource the store keeps (invitation, contact) exists in the account;
@@ -49,6 +52,21 @@ pub struct MembershipFacts {
     pub grants: Vec<String>,
     /// The membership had a time limit, and it has passed.
     pub expired: bool,
+}
+
+/// An API key, as policies see it: whose it is, what it holds, whether it may be used now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyFacts {
+    /// The account the key belongs to.
+    pub account: String,
+    /// The user who created it.
+    pub creator: String,
+    /// The grants given to the key.
+    pub grants: Vec<String>,
+    /// Neither revoked nor past its expiry at the check's instant.
+    pub live: bool,
+    /// Where the key may be used from.
+    pub networks: super::Networks,
 }
 
 /// An account, as policies see it.

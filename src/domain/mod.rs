@@ -21,6 +21,7 @@ macro_rules! string_schema {
 }
 use string_schema;
 
+mod api_key;
 mod chars;
 mod facts;
 mod ids;
@@ -36,9 +37,10 @@ use std::fmt;
 
 use serde::Deserialize;
 
-pub use facts::{AccountFacts, CheckFacts, MembershipFacts, UserFacts};
+pub use api_key::{ApiKeySecret, Networks};
+pub use facts::{AccountFacts, ApiKeyFacts, CheckFacts, MembershipFacts, UserFacts};
 pub use ids::{
-    check_id, parse_id, AccountId, ContactId, InvitationId, ServiceId, UserId, MAX_ID_LEN,
+    check_id, parse_id, AccountId, ApiKeyId, ContactId, InvitationId, ServiceId, UserId, MAX_ID_LEN,
 };
 pub use net::{is_host, PublicUrl, TrustedProxy};
 pub use secret::Secret;

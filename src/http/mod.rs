@@ -9,6 +9,7 @@
 //! one use case of [`crate::app`] → answer. `authzen/` and `console/` are adapters too.
 
 pub(crate) mod accounts;
+mod api_keys;
 mod audit;
 mod auth;
 mod authzen;
@@ -123,6 +124,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(check::check))
         .routes(routes!(check::batch))
         .routes(routes!(check::allowed_actions))
+        .routes(routes!(api_keys::verify))
         .routes(routes!(ops::metrics))
         .merge(authzen::routes());
     let admin_routes = OpenApiRouter::new()
@@ -139,6 +141,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(members::list))
         .routes(routes!(members::put, members::remove))
         .routes(routes!(members::preferences))
+        .routes(routes!(api_keys::create, api_keys::list))
+        .routes(routes!(api_keys::show, api_keys::revoke))
         .routes(routes!(services::show, services::put, services::clear))
         .routes(routes!(invitations::create, invitations::list))
         .routes(routes!(invitations::accept))

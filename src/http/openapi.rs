@@ -11,7 +11,7 @@ use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 use super::auth::ACTOR_HEADER;
 use crate::authz::PolicyBundle;
-use crate::domain::{AccountId, ContactId, InvitationId, ServiceId, UserId};
+use crate::domain::{AccountId, ApiKeyId, ContactId, InvitationId, ServiceId, UserId};
 use crate::domain::{ActionName, GrantName};
 
 /// The body of every error answer.
@@ -90,7 +90,7 @@ pub enum ApiErrors {
 #[openapi(
     info(title = "Portier", description = "Authorization for hosting client areas: allow or deny from Cedar policies over accounts, members and grants."),
     security(("bearer" = [])),
-    components(schemas(ErrorBody, ErrorDetail, UserId, AccountId, ServiceId, InvitationId, ContactId, GrantName, ActionName)),
+    components(schemas(ErrorBody, ErrorDetail, UserId, AccountId, ServiceId, InvitationId, ContactId, ApiKeyId, GrantName, ActionName)),
     modifiers(&BearerAndActor),
 )]
 pub struct ApiDoc;

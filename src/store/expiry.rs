@@ -91,4 +91,71 @@ impl Store {
         tx.touch(Revisioned::Account(account.to_owned()));
         tx.written(true).await
     }
+
+    /// Records the expiry of up to `limit` keys whose time has come (`api_key.expire`, once,
+    /// whichever replica is first). Checks deny them from the instant already; nothing else
+    /// changes, so nothing is touched.
+    pub async fn record_api_key_expiries(&self, limit: i64) -> Result<usize> {
+        let now = self.now();
+        let due = self
+            .bounded(async {
+                Ok(sqlx::query_as::<_, (String, String)>(
+                    "select api_key_id, account_id from api_key where expires_at is not null \
+                     and expires_at <= $1 and expiry_recorded = 0 and revoked_at is null \
+                     order by expires_at limit $2",
+                )
+                .bind(now)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            })
+            .await?;
+        let mut recorded = 0;
+        for (key, account) in due {
+            match self
+                .bounded_write(self.record_key_expiry(&key, &account, now))
+                .await
+            {
+                Ok(written) => {
+                    let (was_due, _) = written.into_parts();
+                    if was_due {
+                        tracing::info!(%account, api_key = %key, "api key expired");
+                        recorded += 1;
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!(%account, api_key = %key, error = %err, "could not record an api key's expiry")
+                }
+            }
+        }
+        Ok(recorded)
+    }
+
+    /// Marks one key's expiry as recorded, with its audit row; `false` when another replica was
+    /// first.
+    async fn record_key_expiry(&self, key: &str, account: &str, now: i64) -> Result<Written<bool>> {
+        let mut tx = self.begin_write().await?;
+        tx.lock(Lockable::Account, account, true).await?;
+        let marked = sqlx::query(
+            "update api_key set expiry_recorded = 1 where api_key_id = $1 and expiry_recorded = 0",
+        )
+        .bind(key)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if marked == 0 {
+            return tx.written(false).await;
+        }
+        let change = Change {
+            at: now,
+            account: Some(account),
+            actor: &Actor::Portier,
+            action: "api_key.expire",
+            target: format!("api_key:{key}"),
+            before: None,
+            after: None,
+        };
+        record(&mut tx, change).await?;
+        tx.written(true).await
+    }
 }

@@ -9,6 +9,7 @@
 
 mod acceptance;
 mod accounts;
+mod api_keys;
 mod audit;
 mod check;
 mod console;
@@ -37,6 +38,7 @@ use sqlx::{AnyPool, Connection};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use accounts::{AccountPatch, AccountRecord, NewAccount, UserAccount};
+pub use api_keys::{ApiKeyRecord, NewApiKey};
 pub use audit::{AuditEvent, AuditScope};
 pub use check::ResourceLookup;
 pub use console::{Found, ServiceAssignment, FIND_LIMIT};

@@ -15,12 +15,13 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
+use super::api_keys::{KeyFactsRow, KEY_FACTS_SQL};
 use super::check::{
     FactsRow, ResourceLookup, ACCOUNT_ASSIGNMENTS_SQL, ASSIGNEES_SQL, CONTACT_SQL, FACTS_SQL,
     INVITATION_SQL,
 };
 use crate::domain::CheckFacts;
-use crate::domain::{AccountId, UserId};
+use crate::domain::{AccountId, ApiKeyId, UserId};
 use crate::error::{sqlite_fault, Error, Result};
 
 /// Idle read-only connections to the SQLite file.
@@ -93,6 +94,24 @@ impl SqliteReader {
                 None => CheckFacts::found(),
             };
             Ok(row.into_facts(now, user, resource))
+        })
+    }
+
+    /// The row of [`KEY_FACTS_SQL`] for the key `id`.
+    pub(super) fn api_key(&self, id: &ApiKeyId) -> Option<Result<Option<KeyFactsRow>>> {
+        self.with(|conn| {
+            conn.prepare_cached(KEY_FACTS_SQL)?
+                .query_row([id.as_str()], |row| {
+                    Ok(KeyFactsRow {
+                        account_id: row.get(0)?,
+                        created_by: row.get(1)?,
+                        grants: row.get(2)?,
+                        allowed_ips: row.get(3)?,
+                        expires_at: row.get(4)?,
+                        revoked_at: row.get(5)?,
+                    })
+                })
+                .optional()
         })
     }
 

@@ -22,14 +22,18 @@ pub enum Revisioned {
     User(String),
     /// An account: status, owner, service assignments, invitations, contacts.
     Account(String),
+    /// An API key: its own row, and everything about its creator (a key's decisions rest on
+    /// both, so a write to a user names that user's keys too).
+    ApiKey(String),
 }
 
 impl Revisioned {
-    /// The subject as stored in `data_revision`: `u:<id>` or `a:<id>`.
+    /// The subject as stored in `data_revision`: `u:<id>`, `a:<id>` or `k:<id>`.
     fn stored(&self) -> String {
         match self {
             Revisioned::User(id) => format!("u:{id}"),
             Revisioned::Account(id) => format!("a:{id}"),
+            Revisioned::ApiKey(id) => format!("k:{id}"),
         }
     }
 
@@ -38,6 +42,7 @@ impl Revisioned {
         match text.split_once(':')? {
             ("u", id) => Some(Revisioned::User(id.to_owned())),
             ("a", id) => Some(Revisioned::Account(id.to_owned())),
+            ("k", id) => Some(Revisioned::ApiKey(id.to_owned())),
             _ => None,
         }
     }
@@ -85,6 +90,7 @@ impl WriteTx {
 
     /// Commits, recording the revision of what the transaction touched in it first.
     pub(super) async fn commit(mut self) -> Result<Touched> {
+        self.touch_creators_keys().await?;
         let subjects = std::mem::take(&mut self.touched);
         let mut revision = 0;
         if !subjects.is_empty() {
@@ -111,6 +117,31 @@ impl WriteTx {
             revision: u64::try_from(revision).unwrap_or(0),
             subjects,
         })
+    }
+
+    /// Names the keys of every user this transaction touches: what a key may do rests on what
+    /// its creator may do, so whatever changes a user changes their keys' decisions.
+    async fn touch_creators_keys(&mut self) -> Result<()> {
+        let users: Vec<String> = self
+            .touched
+            .iter()
+            .filter_map(|subject| match subject {
+                Revisioned::User(id) => Some(id.clone()),
+                _ => None,
+            })
+            .collect();
+        for user in users {
+            let keys: Vec<(String,)> = sqlx::query_as(
+                "select api_key_id from api_key where created_by = $1 and revoked_at is null",
+            )
+            .bind(&user)
+            .fetch_all(&mut *self.tx)
+            .await?;
+            for (key,) in keys {
+                self.touch(Revisioned::ApiKey(key));
+            }
+        }
+        Ok(())
     }
 
     /// Commits and pairs `value` with what the transaction touched.

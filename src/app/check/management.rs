@@ -24,9 +24,26 @@ impl Checker {
         action: &str,
         target: Target<'_>,
     ) -> Result<Authorized> {
+        self.authorize_with(actor, action, target, serde_json::json!({}))
+            .await
+    }
+
+    /// [`Checker::authorize`] with a context for the policies (what is asked for, such as the
+    /// grants of a new API key), typed by the action's context in the schema.
+    pub async fn authorize_with(
+        &self,
+        actor: &Actor,
+        action: &str,
+        target: Target<'_>,
+        context: serde_json::Value,
+    ) -> Result<Authorized> {
         let started = Instant::now();
         let bundle = self.bundle();
-        let request = management_request(&bundle, actor, action, target)?;
+        let mut request = management_request(&bundle, actor, action, target)?;
+        if context.as_object().is_some_and(|c| !c.is_empty()) {
+            request.context = bundle.parse_context(&context, &request.action, &request.resource)?;
+            request.context_json = context;
+        }
         let facts = self.facts(&bundle, &request).await?;
         let verdict = bundle.evaluate_facts(&request, &facts)?;
         telemetry::policy_errors(verdict.errors.len());

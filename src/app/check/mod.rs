@@ -19,9 +19,11 @@
 //! - `bulk`: a search's candidates and the allowed actions of one resource.
 //! - `management`: the authorization of management calls ([`Target`]).
 //! - [`log`]: the one decision log. `upkeep`: writes → cache invalidation, revision sync.
+//! - `key_use`: when each API key was last used, written at most once a minute.
 
 mod bulk;
 mod facts;
+mod key_use;
 pub mod log;
 mod management;
 mod stages;
@@ -98,6 +100,7 @@ pub struct Checker {
     cache: DecisionCache,
     facts: FactsCache,
     policies: Arc<ArcSwap<PolicyBundle>>,
+    key_use: Arc<key_use::KeyUse>,
 }
 
 impl Checker {
@@ -108,6 +111,7 @@ impl Checker {
             cache,
             facts: FactsCache::default(),
             policies,
+            key_use: Arc::default(),
         }
     }
 
@@ -131,6 +135,11 @@ impl Checker {
     /// The decision cache.
     pub fn cache(&self) -> &DecisionCache {
         &self.cache
+    }
+
+    /// Records that the API key `id` was used (see `key_use`).
+    pub fn key_used(&self, id: &crate::domain::ApiKeyId) {
+        self.key_use.mark(&self.store, id);
     }
 
     /// Parses and decides a portal's check, logged as asked by `api` (the latency counts the
@@ -162,6 +171,9 @@ impl Checker {
     ) -> Result<Decision> {
         let decision = self.decide_unlogged(bundle, request, started).await?;
         log::decided(api, request, &decision, started.elapsed());
+        if let (Principal::ApiKey(id), true) = (&request.principal, decision.is_allow()) {
+            self.key_used(id);
+        }
         Ok(decision)
     }
 
@@ -170,6 +182,13 @@ impl Checker {
     pub async fn facts(&self, bundle: &PolicyBundle, request: &CheckRequest) -> Result<CheckFacts> {
         let user = match &request.principal {
             Principal::User(id) => Some(id),
+            Principal::ApiKey(id) => {
+                let lookup = lookup(bundle, request);
+                return self
+                    .store
+                    .api_key_facts(id, request.account.as_ref(), lookup)
+                    .await;
+            }
             Principal::Staff => None,
             Principal::NotAUser => return Ok(CheckFacts::default()),
         };

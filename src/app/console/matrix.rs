@@ -1,5 +1,5 @@
-//! `GET /v1/console/accounts/{id}/matrix`: the account's members (rows) × the actions a
-//! member can be asked about on the account (columns, grouped by the action group, i.e. the
+//! `GET /v1/console/accounts/{id}/matrix`: the account's members and API keys (rows) × the
+//! actions a principal can be asked about on the account (columns, grouped by the action group, i.e. the
 //! grant, that holds them). Every cell is a decision of the check pipeline itself
 //! ([`Checker::decide_unlogged`], fresh, never cached), so the matrix cannot disagree with
 //! `/v1/check`; cells are what-if answers, kept out of the decision log.
@@ -17,7 +17,7 @@ use crate::app::App;
 use crate::authz::{CheckBody, Consistency, EntityRef, PolicyBundle};
 use crate::domain::{AccountId, Actor};
 use crate::error::Result;
-use crate::store::MemberRecord;
+use crate::store::{ApiKeyRecord, MemberRecord};
 
 /// Most members shown; the rest are counted, not evaluated.
 pub const MAX_ROWS: usize = 200;
@@ -46,14 +46,16 @@ pub struct Cell {
     pub errors: Vec<String>,
 }
 
-/// One row: a member and a cell per column.
+/// One row: a member or an API key of the account, and a cell per column.
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
-    /// The member's user id.
+    /// The member's user id, or the key's id.
     pub user_id: String,
+    /// The principal as a check names it: the user id, or `ApiKey::"<id>"`.
+    pub principal: String,
     /// Name shown.
     pub display_name: String,
-    /// `owner`, `admin` or `member`.
+    /// `owner`, `admin` or `member`; `api key` for a key.
     pub role: String,
     /// The user's status.
     pub status: String,
@@ -72,9 +74,9 @@ pub struct Matrix {
     pub policy_revision: String,
     /// The columns, grouped: consecutive columns share a group.
     pub columns: Vec<Column>,
-    /// A row per member (owner included), by user id.
+    /// A row per member (owner included), by user id, then one per API key.
     pub rows: Vec<Row>,
-    /// Members left out past [`MAX_ROWS`].
+    /// Members and keys left out past [`MAX_ROWS`].
     pub members_not_shown: usize,
 }
 
@@ -84,7 +86,8 @@ pub async fn show(app: &App, actor: &Actor, id: &AccountId) -> Result<Matrix> {
         .authorize(actor, "viewMembers", Target::Account(id))
         .await?;
     let members = app.store().members(id).await?;
-    build(app.checker(), &app.bundle(), id, members).await
+    let keys = app.store().api_keys(id).await?;
+    build(app.checker(), &app.bundle(), id, members, keys).await
 }
 
 /// Evaluates the matrix of `account` under `bundle` (the serving set, or a draft).
@@ -92,25 +95,40 @@ pub async fn build(
     checker: &Checker,
     bundle: &PolicyBundle,
     account: &AccountId,
-    mut members: Vec<MemberRecord>,
+    members: Vec<MemberRecord>,
+    keys: Vec<ApiKeyRecord>,
 ) -> Result<Matrix> {
-    let members_not_shown = members.len().saturating_sub(MAX_ROWS);
-    members.truncate(MAX_ROWS);
+    let now = checker.store().now();
+    let people = members.into_iter().map(|m| Row {
+        principal: m.user_id.clone(),
+        user_id: m.user_id,
+        display_name: m.display_name,
+        role: m.role,
+        status: m.status,
+        grants: m.grants,
+        cells: Vec::new(),
+    });
+    let keys = keys.into_iter().map(|k| Row {
+        principal: format!("ApiKey::{:?}", k.id),
+        user_id: k.id,
+        display_name: k.name,
+        role: "api key".to_owned(),
+        status: match k.expires_at {
+            Some(at) if at.millis() <= now => "expired".to_owned(),
+            _ => "active".to_owned(),
+        },
+        grants: k.grants,
+        cells: Vec::new(),
+    });
+    let mut rows: Vec<Row> = people.chain(keys).collect();
+    let members_not_shown = rows.len().saturating_sub(MAX_ROWS);
+    rows.truncate(MAX_ROWS);
     let columns = columns(bundle, account);
-    let mut rows = Vec::with_capacity(members.len());
-    for member in members {
-        let mut cells = Vec::with_capacity(columns.len());
+    for row in &mut rows {
         for column in &columns {
-            cells.push(decide(checker, bundle, account, &member.user_id, column).await?);
+            let cell = decide(checker, bundle, account, &row.principal, column).await?;
+            row.cells.push(cell);
         }
-        rows.push(Row {
-            user_id: member.user_id,
-            display_name: member.display_name,
-            role: member.role,
-            status: member.status,
-            grants: member.grants,
-            cells,
-        });
     }
     Ok(Matrix {
         account: account.to_string(),
@@ -126,11 +144,11 @@ async fn decide(
     checker: &Checker,
     bundle: &PolicyBundle,
     account: &AccountId,
-    user: &str,
+    principal: &str,
     column: &Column,
 ) -> Result<Cell> {
     let body = CheckBody {
-        principal: EntityRef::Text(user.to_owned()),
+        principal: EntityRef::Text(principal.to_owned()),
         action: column.action.clone(),
         resource: EntityRef::Typed {
             ty: column.resource_type.clone(),

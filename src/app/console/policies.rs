@@ -157,8 +157,16 @@ pub async fn draft(app: &App, actor: &Actor, body: DraftBody) -> Result<DraftPre
             .map_err(|e| Error::InvalidPolicies(e.problems))?
     };
     let members = app.store().members(&body.account).await?;
-    let before = build(app.checker(), &serving, &body.account, members.clone()).await?;
-    let after = build(app.checker(), &candidate, &body.account, members).await?;
+    let keys = app.store().api_keys(&body.account).await?;
+    let before = build(
+        app.checker(),
+        &serving,
+        &body.account,
+        members.clone(),
+        keys.clone(),
+    )
+    .await?;
+    let after = build(app.checker(), &candidate, &body.account, members, keys).await?;
     Ok(compare(&before, &after))
 }
 

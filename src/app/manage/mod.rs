@@ -6,6 +6,7 @@
 //! [`Checker::write`]: super::check::Checker::write
 
 pub mod accounts;
+pub mod api_keys;
 pub mod audit;
 pub mod contacts;
 pub mod invitations;

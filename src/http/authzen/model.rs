@@ -111,8 +111,15 @@ pub fn account_property(resource: &Entity) -> Result<Option<String>> {
     }
 }
 
-/// The schema's spelling of an entity type named case-insensitively, if declared.
+/// AuthZEN's names for the principal types Portier keeps, and their schema types.
+const AUTHZEN_TYPES: [(&str, &str); 2] = [("user", "User"), ("api_key", "ApiKey")];
+
+/// The schema's spelling of an entity type: AuthZEN's name for it ([`AUTHZEN_TYPES`]), or
+/// its name written in any case, if declared.
 pub fn schema_type(bundle: &PolicyBundle, name: &str) -> Option<String> {
+    if let Some((_, ty)) = AUTHZEN_TYPES.iter().find(|(authzen, _)| *authzen == name) {
+        return bundle.type_named(ty).map(|_| (*ty).to_owned());
+    }
     if bundle.type_named(name).is_some() {
         return Some(name.to_owned());
     }
@@ -180,6 +187,7 @@ mod tests {
     fn types_match_the_schema_case_insensitively() {
         let bundle = crate::authz::fixtures::shipped();
         assert_eq!(schema_type(&bundle, "user").as_deref(), Some("User"));
+        assert_eq!(schema_type(&bundle, "api_key").as_deref(), Some("ApiKey"));
         assert_eq!(schema_type(&bundle, "INVOICE").as_deref(), Some("Invoice"));
         assert_eq!(schema_type(&bundle, "Service").as_deref(), Some("Service"));
         assert_eq!(schema_type(&bundle, "spaceship"), None);

@@ -95,7 +95,7 @@ struct Mutation {
     caught_by: &'static str,
 }
 
-const MUTATIONS: [Mutation; 5] = [
+const MUTATIONS: [Mutation; 8] = [
     Mutation {
         name: "drop the owner-only forbid",
         file: "user-management.cedar",
@@ -130,6 +130,27 @@ const MUTATIONS: [Mutation; 5] = [
         from: "unless { principal.email == resource.email };",
         to: "unless { principal.email == resource.email || principal.active };",
         caught_by: "only-invitee-accepts",
+    },
+    Mutation {
+        name: "let a key use the billing grant without its creator holding it",
+        file: "api-keys.cedar",
+        from: "principal.creator.getTag(resource.accountId).contains(Grant::\"billing\")",
+        to: "true",
+        caught_by: "api-key-within-creator",
+    },
+    Mutation {
+        name: "turn the keys' user-management forbid into a permit",
+        file: "api-keys.cedar",
+        from: "@id(\"api-key-no-user-management\")\nforbid (",
+        to: "@id(\"api-key-no-user-management\")\npermit (",
+        caught_by: "api-key-never-manages-users",
+    },
+    Mutation {
+        name: "drop the keys' own-account forbid",
+        file: "api-keys.cedar",
+        from: "@id(\"api-key-own-account-only\")\nforbid (principal is ApiKey, action, resource)\nunless { resource in principal.account };",
+        to: "",
+        caught_by: "api-key-own-account",
     },
 ];
 

@@ -198,8 +198,9 @@ async function openAccount(id) {
   $("account-title").textContent = "Account " + id;
   $("account-body").replaceChildren(el("p", { text: "Loading…" }));
   say("Loading account " + id + "…");
-  const [account, members, invitations, services, contacts, matrix, ...recipients] = await Promise.all([
+  const [account, members, invitations, keys, services, contacts, matrix, ...recipients] = await Promise.all([
     api("GET", base), api("GET", base + "/members"), api("GET", base + "/invitations"),
+    api("GET", base + "/api-keys"),
     api("GET", "/v1/console/accounts/" + enc(id) + "/services"), api("GET", base + "/contacts"),
     api("GET", "/v1/console/accounts/" + enc(id) + "/matrix"),
     ...TOPICS.map((t) => api("GET", base + "/recipients?topic=" + t)),
@@ -221,6 +222,12 @@ async function openAccount(id) {
       .filter((i) => i.state === "pending")
       .map((i) => [i.email, i.role, grantTags(i.grants), i.invited_by, when(i.expires_at)]),
     { empty: "No pending invitation." }),
+    el("h3", { id: "keys-title", text: "API keys" }),
+    table(["Name", "Grants", "Created by", "Expires", "Last used"], keys.api_keys.map((k) => [
+      k.name, grantTags(k.grants),
+      el("a", { href: "#/user/" + enc(k.created_by), text: k.created_by }),
+      k.expires_at ? when(k.expires_at) : "never", k.last_used_at ? when(k.last_used_at) : "never",
+    ]), { empty: "No API key." }),
     el("h3", { id: "matrix-title", text: "Permission matrix" }),
     matrixView(matrix),
     el("h3", { text: "Service assignments" }),
@@ -240,7 +247,7 @@ async function openAccount(id) {
   $("draft-account").value = id;
   $("action-list").replaceChildren(...matrix.columns.map((c) => el("option", { value: c.action })));
   await auditPage(id, null, audit);
-  say(`Account ${id}: ${matrix.rows.length} member(s) × ${matrix.columns.length} action(s).`);
+  say(`Account ${id}: ${matrix.rows.length} member(s) and key(s) × ${matrix.columns.length} action(s).`);
 }
 
 function grantTags(list) {
@@ -260,7 +267,7 @@ function matrixView(matrix) {
   const actionRow = el("tr", {}, matrix.columns.map((c) =>
     el("th", { class: "action", scope: "col", title: `${c.action} on ${c.resource_type} ${c.resource_id}`, text: c.action })));
   const rows = matrix.rows.map((row) => el("tr", {},
-    el("th", { class: "member", scope: "row" }, row.user_id, el("br"),
+    el("th", { class: "member", scope: "row" }, row.role === "api key" ? row.display_name : row.user_id, el("br"),
       el("span", { class: "legend", text: row.role + (row.status === "active" ? "" : ", " + row.status) })),
     row.cells.map((cell, i) => {
       const column = matrix.columns[i];
@@ -268,9 +275,9 @@ function matrixView(matrix) {
       return el("td", { class: "cell" }, el("button", {
         type: "button", class: "cell " + cell.decision,
         "data-user": row.user_id, "data-action": column.action, "data-decision": cell.decision,
-        "aria-label": `${row.user_id} ${column.action}: ${cell.decision}. Explain`,
+        "aria-label": `${row.role === "api key" ? "API key " + row.display_name : row.user_id} ${column.action}: ${cell.decision}. Explain`,
         title: cell.reasons.length ? "decided by " + cell.reasons.join(", ") : "no policy allows it",
-        onclick: () => explainCell(matrix.account, row.user_id, column),
+        onclick: () => explainCell(matrix.account, row.principal, column),
       }, allow ? "✓ allow" : "✗ deny"));
     })));
   return el("div", {},
@@ -279,7 +286,7 @@ function matrixView(matrix) {
       + "Invoices, orders and services are a sample one, assigned to nobody." }),
     el("div", { class: "scroll" }, el("table", { class: "matrix", "aria-labelledby": "matrix-title" },
       el("thead", {}, groupRow, actionRow), el("tbody", {}, rows))),
-    matrix.members_not_shown ? el("p", { text: matrix.members_not_shown + " more member(s) not shown." }) : null);
+    matrix.members_not_shown ? el("p", { text: matrix.members_not_shown + " more member(s) or key(s) not shown." }) : null);
 }
 
 async function auditPage(account, before, into) {
@@ -297,8 +304,8 @@ async function auditPage(account, before, into) {
 
 // ---- Explain ------------------------------------------------------------------------------
 
-function explainCell(account, user, column) {
-  $("ex-principal").value = user;
+function explainCell(account, principal, column) {
+  $("ex-principal").value = principal;
   $("ex-action").value = column.action;
   $("ex-resource-type").value = column.resource_type;
   $("ex-resource-id").value = column.resource_id;
