@@ -4,6 +4,7 @@
 
 mod common;
 
+mod api_keys;
 mod assurance;
 mod authzen;
 mod checks;
