@@ -1,5 +1,6 @@
 //! `/v1/accounts/{id}/api-keys`: machine principals a person creates for one account
-//! (`createApiKey`, `viewApiKeys`, `revokeApiKey`; the shipped policies let the owner only),
+//! (`createApiKey`, `viewApiKeys`, `revokeApiKey`; the shipped policies let the owner, and
+//! staff list and revoke),
 //! and `/v1/api-keys/verify`, where a gateway turns a presented secret into its key.
 
 use axum::extract::State;

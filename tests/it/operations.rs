@@ -409,6 +409,7 @@ async fn openapi_lists_every_route_the_router_serves() {
     }
     listed.sort();
     let expected = [
+        "DELETE /v1/accounts/{id}/api-keys/{kid}",
         "DELETE /v1/accounts/{id}/contacts/{cid}",
         "DELETE /v1/accounts/{id}/members/{user}",
         "DELETE /v1/accounts/{id}/services/{service}",
@@ -420,6 +421,8 @@ async fn openapi_lists_every_route_the_router_serves() {
         "GET /openapi.json",
         "GET /readyz",
         "GET /v1/accounts/{id}",
+        "GET /v1/accounts/{id}/api-keys",
+        "GET /v1/accounts/{id}/api-keys/{kid}",
         "GET /v1/accounts/{id}/audit",
         "GET /v1/accounts/{id}/contacts",
         "GET /v1/accounts/{id}/contacts/{cid}",
@@ -439,11 +442,13 @@ async fn openapi_lists_every_route_the_router_serves() {
         "POST /access/v1/search/resource",
         "POST /access/v1/search/subject",
         "POST /v1/accounts",
+        "POST /v1/accounts/{id}/api-keys",
         "POST /v1/accounts/{id}/contacts",
         "POST /v1/accounts/{id}/invitations",
         "POST /v1/accounts/{id}/transfer-ownership",
         "POST /v1/admin/reload",
         "POST /v1/allowed-actions",
+        "POST /v1/api-keys/verify",
         "POST /v1/check",
         "POST /v1/check/batch",
         "POST /v1/invitations/accept",

@@ -1,5 +1,6 @@
 //! An account's API keys: created, listed and revoked by a person acting as themselves
-//! (`createApiKey`, `viewApiKeys`, `revokeApiKey`; the shipped policies let the owner only),
+//! (`createApiKey`, `viewApiKeys`, `revokeApiKey`; the shipped policies let the owner, and
+//! staff list and revoke),
 //! and verified by a gateway that turns a presented secret into the key it names.
 //!
 //! A key is created only with grants its creator holds (the policies decide, over the grants

@@ -169,9 +169,9 @@ mod tests {
         let sent = map(json!({"time": "2025-06-27T18:03-07:00", "ip": "192.168.1.1", "mfa": true}));
         assert_eq!(
             declared_only(&bundle, "payInvoice", &sent),
-            json!({"mfa": true})
+            json!({"ip": "192.168.1.1", "mfa": true})
         );
-        let wrong = map(json!({"mfa": "yes", "ip": "192.168.1.1"}));
+        let wrong = map(json!({"mfa": "yes", "origin": "192.168.1.1"}));
         assert_eq!(
             declared_only(&bundle, "payInvoice", &wrong),
             json!({"mfa": "yes"})

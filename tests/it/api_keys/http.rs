@@ -59,6 +59,16 @@ async fn a_key_is_allowed_within_its_grants_on_its_own_account_only() {
         )
         .await;
     assert_eq!(shown.body["name"], "ci-deploy");
+    // Hosting staff see (and may revoke) an account's keys: a leaked key must be revocable.
+    let by_staff = app
+        .staff(Method::GET, "/v1/accounts/acct-1/api-keys", None)
+        .await;
+    assert_eq!(by_staff.status, 200, "{:?}", by_staff.body);
+    assert_eq!(by_staff.body["api_keys"][0]["id"], id);
+    let by_member = app
+        .acting("bill", Method::GET, "/v1/accounts/acct-1/api-keys", None)
+        .await;
+    assert_eq!(by_member.status, 403, "{:?}", by_member.body);
     for reply in [&listed, &shown] {
         assert!(!reply.body.to_string().contains(secret));
     }
@@ -165,7 +175,7 @@ async fn creation_refuses_grants_the_creator_lacks_non_users_and_bad_fields() {
     assert_eq!(staff.status, 403, "{:?}", staff.body);
     assert_eq!(
         staff.body["error"]["reasons"],
-        json!(["api-keys-managed-by-people"])
+        json!(["api-keys-created-by-people"])
     );
 
     let now = at(&app, Duration::ZERO);

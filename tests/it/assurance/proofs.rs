@@ -15,7 +15,7 @@ async fn the_shipped_invariants_are_proven_in_every_request_environment() {
     let verification = verify_folder(&repo_path(".")).await;
     let violated: Vec<&str> = verification.violated().map(|p| p.id.as_str()).collect();
     assert!(violated.is_empty(), "violated: {violated:?}");
-    assert_eq!(verification.environments, 74);
+    assert_eq!(verification.environments, 120);
     assert!(
         verification.proofs.len() >= 17,
         "{} proofs",

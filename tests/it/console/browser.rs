@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use reqwest::Method;
 use serde_json::json;
 
 use super::seed_extras;
@@ -56,9 +57,20 @@ async fn browser_signs_in_reads_the_matrix_explains_a_deny_and_tries_a_draft() {
     let app = TestApp::spawn().await;
     client_area(&app).await;
     seed_extras(&app).await;
-    // Enough changes for a second page of the audit trail (twenty a page); mia ends as before.
-    for i in 0..16 {
-        let grants: &[&str] = if i % 2 == 0 { &["profile"] } else { &[] };
+    let key = app
+        .acting(
+            "olivia",
+            Method::POST,
+            "/v1/accounts/acct-1/api-keys",
+            Some(json!({"name": "billing-export", "grants": ["billing"]})),
+        )
+        .await;
+    assert_eq!(key.status, 201, "{:?}", key.body);
+    let key_id = key.body["api_key"]["id"].as_str().unwrap().to_owned();
+    // Enough changes for a second page of the audit trail (twenty a page, the key's creation
+    // one of them); mia ends as before.
+    for i in 0..15 {
+        let grants: &[&str] = if i % 2 == 1 { &["profile"] } else { &[] };
         app.member("acct-1", "mia", "member", grants).await;
     }
     let browser = Browser::start(1280, 1400).await;
@@ -107,7 +119,13 @@ async fn browser_signs_in_reads_the_matrix_explains_a_deny_and_tries_a_draft() {
         !text.contains("[object"),
         "every value is shown as text: {text}"
     );
-    for shown in ["nina@example.com", "vps-7", "Carla Books", "member.add"] {
+    for shown in [
+        "nina@example.com",
+        "vps-7",
+        "Carla Books",
+        "member.add",
+        "billing-export",
+    ] {
         assert!(text.contains(shown), "the account page shows {shown}");
     }
     assert!(
@@ -125,6 +143,9 @@ async fn browser_signs_in_reads_the_matrix_explains_a_deny_and_tries_a_draft() {
         ("olivia", "inviteUser", "allow"),
         ("adam", "inviteUser", "deny"),
         ("adam", "payInvoice", "allow"),
+        (key_id.as_str(), "payInvoice", "allow"),
+        (key_id.as_str(), "placeOrder", "deny"),
+        (key_id.as_str(), "inviteUser", "deny"),
     ] {
         let cell = cell_text(&browser, user, action).await;
         assert!(cell.contains(decision), "{user} {action}: {cell}");
