@@ -1,7 +1,9 @@
 //! Micro-benchmarks of one check against the shipped policies: Cedar evaluation with the
 //! per-request entities already built (the floor), building those entities, parsing the
 //! body, AuthZEN's context filter at one key and at the key limit, reading the facts from a
-//! SQLite file, and the whole pipeline fresh and cached.
+//! SQLite file, and the whole pipeline fresh and cached — for a user and, beside it, for an
+//! API key asking the same (its ratio to the user's row is the cost of a key: its own facts
+//! and its creator's, and the key policies).
 //! Run: `cargo bench --bench check`.
 
 use std::path::Path;
@@ -15,9 +17,12 @@ use portier::app::check::{Api, Checker};
 use portier::authz::context::{declared_only, MAX_CONTEXT_KEYS};
 use portier::authz::{self, build_entities, CheckBody, Consistency};
 use portier::cache::{DecisionCache, MemoryCache, SyncSettings};
-use portier::domain::{Email, Name, Role};
-use portier::store::{Authorized, NewAccount, NewUser, ResourceLookup, Store};
+use portier::domain::{Actor, Email, Name, Networks, Role};
+use portier::store::{Authorized, NewAccount, NewApiKey, NewUser, ResourceLookup, Store};
 use serde_json::json;
+
+/// The key the benchmarks ask for, created by the owner with the billing grant.
+const KEY: &str = "0190a1b2-0000-7000-8000-00000000be4c";
 
 fn body(principal: &str) -> CheckBody {
     serde_json::from_value(json!({
@@ -68,6 +73,17 @@ fn benchmarks(c: &mut Criterion) {
                 &["billing".to_owned()],
                 None,
             )
+            .await
+            .unwrap();
+        let olivia = Authorized::new(Actor::User("olivia".parse().unwrap()), None);
+        let key = NewApiKey {
+            name: Name::try_from("export".to_owned()).unwrap(),
+            grants: vec!["billing".to_owned()],
+            expires_at: None,
+            allowed_ips: Networks::default(),
+        };
+        let _ = store
+            .create_api_key(&olivia, &acct, &KEY.parse().unwrap(), &key, "bench")
             .await
             .unwrap();
         store
@@ -143,7 +159,22 @@ fn benchmarks(c: &mut Criterion) {
                 .unwrap()
         })
     });
+    let key = format!("ApiKey::\"{KEY}\"");
+    let mut fresh_key = live.parse_check(body(&key)).unwrap();
+    fresh_key.consistency = Consistency::Fresh;
+    assert!(runtime
+        .block_on(checker.decide(&live, &fresh_key, Api::Check))
+        .unwrap()
+        .is_allow());
+    c.bench_function("whole check by an API key, fresh (SQLite)", |b| {
+        b.iter(|| {
+            runtime
+                .block_on(checker.decide(&live, &fresh_key, Api::Check))
+                .unwrap()
+        })
+    });
     let cached = live.parse_check(body("bill")).unwrap();
+    let cached_key = live.parse_check(body(&key)).unwrap();
     // As the server's sync task does, so the cache may be served from.
     let _sync = {
         let _entered = runtime.enter();
@@ -157,6 +188,16 @@ fn benchmarks(c: &mut Criterion) {
         b.iter(|| {
             runtime
                 .block_on(checker.decide(&live, &cached, Api::Check))
+                .unwrap()
+        })
+    });
+    runtime
+        .block_on(checker.decide(&live, &cached_key, Api::Check))
+        .unwrap();
+    c.bench_function("whole check by an API key, cached (in-process)", |b| {
+        b.iter(|| {
+            runtime
+                .block_on(checker.decide(&live, &cached_key, Api::Check))
                 .unwrap()
         })
     });

@@ -1,4 +1,4 @@
-//! The store's facts per principal and account, kept in process and exact by construction:
+//! The store's facts per principal (a user, or an API key with its creator) and account, kept in process and exact by construction:
 //! an entry is read under the data revisions the decision cache reads first, and is used
 //! only while those revisions are unchanged (and before any time-based fact in it runs
 //! out), so it is never staler than a cached decision may be. `fresh` checks never take
@@ -91,7 +91,10 @@ impl PrincipalEntry {
         let grants = user
             .and_then(|u| u.membership.as_ref())
             .map_or(0, |m| m.grants.iter().map(|g| g.len() + 24).sum::<usize>());
-        let bytes = 256 + key.len() + user.map_or(0, |u| u.email.len()) + grants;
+        let key_grants = self.facts.api_key.as_ref().map_or(0, |k| {
+            k.creator.len() + k.account.len() + k.grants.iter().map(|g| g.len() + 24).sum::<usize>()
+        });
+        let bytes = 256 + key.len() + user.map_or(0, |u| u.email.len()) + grants + key_grants;
         u32::try_from(bytes).unwrap_or(u32::MAX) + MEMO_LIMIT as u32 * MEMO_ENTRY_BYTES
     }
 
@@ -178,12 +181,17 @@ impl FactsCache {
     ) -> Arc<PrincipalEntry> {
         let key = principal_key(request);
         match self.principals.get(&key[..]) {
-            Some(entry) if entry.facts.user == read.user && entry.facts.account == read.account => {
+            Some(entry)
+                if entry.facts.user == read.user
+                    && entry.facts.api_key == read.api_key
+                    && entry.facts.account == read.account =>
+            {
                 entry
             }
             _ => {
                 let facts = CheckFacts {
                     user: read.user.clone(),
+                    api_key: read.api_key.clone(),
                     account: read.account.clone(),
                     resource_found: true,
                     valid_until: read.valid_until,
@@ -225,6 +233,8 @@ impl FactsCache {
 
 fn principal_key(request: &CheckRequest) -> Vec<u8> {
     let mut key = KeyWriter(Vec::with_capacity(48));
+    // A user and a key may share an id; their entries must not.
+    key.bytes(request.principal_uid.type_name().basename().as_bytes());
     key.bytes(request.principal_uid.id().unescaped().as_bytes());
     key.account(request);
     key.0

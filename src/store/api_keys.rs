@@ -1,9 +1,7 @@
 //! Table `api_key`: machine principals a user creates for one account, the secret kept only
-//! as its hash. A key's check reads its row, then its creator's facts on the check's account
-//! (`check.rs`), so a key never outlives what its creator may do; a write to the creator
-//! names the creator's keys too (`revisions.rs`), so no cached decision of a key outlives it.
-
-use std::str::FromStr;
+//! as its hash. A check by a key reads its row and its creator's facts (`api_key_facts`), so
+//! a key never outlives what its creator may do; a write to the creator names the creator's
+//! keys too (`revisions`), so no cached decision of a key outlives it either.
 
 use serde_json::json;
 
@@ -11,10 +9,8 @@ use super::audit::{record, Change};
 use super::guard::Authorized;
 use super::revisions::{Revisioned, Written};
 use super::time::require_future;
-use super::{json_list, ResourceLookup, Store, WriteTx};
-use crate::domain::{
-    AccountId, Actor, ApiKeyFacts, ApiKeyId, CheckFacts, Name, Networks, Timestamp, UserId,
-};
+use super::{json_list, Store, WriteTx};
+use crate::domain::{AccountId, Actor, ApiKeyId, Name, Networks, Timestamp};
 use crate::error::{Error, Result};
 
 /// An API key, as shown (never its secret).
@@ -56,10 +52,6 @@ pub struct NewApiKey {
 
 const COLUMNS: &str = "api_key_id, account_id, name, grants, created_by, created_at, expires_at, allowed_ips, last_used_at";
 
-/// A key's facts for a check: `$1` the key.
-pub(super) const KEY_FACTS_SQL: &str = "select account_id, created_by, grants, allowed_ips, \
-    expires_at, revoked_at from api_key where api_key_id = $1";
-
 #[derive(sqlx::FromRow)]
 struct ApiKeyRow {
     api_key_id: String,
@@ -86,34 +78,6 @@ impl From<ApiKeyRow> for ApiKeyRecord {
             allowed_ips: json_list(&row.allowed_ips),
             last_used_at: row.last_used_at.map(Timestamp::from),
         }
-    }
-}
-
-/// One row of [`KEY_FACTS_SQL`].
-#[derive(sqlx::FromRow)]
-pub(super) struct KeyFactsRow {
-    pub(super) account_id: String,
-    pub(super) created_by: String,
-    pub(super) grants: String,
-    pub(super) allowed_ips: String,
-    pub(super) expires_at: Option<i64>,
-    pub(super) revoked_at: Option<i64>,
-}
-
-impl KeyFactsRow {
-    /// The key as policies see it at `now`, and the instant that stops holding (its expiry).
-    fn into_facts(self, now: i64) -> (ApiKeyFacts, Option<i64>) {
-        let expired = self.expires_at.is_some_and(|at| at <= now);
-        let live = self.revoked_at.is_none() && !expired;
-        let networks = Networks::stored(&json_list(&self.allowed_ips));
-        let facts = ApiKeyFacts {
-            account: self.account_id,
-            creator: self.created_by,
-            grants: json_list(&self.grants),
-            live,
-            networks,
-        };
-        (facts, self.expires_at.filter(|_| live))
     }
 }
 
@@ -264,43 +228,6 @@ impl Store {
             tx.written(()).await
         };
         self.bounded_write(write).await.map(drop)
-    }
-
-    /// The facts of a check by the key `id` on `account`: the key's, and its creator's seen from
-    /// that account (the principal of the user facts). No facts for an unknown key.
-    pub async fn api_key_facts(
-        &self,
-        id: &ApiKeyId,
-        account: Option<&AccountId>,
-        resource: ResourceLookup<'_>,
-    ) -> Result<CheckFacts> {
-        let now = self.now();
-        let row = match self.reader(|r| r.api_key(id)) {
-            Some(read) => read?,
-            None => {
-                self.bounded(async {
-                    Ok(sqlx::query_as::<_, KeyFactsRow>(KEY_FACTS_SQL)
-                        .bind(id.as_str())
-                        .fetch_optional(&self.pool)
-                        .await?)
-                })
-                .await?
-            }
-        };
-        let Some(row) = row else {
-            return Ok(CheckFacts::found());
-        };
-        let (key, until) = row.into_facts(now);
-        let creator = UserId::from_str(&key.creator).ok();
-        let mut facts = self
-            .check_facts(creator.as_ref(), account, resource)
-            .await?;
-        facts.valid_until = match (facts.valid_until, until) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        facts.api_key = Some(key);
-        Ok(facts)
     }
 }
 

@@ -9,6 +9,7 @@
 
 mod acceptance;
 mod accounts;
+mod api_key_facts;
 mod api_keys;
 mod audit;
 mod check;

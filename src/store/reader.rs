@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
-use super::api_keys::{KeyFactsRow, KEY_FACTS_SQL};
+use super::api_key_facts::{KeyFactsRow, KEY_FACTS_SQL};
 use super::check::{
     FactsRow, ResourceLookup, ACCOUNT_ASSIGNMENTS_SQL, ASSIGNEES_SQL, CONTACT_SQL, FACTS_SQL,
     INVITATION_SQL,

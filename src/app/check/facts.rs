@@ -24,7 +24,7 @@ use crate::store::{Backend, ResourceLookup};
 /// match, and what was read besides. A verdict remembered by the entry needs only the resource
 /// rows, so the whole facts are put together only when the check is evaluated.
 pub(super) struct Gathered {
-    /// The facts cache's entry (`None` for a principal that is not a user).
+    /// The facts cache's entry (`None` for a principal that is neither a user nor a key).
     pub entry: Option<Arc<PrincipalEntry>>,
     /// The resource rows (to add to the entry's facts), or the whole facts.
     read: CheckFacts,
@@ -64,21 +64,14 @@ impl Checker {
         request: &CheckRequest,
         revisions: Revisions,
     ) -> Result<Gathered> {
-        let user = match &request.principal {
-            Principal::User(user) if self.store.backend() == Backend::Sqlite => user,
-            _ => return self.read_facts(bundle, request, Some(revisions)).await,
-        };
+        let kept = matches!(request.principal, Principal::User(_) | Principal::ApiKey(_));
+        if !kept || self.store.backend() != Backend::Sqlite {
+            return self.read_facts(bundle, request, Some(revisions)).await;
+        }
         let entry = match self.facts.principal(request, revisions, self.store.now()) {
             Some(entry) => entry,
             None => {
-                let read = self
-                    .store
-                    .check_facts(
-                        Some(user),
-                        request.account.as_ref(),
-                        ResourceLookup::Nothing,
-                    )
-                    .await?;
+                let read = self.principal_facts(request).await?;
                 self.facts.keep_principal(request, Some(revisions), read)
             }
         };
@@ -110,8 +103,10 @@ impl Checker {
         revisions: Option<Revisions>,
     ) -> Result<Gathered> {
         let read = self.facts(bundle, request).await?;
-        let entry = match (&request.principal, &read.user) {
-            (Principal::User(_), Some(_)) => Some(self.facts.over(request, revisions, &read)),
+        let entry = match (&request.principal, &read.user, &read.api_key) {
+            (Principal::User(_), Some(_), _) | (Principal::ApiKey(_), Some(_), Some(_)) => {
+                Some(self.facts.over(request, revisions, &read))
+            }
             _ => None,
         };
         Ok(Gathered {
@@ -119,6 +114,25 @@ impl Checker {
             read,
             resource_only: false,
         })
+    }
+
+    /// The facts of `request`'s principal (a user, or an API key with its creator) and account,
+    /// without the resource's: what a facts-cache entry keeps.
+    async fn principal_facts(&self, request: &CheckRequest) -> Result<CheckFacts> {
+        let account = request.account.as_ref();
+        match &request.principal {
+            Principal::ApiKey(key) => {
+                self.store
+                    .api_key_facts(key, account, ResourceLookup::Nothing)
+                    .await
+            }
+            Principal::User(user) => {
+                self.store
+                    .check_facts(Some(user), account, ResourceLookup::Nothing)
+                    .await
+            }
+            Principal::Staff | Principal::NotAUser => Ok(CheckFacts::found()),
+        }
     }
 
     /// A service's assignees, from its account's assignments kept under the account's
