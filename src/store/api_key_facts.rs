@@ -1,42 +1,68 @@
-//! The facts of a check by an API key: the key's row, as policies see it at the check's
-//! instant (`live`, its networks), and its creator's facts seen from the check's account —
-//! read here once, for the check pipeline and the SQLite reader alike.
+//! The facts of a check by an API key, in one round trip like a user's: the key's row, as
+//! policies see it at the check's instant (`live`, its networks), and its creator's facts
+//! seen from the check's account (the same columns and row-to-facts code as a user's check,
+//! `check.rs`) — for the check pipeline and the SQLite reader alike.
 
-use std::str::FromStr;
+use sqlx::AnyConnection;
 
+use super::check::{resource_facts, FactsRow};
 use super::{json_list, ResourceLookup, Store};
 use crate::domain::{AccountId, ApiKeyFacts, ApiKeyId, CheckFacts, Networks, UserId};
 use crate::error::Result;
 
-/// A key's facts for a check: `$1` the key.
-pub(super) const KEY_FACTS_SQL: &str = "select account_id, created_by, grants, allowed_ips, \
-    expires_at, revoked_at from api_key where api_key_id = $1";
+/// A key's row and its creator's on the check's account: `$1` the key, `$2` the account
+/// (named in that order first, as SQLite numbers them by first use). The first six columns
+/// are the key's, the rest those of `check::FACTS_SQL`.
+pub(super) const KEY_FACTS_SQL: &str = "select k.account_id as key_account, k.created_by, \
+        k.grants as key_grants, k.allowed_ips, k.expires_at as key_expires_at, k.revoked_at, \
+        u.status as user_status, u.email as user_email, a.status as account_status, a.owner_id, \
+        m.role, m.grants, m.expires_at \
+    from (select cast($1 as text) as api_key_id, cast($2 as text) as account_id) q \
+    join api_key k on k.api_key_id = q.api_key_id \
+    left join app_user u on u.user_id = k.created_by \
+    left join account a on a.account_id = q.account_id \
+    left join membership m on m.user_id = k.created_by and m.account_id = q.account_id";
 
-/// One row of [`KEY_FACTS_SQL`].
+/// The key's columns of a [`KEY_FACTS_SQL`] row.
 #[derive(sqlx::FromRow)]
 pub(super) struct KeyFactsRow {
-    pub(super) account_id: String,
+    pub(super) key_account: String,
     pub(super) created_by: String,
-    pub(super) grants: String,
+    pub(super) key_grants: String,
     pub(super) allowed_ips: String,
-    pub(super) expires_at: Option<i64>,
+    pub(super) key_expires_at: Option<i64>,
     pub(super) revoked_at: Option<i64>,
 }
 
-impl KeyFactsRow {
-    /// The key as policies see it at `now`, and the instant that stops holding (its expiry).
-    fn into_facts(self, now: i64) -> (ApiKeyFacts, Option<i64>) {
-        let expired = self.expires_at.is_some_and(|at| at <= now);
-        let live = self.revoked_at.is_none() && !expired;
-        let networks = Networks::stored(&json_list(&self.allowed_ips));
-        let facts = ApiKeyFacts {
-            account: self.account_id,
-            creator: self.created_by,
-            grants: json_list(&self.grants),
+/// A whole [`KEY_FACTS_SQL`] row.
+#[derive(sqlx::FromRow)]
+pub(super) struct KeyCheckRow {
+    #[sqlx(flatten)]
+    pub(super) key: KeyFactsRow,
+    #[sqlx(flatten)]
+    pub(super) creator: FactsRow,
+}
+
+impl KeyCheckRow {
+    /// The check's facts at `now`: the creator's (as a user's check reads them) added to the
+    /// resource's, with the key's, valid until the first of the instants they stop holding.
+    pub(super) fn into_facts(self, now: i64, resource: CheckFacts) -> CheckFacts {
+        let key = self.key;
+        let expired = key.key_expires_at.is_some_and(|at| at <= now);
+        let live = key.revoked_at.is_none() && !expired;
+        let creator = key.created_by.parse::<UserId>().ok();
+        let mut facts = self.creator.into_facts(now, creator.as_ref(), resource);
+        if let Some(at) = key.key_expires_at.filter(|_| live) {
+            facts.valid_until = Some(facts.valid_until.map_or(at, |other| other.min(at)));
+        }
+        facts.api_key = Some(ApiKeyFacts {
+            account: key.key_account,
+            creator: key.created_by,
+            grants: json_list(&key.key_grants),
             live,
-            networks,
-        };
-        (facts, self.expires_at.filter(|_| live))
+            networks: Networks::stored(&json_list(&key.allowed_ips)),
+        });
+        facts
     }
 }
 
@@ -50,31 +76,35 @@ impl Store {
         resource: ResourceLookup<'_>,
     ) -> Result<CheckFacts> {
         let now = self.now();
-        let row = match self.reader(|r| r.api_key(id)) {
-            Some(read) => read?,
-            None => {
-                self.bounded(async {
-                    Ok(sqlx::query_as::<_, KeyFactsRow>(KEY_FACTS_SQL)
-                        .bind(id.as_str())
-                        .fetch_optional(&self.pool)
-                        .await?)
-                })
-                .await?
-            }
-        };
-        let Some(row) = row else {
-            return Ok(CheckFacts::found());
-        };
-        let (key, until) = row.into_facts(now);
-        let creator = UserId::from_str(&key.creator).ok();
-        let mut facts = self
-            .check_facts(creator.as_ref(), account, resource)
-            .await?;
-        facts.valid_until = match (facts.valid_until, until) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        facts.api_key = Some(key);
-        Ok(facts)
+        if let Some(read) = self.reader(|r| r.api_key_facts(now, id, account, resource)) {
+            return read;
+        }
+        self.bounded(async {
+            let mut conn = self.pool.acquire().await?;
+            key_facts_on(&mut conn, now, id, account, resource).await
+        })
+        .await
     }
+}
+
+async fn key_facts_on(
+    conn: &mut AnyConnection,
+    now: i64,
+    id: &ApiKeyId,
+    account: Option<&AccountId>,
+    resource: ResourceLookup<'_>,
+) -> Result<CheckFacts> {
+    let row = sqlx::query_as::<_, KeyCheckRow>(KEY_FACTS_SQL)
+        .bind(id.as_str())
+        .bind(account.map(AccountId::as_str))
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(row) = row else {
+        return Ok(CheckFacts::found());
+    };
+    let resource = match account {
+        Some(account) => resource_facts(conn, now, account, resource).await?,
+        None => CheckFacts::found(),
+    };
+    Ok(row.into_facts(now, resource))
 }

@@ -65,6 +65,13 @@ struct ApiKeyRow {
     last_used_at: Option<i64>,
 }
 
+#[derive(sqlx::FromRow)]
+struct LiveKeyRow {
+    #[sqlx(flatten)]
+    key: ApiKeyRow,
+    secret_hash: String,
+}
+
 impl From<ApiKeyRow> for ApiKeyRecord {
     fn from(row: ApiKeyRow) -> Self {
         ApiKeyRecord {
@@ -196,22 +203,16 @@ impl Store {
     pub async fn live_api_key(&self, id: &ApiKeyId) -> Result<Option<(ApiKeyRecord, String)>> {
         let now = self.now();
         self.bounded(async {
-            let row: Option<(String,)> = sqlx::query_as(
-                "select secret_hash from api_key where api_key_id = $1 and revoked_at is null \
-                 and (expires_at is null or expires_at > $2)",
-            )
+            // One query whether or not the key exists, so the answer's timing tells nothing.
+            let row = sqlx::query_as::<_, LiveKeyRow>(&format!(
+                "select {COLUMNS}, secret_hash from api_key where api_key_id = $1 \
+                 and revoked_at is null and (expires_at is null or expires_at > $2)"
+            ))
             .bind(id.as_str())
             .bind(now)
             .fetch_optional(&self.pool)
             .await?;
-            let Some((hash,)) = row else { return Ok(None) };
-            let key = sqlx::query_as::<_, ApiKeyRow>(&format!(
-                "select {COLUMNS} from api_key where api_key_id = $1"
-            ))
-            .bind(id.as_str())
-            .fetch_one(&self.pool)
-            .await?;
-            Ok(Some((ApiKeyRecord::from(key), hash)))
+            Ok(row.map(|row| (ApiKeyRecord::from(row.key), row.secret_hash)))
         })
         .await
     }

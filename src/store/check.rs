@@ -188,7 +188,7 @@ pub(super) async fn facts_on(
 /// The rows of the resource itself: a service's assignees, an open invitation's email,
 /// whether a contact exists. Always scoped to the account, so another account's rows are
 /// never found; a used, cancelled or expired invitation counts as not found.
-async fn resource_facts(
+pub(super) async fn resource_facts(
     conn: &mut AnyConnection,
     now: i64,
     account: &AccountId,

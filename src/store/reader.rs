@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
-use super::api_key_facts::{KeyFactsRow, KEY_FACTS_SQL};
+use super::api_key_facts::{KeyCheckRow, KeyFactsRow, KEY_FACTS_SQL};
 use super::check::{
     FactsRow, ResourceLookup, ACCOUNT_ASSIGNMENTS_SQL, ASSIGNEES_SQL, CONTACT_SQL, FACTS_SQL,
     INVITATION_SQL,
@@ -77,17 +77,7 @@ impl SqliteReader {
         self.with(|conn| {
             let row = conn.prepare_cached(FACTS_SQL)?.query_row(
                 (user.map(UserId::as_str), account.map(AccountId::as_str)),
-                |row| {
-                    Ok(FactsRow {
-                        user_status: row.get(0)?,
-                        user_email: row.get(1)?,
-                        account_status: row.get(2)?,
-                        owner_id: row.get(3)?,
-                        role: row.get(4)?,
-                        grants: row.get(5)?,
-                        expires_at: row.get(6)?,
-                    })
-                },
+                |row| facts_row(row, 0),
             )?;
             let resource = match account {
                 Some(account) => resource_facts(conn, now, account, resource)?,
@@ -97,21 +87,39 @@ impl SqliteReader {
         })
     }
 
-    /// The row of [`KEY_FACTS_SQL`] for the key `id`.
-    pub(super) fn api_key(&self, id: &ApiKeyId) -> Option<Result<Option<KeyFactsRow>>> {
+    /// As `api_key_facts::key_facts_on`.
+    pub(super) fn api_key_facts(
+        &self,
+        now: i64,
+        id: &ApiKeyId,
+        account: Option<&AccountId>,
+        resource: ResourceLookup<'_>,
+    ) -> Option<Result<CheckFacts>> {
         self.with(|conn| {
-            conn.prepare_cached(KEY_FACTS_SQL)?
-                .query_row([id.as_str()], |row| {
-                    Ok(KeyFactsRow {
-                        account_id: row.get(0)?,
-                        created_by: row.get(1)?,
-                        grants: row.get(2)?,
-                        allowed_ips: row.get(3)?,
-                        expires_at: row.get(4)?,
-                        revoked_at: row.get(5)?,
+            let row = conn
+                .prepare_cached(KEY_FACTS_SQL)?
+                .query_row((id.as_str(), account.map(AccountId::as_str)), |row| {
+                    Ok(KeyCheckRow {
+                        key: KeyFactsRow {
+                            key_account: row.get(0)?,
+                            created_by: row.get(1)?,
+                            key_grants: row.get(2)?,
+                            allowed_ips: row.get(3)?,
+                            key_expires_at: row.get(4)?,
+                            revoked_at: row.get(5)?,
+                        },
+                        creator: facts_row(row, 6)?,
                     })
                 })
-                .optional()
+                .optional()?;
+            let Some(row) = row else {
+                return Ok(CheckFacts::found());
+            };
+            let resource = match account {
+                Some(account) => resource_facts(conn, now, account, resource)?,
+                None => CheckFacts::found(),
+            };
+            Ok(row.into_facts(now, resource))
         })
     }
 
@@ -139,6 +147,19 @@ impl SqliteReader {
                 .collect()
         })
     }
+}
+
+/// The columns of `check::FACTS_SQL`, from the one at `at` on.
+fn facts_row(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<FactsRow> {
+    Ok(FactsRow {
+        user_status: row.get(at)?,
+        user_email: row.get(at + 1)?,
+        account_status: row.get(at + 2)?,
+        owner_id: row.get(at + 3)?,
+        role: row.get(at + 4)?,
+        grants: row.get(at + 5)?,
+        expires_at: row.get(at + 6)?,
+    })
 }
 
 fn resource_facts(
