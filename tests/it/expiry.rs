@@ -12,12 +12,6 @@ use serde_json::{json, Value};
 
 const HOUR: Duration = Duration::from_secs(3600);
 
-/// `now + after` by the app's clock, as RFC 3339.
-fn at(app: &TestApp, after: Duration) -> String {
-    let ms = app.clock.now_ms() + i64::try_from(after.as_millis()).unwrap();
-    Timestamp::from_millis(ms).to_rfc3339()
-}
-
 async fn limit_bill(app: &TestApp, until: &str) {
     let reply = app
         .acting(
@@ -74,7 +68,7 @@ async fn expired_once(app: &TestApp) {
 async fn access_ends_at_expires_at_cached_and_fresh_and_is_audited_once() {
     let app = TestApp::spawn().await;
     client_area(&app).await;
-    let until = at(&app, HOUR);
+    let until = app.at(HOUR);
     limit_bill(&app, &until).await;
     let members = app
         .acting("olivia", Method::GET, "/v1/accounts/acct-1/members", None)
@@ -141,7 +135,7 @@ async fn two_replicas_on_postgres_and_redis_deny_from_the_instant_and_audit_once
     b.clock.advance(Duration::from_millis(
         u64::try_from(a.clock.now_ms() - b.clock.now_ms()).unwrap_or(0),
     ));
-    limit_bill(&a, &at(&a, HOUR)).await;
+    limit_bill(&a, &a.at(HOUR)).await;
     assert_eq!(decide(&a, false).await["decision"], "allow");
     let shared = decide(&b, false).await;
     assert_eq!(
@@ -172,7 +166,7 @@ async fn a_run_out_membership_gives_nothing_even_without_the_expiry_policy() {
     }
     let app = TestApp::spawn_with(policies.path(), &crate::common::repo_path("schemas")).await;
     client_area(&app).await;
-    limit_bill(&app, &at(&app, HOUR)).await;
+    limit_bill(&app, &app.at(HOUR)).await;
     assert_eq!(decide(&app, false).await["decision"], "allow");
     app.clock.advance(HOUR);
     for fresh in [false, true] {
@@ -189,7 +183,7 @@ async fn a_run_out_membership_gives_nothing_even_without_the_expiry_policy() {
 async fn an_invitation_s_time_limit_passes_to_the_membership() {
     let app = TestApp::spawn().await;
     client_area(&app).await;
-    let until = at(&app, HOUR);
+    let until = app.at(HOUR);
     let invited = app
         .acting(
             "olivia",
@@ -229,7 +223,7 @@ async fn time_limits_must_lie_ahead_and_the_owner_s_access_never_ends() {
             Some(body),
         )
     };
-    let past = put(json!({"role": "member", "expires_at": at(&app, Duration::ZERO)})).await;
+    let past = put(json!({"role": "member", "expires_at": app.at(Duration::ZERO)})).await;
     assert_eq!(
         (past.status, past.field()),
         (400, "expires_at"),
@@ -244,7 +238,7 @@ async fn time_limits_must_lie_ahead_and_the_owner_s_access_never_ends() {
         garbled.body
     );
 
-    let until = at(&app, HOUR);
+    let until = app.at(HOUR);
     assert_eq!(
         put(json!({"role": "member", "expires_at": until}))
             .await

@@ -8,20 +8,15 @@ use serde_json::{json, Value};
 
 use super::{create_key, key_allows, key_check, members_create_keys, verify};
 use crate::common::{client_area, repo_path, TestApp, CHECK_TOKEN};
-use portier::domain::Timestamp;
 
 const HOUR: Duration = Duration::from_secs(3600);
-
-fn at(app: &TestApp, after: Duration) -> String {
-    let ms = app.clock.now_ms() + i64::try_from(after.as_millis()).unwrap();
-    Timestamp::from_millis(ms).to_rfc3339()
-}
 
 #[tokio::test]
 async fn a_key_is_allowed_within_its_grants_on_its_own_account_only() {
     let app = TestApp::spawn().await;
     client_area(&app).await;
-    let body = json!({"name": "ci-deploy", "grants": ["services", "billing"], "expires_at": at(&app, HOUR)});
+    let body =
+        json!({"name": "ci-deploy", "grants": ["services", "billing"], "expires_at": app.at(HOUR)});
     let created = app
         .acting(
             "olivia",
@@ -178,7 +173,7 @@ async fn creation_refuses_grants_the_creator_lacks_non_users_and_bad_fields() {
         json!(["api-keys-created-by-people"])
     );
 
-    let now = at(&app, Duration::ZERO);
+    let now = app.at(Duration::ZERO);
     for (body, field) in [
         (json!({"name": "x", "grants": ["spaceships"]}), "grants[0]"),
         (
@@ -255,7 +250,7 @@ async fn what_the_creator_loses_the_key_loses_at_once_cached_and_fresh() {
     assert!(pays().await);
 
     assert_eq!(
-        set_bill(json!(["billing"]), Some(at(&app, HOUR)))
+        set_bill(json!(["billing"]), Some(app.at(HOUR)))
             .await
             .status,
         200
@@ -285,7 +280,7 @@ async fn revoked_and_expired_keys_are_denied_and_verify_answers_one_401() {
     let (expiring, expiring_secret) = create_key(
         &app,
         "olivia",
-        json!({"name": "short", "grants": ["billing"], "expires_at": at(&app, HOUR)}),
+        json!({"name": "short", "grants": ["billing"], "expires_at": app.at(HOUR)}),
     )
     .await;
     let (revoked, revoked_secret) =

@@ -403,6 +403,12 @@ impl TestApp {
         }
     }
 
+    /// `now + after` by the app's clock, as RFC 3339.
+    pub fn at(&self, after: std::time::Duration) -> String {
+        let ms = self.clock.now_ms() + i64::try_from(after.as_millis()).unwrap();
+        portier::domain::Timestamp::from_millis(ms).to_rfc3339()
+    }
+
     /// Rows in a table, read straight from the database (for "nothing was written").
     pub async fn count(&self, table: &str) -> i64 {
         sqlx::any::install_default_drivers();
