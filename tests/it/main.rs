@@ -16,4 +16,5 @@ mod integrity;
 mod management;
 mod operations;
 mod people;
+mod readme;
 mod replicas;
