@@ -128,7 +128,7 @@ impl Shell {
     /// Runs one step: its output (trimmed) and exit status, or `None` past `limit`.
     fn run(&mut self, command: &str, limit: Duration) -> Option<(String, i32)> {
         let stdin = self.child.stdin.as_mut().expect("stdin");
-        write!(stdin, "{command}printf '\\n{MARK}%s\\n' \"$?\"\n").expect("write a step");
+        writeln!(stdin, "{command}printf '\\n{MARK}%s\\n' \"$?\"").expect("write a step");
         stdin.flush().expect("flush");
         let deadline = std::time::Instant::now() + limit;
         let mut output = String::new();
