@@ -201,6 +201,96 @@ fn benchmarks(c: &mut Criterion) {
                 .unwrap()
         })
     });
+    // A new invoice every time, as a portal's checks go: the decision cache misses, the facts
+    // (a user's, or a key's and its creator's) and the verdict over them are remembered.
+    for (name, principal) in [("by a user", &cached), ("by an API key", &cached_key)] {
+        let mut n = 0u64;
+        c.bench_function(
+            &format!("whole check {name}, new invoice each time (in-process)"),
+            |b| {
+                b.iter(|| {
+                    n += 1;
+                    let mut request = principal.clone();
+                    request.resource = portier::app::check::uid(
+                        request.resource.type_name(),
+                        &format!("inv-{name}-{n}"),
+                    );
+                    runtime
+                        .block_on(checker.decide(&live, &request, Api::Check))
+                        .unwrap()
+                })
+            },
+        );
+    }
+    // A key's check over the same check by a user, interleaved: fresh, cached, new invoice.
+    let fresh_ratio = interleaved_ratio(
+        &runtime,
+        &checker,
+        &live,
+        || fresh.clone(),
+        || fresh_key.clone(),
+    );
+    let cached_ratio = interleaved_ratio(
+        &runtime,
+        &checker,
+        &live,
+        || cached.clone(),
+        || cached_key.clone(),
+    );
+    let mut n = 0u64;
+    let mut new_invoice = |of: &portier::authz::CheckRequest| {
+        n += 1;
+        let mut request = of.clone();
+        request.resource =
+            portier::app::check::uid(request.resource.type_name(), &format!("ratio-{n}"));
+        request
+    };
+    let miss_ratio = {
+        let new_invoice = std::cell::RefCell::new(&mut new_invoice);
+        interleaved_ratio(
+            &runtime,
+            &checker,
+            &live,
+            || (new_invoice.borrow_mut())(&cached),
+            || (new_invoice.borrow_mut())(&cached_key),
+        )
+    };
+    eprintln!(
+        "API key / user, interleaved: fresh {fresh_ratio:.3}, cached {cached_ratio:.3}, new invoice {miss_ratio:.3}"
+    );
+}
+
+/// The cost of `key` checks over that of `user` checks, measured interleaved (rounds of each,
+/// alternating which goes first) so that a shared machine's drift weighs on both alike: the
+/// figure the rows above cannot give, as criterion measures one row after another.
+fn interleaved_ratio(
+    runtime: &tokio::runtime::Runtime,
+    checker: &Checker,
+    bundle: &portier::authz::PolicyBundle,
+    mut user: impl FnMut() -> portier::authz::CheckRequest,
+    mut key: impl FnMut() -> portier::authz::CheckRequest,
+) -> f64 {
+    let time = |next: &mut dyn FnMut() -> portier::authz::CheckRequest| {
+        let requests: Vec<_> = (0..200).map(|_| next()).collect();
+        let started = std::time::Instant::now();
+        for request in &requests {
+            runtime
+                .block_on(checker.decide(bundle, request, Api::Check))
+                .unwrap();
+        }
+        started.elapsed().as_secs_f64()
+    };
+    let (mut users, mut keys) = (0.0, 0.0);
+    for round in 0..300 {
+        if round % 2 == 0 {
+            users += time(&mut user);
+            keys += time(&mut key);
+        } else {
+            keys += time(&mut key);
+            users += time(&mut user);
+        }
+    }
+    keys / users
 }
 
 criterion_group! {

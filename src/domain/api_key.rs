@@ -48,6 +48,9 @@ impl Networks {
     /// Ranges read back from the store: those of [`Networks::parse`], or, should they not
     /// parse, none that admit anything (fail closed).
     pub fn stored<S: AsRef<str>>(ranges: &[S]) -> Networks {
+        if ranges.is_empty() {
+            return Networks::default();
+        }
         Networks::parse(ranges).unwrap_or(Networks {
             ranges: Vec::new(),
             nowhere: true,

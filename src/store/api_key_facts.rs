@@ -60,7 +60,10 @@ impl KeyCheckRow {
             creator: key.created_by,
             grants: json_list(&key.key_grants),
             live,
-            networks: Networks::stored(&json_list(&key.allowed_ips)),
+            networks: match key.allowed_ips.as_str() {
+                "[]" => Networks::default(),
+                ranges => Networks::stored(&json_list(ranges)),
+            },
         });
         facts
     }

@@ -146,7 +146,7 @@ pub async fn action(
     required_id(&body.resource, "resource")?;
     let bundle = state.app.checker().bundle();
     let first = schema_type(&bundle, &body.resource.ty).and_then(|ty| bundle.first_action_for(&ty));
-    let (true, Some(first)) = (is_user(&bundle, &body.subject.ty), first) else {
+    let (true, Some(first)) = (decided_for(&bundle, &body.subject.ty), first) else {
         return Ok(Json(respond(&window, Vec::new())));
     };
     let probe = Question {
@@ -254,7 +254,16 @@ fn required_action(body: &SearchRequest) -> Result<&Action> {
         .ok_or_else(|| Error::bad_field("action", "required"))
 }
 
-/// Whether the named type is the schema's `User` (the only subjects Portier decides for).
+/// Whether the named type is one Portier decides for: `User` or `ApiKey` (an action search
+/// asks the check pipeline only, so it serves both).
+fn decided_for(bundle: &PolicyBundle, ty: &str) -> bool {
+    let types = bundle.types();
+    schema_type(bundle, ty)
+        .is_some_and(|t| t == types.user.to_string() || t == types.api_key.to_string())
+}
+
+/// Whether the named type is the schema's `User` (the subjects and resources searches weigh:
+/// they list what a person can reach through memberships).
 fn is_user(bundle: &PolicyBundle, ty: &str) -> bool {
     schema_type(bundle, ty).is_some_and(|t| t == bundle.types().user.to_string())
 }

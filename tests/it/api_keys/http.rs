@@ -430,6 +430,25 @@ async fn authzen_names_a_key_api_key_and_no_caller_supplies_one() {
     let order = evaluate("placeOrder").await;
     assert_eq!(order.body["decision"], false, "{:?}", order.body);
 
+    let search = json!({"subject": {"type": "api_key", "id": id}, "resource": {"type": "account", "id": "acct-1"}});
+    let actions = app
+        .send(
+            Method::POST,
+            "/access/v1/search/action",
+            Some(CHECK_TOKEN),
+            None,
+            Some(search),
+        )
+        .await;
+    assert_eq!(actions.status, 200, "{:?}", actions.body);
+    let names: Vec<&str> = actions.body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["listInvoices", "viewAccount"], "{:?}", actions.body);
+
     let forged = json!({
         "principal": "User::\"mia\"", "action": "payInvoice", "resource": {"type": "Invoice", "id": "inv-1"},
         "account": "acct-1",
