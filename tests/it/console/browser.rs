@@ -280,6 +280,53 @@ async fn browser_signs_in_reads_the_matrix_explains_a_deny_and_tries_a_draft() {
         )
         .await;
     save_screenshot(&browser, "matrix-390.png").await;
+    // Scrolled sideways, the member column stays in view and covers the cells passing under it:
+    // across its whole width, what is on top is the member cell itself.
+    let covered = browser
+        .script(
+            "const scroll = document.querySelector('#account-body .matrix').closest('.scroll'); \
+             scroll.scrollLeft = 170; \
+             const leaks = []; \
+             for (const th of scroll.querySelectorAll('tbody th.member')) { \
+               const r = th.getBoundingClientRect(); \
+               for (const y of [r.top + 1, r.top + r.height / 2, r.bottom - 1]) { \
+                 for (let x = Math.ceil(r.left); x < r.right - 1; x++) { \
+                   const hit = document.elementFromPoint(x, y); \
+                   if (!hit || !th.contains(hit)) leaks.push(th.textContent + '@' + x); \
+                 } \
+               } \
+             } \
+             const member = getComputedStyle(scroll.querySelector('tbody th.member')); \
+             return [scroll.scrollLeft, leaks, getComputedStyle(scroll.querySelector('table')).borderCollapse, member.borderRightWidth];",
+            json!([]),
+        )
+        .await;
+    save_screenshot(&browser, "matrix-scrolled-390.png").await;
+    browser
+        .script(
+            "document.querySelector('#account-body .matrix').closest('.scroll').scrollLeft = 0",
+            json!([]),
+        )
+        .await;
+    assert!(
+        covered[0].as_f64().unwrap_or(0.0) > 100.0,
+        "the matrix scrolled: {covered}"
+    );
+    assert_eq!(
+        covered[1],
+        json!([]),
+        "cells show beside the member column: {covered}"
+    );
+    assert_eq!(
+        covered[2],
+        json!("separate"),
+        "collapsed borders are painted apart from a sticky cell, letting cells show past it"
+    );
+    assert_eq!(
+        covered[3],
+        json!("1px"),
+        "the member column draws its own edge: {covered}"
+    );
 
     let cell = browser
         .wait("button.cell[data-user=\"mia\"][data-action=\"payInvoice\"]")
