@@ -193,7 +193,17 @@ impl Store {
             None => None,
         };
         Ok(WriteTx {
-            tx: self.bounded(async { Ok(self.pool.begin().await?) }).await?,
+            // SQLite: take the write lock at the start (waiting up to the busy timeout). A
+            // deferred transaction that read first fails at once, without waiting, when another
+            // connection to the file (another process's) committed in between.
+            tx: self
+                .bounded(async {
+                    Ok(match self.backend {
+                        Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+                        Backend::Postgres => self.pool.begin().await?,
+                    })
+                })
+                .await?,
             touched: Vec::new(),
             backend: self.backend,
             now: self.now(),

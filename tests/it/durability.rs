@@ -233,3 +233,41 @@ async fn a_read_only_sqlite_file_is_reported_and_writes_answer_503() {
     );
     assert_eq!(write.status, 503, "{:?}", write.body);
 }
+
+/// Two servers writing to one SQLite file (a second instance started by mistake, or a CLI
+/// beside the server) each hold only their own writer lock: their writes must wait for each
+/// other within the database timeout, never fail because the other committed first.
+#[tokio::test]
+async fn two_writers_on_one_sqlite_file_wait_for_each_other_instead_of_failing() {
+    let database = TestDatabase::create().await;
+    let mut a = TestApp::start(&crate::common::Options::new(&database.url)).await;
+    let b = TestApp::start(&crate::common::Options::new(&database.url)).await;
+    crate::common::client_area(&a).await;
+    let mut writes = Vec::new();
+    for n in 0..40 {
+        let app = if n % 2 == 0 { &a } else { &b };
+        let grants = if n % 4 < 2 {
+            json!(["billing"])
+        } else {
+            json!([])
+        };
+        writes.push(app.acting(
+            "olivia",
+            Method::PUT,
+            "/v1/accounts/acct-1/members/mia",
+            Some(json!({"role": "member", "grants": grants})),
+        ));
+    }
+    let replies = futures_util::future::join_all(writes).await;
+    let failed: Vec<_> = replies
+        .iter()
+        .filter(|r| r.status != 200)
+        .map(|r| &r.body)
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} of 40 writes failed: {failed:?}",
+        failed.len()
+    );
+    a.shut_down(Duration::from_secs(5)).await;
+}

@@ -467,3 +467,33 @@ async fn authzen_names_a_key_api_key_and_no_caller_supplies_one() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn revoking_an_unknown_key_leaves_the_next_writes_unhindered() {
+    let app = TestApp::spawn().await;
+    client_area(&app).await;
+    let started = Instant::now();
+    for n in 0..4 {
+        let path = format!("/v1/accounts/acct-1/api-keys/no-such-key-{n}");
+        let reply = app.acting("olivia", Method::DELETE, &path, None).await;
+        assert_eq!(reply.status, 404, "{:?}", reply.body);
+        let member = app
+            .acting(
+                "olivia",
+                Method::PUT,
+                "/v1/accounts/acct-1/members/mia",
+                Some(json!({"role": "member", "grants": []})),
+            )
+            .await;
+        assert_eq!(
+            member.status, 200,
+            "a write after a refused revocation: {:?}",
+            member.body
+        );
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}
