@@ -12,17 +12,8 @@ use reqwest::Method;
 use serde_json::json;
 
 use super::{create_key, members_create_keys};
-use crate::common::{client_area, repo_path, TestApp};
+use crate::common::{client_area, repo_path, TestApp, GRANTS};
 use portier::domain::Timestamp;
-
-const GRANTS: [&str; 6] = [
-    "billing",
-    "services",
-    "passwords",
-    "orders",
-    "contacts",
-    "profile",
-];
 
 const ACTIONS: [(&str, (&str, &str)); 10] = [
     ("payInvoice", ("Invoice", "inv-1")),

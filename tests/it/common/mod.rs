@@ -424,6 +424,16 @@ impl TestApp {
     }
 }
 
+/// The grants the shipped schema declares.
+pub const GRANTS: [&str; 6] = [
+    "billing",
+    "services",
+    "passwords",
+    "orders",
+    "contacts",
+    "profile",
+];
+
 /// The standard client area: owner `olivia` of `acct-1`, admin `adam`, billing-only `bill`,
 /// plain member `mia`, and `otto` who owns `acct-2`.
 pub async fn client_area(app: &TestApp) {

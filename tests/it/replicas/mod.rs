@@ -8,20 +8,12 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use crate::common::proxy::Proxy;
-use crate::common::{test_redis, Options, TestApp, TestDatabase, CHECK_TOKEN};
+use crate::common::{test_redis, Options, TestApp, TestDatabase, CHECK_TOKEN, GRANTS};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use reqwest::Method;
 use serde_json::json;
 
-const GRANTS: [&str; 6] = [
-    "billing",
-    "services",
-    "passwords",
-    "orders",
-    "contacts",
-    "profile",
-];
 const USERS: [&str; 4] = ["u0", "u1", "u2", "u3"];
 
 /// What the policies should answer, from the facts the test set.
