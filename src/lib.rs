@@ -6,8 +6,8 @@
 //!
 //! # Layout
 //! Dependencies run downward in this list's reverse; no module imports one above it.
-//! - [`domain`]: parsed ids, emails, names, instants, URLs, secrets, and the facts policies
-//!   see ([`domain::CheckFacts`]); handlers only see these.
+//! - [`domain`]: parsed ids, emails, names, instants, URLs, secrets (an API key's among
+//!   them), and the facts policies see ([`domain::CheckFacts`]); handlers only see these.
 //! - [`error`]: the one error type; it renders as the JSON error every route answers with.
 //! - [`telemetry`]: tracing setup and metrics.
 //! - [`store`]: sqlx queries per table, transactions; SQLite embedded, PostgreSQL for replicas.
