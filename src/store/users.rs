@@ -202,6 +202,18 @@ impl Store {
             after: None,
         };
         record(&mut tx, change).await?;
+        // The user's API keys end with them: a user later created with the same id must not
+        // find them alive.
+        let keys: Vec<(String,)> = sqlx::query_as(
+            "update api_key set revoked_at = $2 where created_by = $1 and revoked_at is null returning api_key_id",
+        )
+        .bind(id.as_str())
+        .bind(self.now())
+        .fetch_all(&mut *tx)
+        .await?;
+        for (key,) in keys {
+            tx.touch(Revisioned::ApiKey(key));
+        }
         tx.touch(Revisioned::User(id.to_string()));
         tx.written(()).await
     }

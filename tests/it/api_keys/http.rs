@@ -497,3 +497,33 @@ async fn revoking_an_unknown_key_leaves_the_next_writes_unhindered() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn a_deleted_creator_s_keys_stay_dead_when_the_id_is_used_again() {
+    let policies = members_create_keys();
+    let app = TestApp::spawn_with(policies.path(), &repo_path("schemas")).await;
+    client_area(&app).await;
+    let (id, secret) = create_key(
+        &app,
+        "bill",
+        json!({"name": "export", "grants": ["billing"]}),
+    )
+    .await;
+    assert!(key_allows(&app, &id, "payInvoice", ("Invoice", "inv-1")).await);
+    let removed = app
+        .acting(
+            "olivia",
+            Method::DELETE,
+            "/v1/accounts/acct-1/members/bill",
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, 204, "{:?}", removed.body);
+    let deleted = app.staff(Method::DELETE, "/v1/users/bill", None).await;
+    assert_eq!(deleted.status, 204, "{:?}", deleted.body);
+    // Another person, given the same id later, with the same grant.
+    app.user("bill").await;
+    app.member("acct-1", "bill", "member", &["billing"]).await;
+    assert!(!key_allows(&app, &id, "payInvoice", ("Invoice", "inv-1")).await);
+    assert_eq!(verify(&app, &secret).await.status, 401);
+}
