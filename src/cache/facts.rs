@@ -1,5 +1,6 @@
-//! The store's facts per principal (a user, or an API key with its creator) and account, kept in process and exact by construction:
-//! an entry is read under the data revisions the decision cache reads first, and is used
+//! The store's facts per principal (a user, or an API key with its creator) and account,
+//! kept in process and exact by construction: an entry is read under the data revisions the
+//! decision cache reads first, and is used
 //! only while those revisions are unchanged (and before any time-based fact in it runs
 //! out), so it is never staler than a cached decision may be. `fresh` checks never take
 //! facts from it.
