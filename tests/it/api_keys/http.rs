@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use super::{create_key, key_allows, key_check, members_create_keys, verify};
-use crate::common::{client_area, repo_path, TestApp, CHECK_TOKEN};
+use super::{bills_billing_key, create_key, key_allows, key_check, members_create_keys, verify};
+use crate::common::{client_area, TestApp, CHECK_TOKEN};
 
 const HOUR: Duration = Duration::from_secs(3600);
 
@@ -145,17 +145,9 @@ async fn a_key_is_allowed_within_its_grants_on_its_own_account_only() {
 
 #[tokio::test]
 async fn creation_refuses_grants_the_creator_lacks_non_users_and_bad_fields() {
-    let policies = members_create_keys();
-    let app = TestApp::spawn_with(policies.path(), &repo_path("schemas")).await;
-    client_area(&app).await;
+    let (_policies, app) = members_create_keys().await;
     let path = "/v1/accounts/acct-1/api-keys";
-    let (id, _) = create_key(
-        &app,
-        "bill",
-        json!({"name": "billing export", "grants": ["billing"]}),
-    )
-    .await;
-    assert!(key_allows(&app, &id, "payInvoice", ("Invoice", "inv-1")).await);
+    bills_billing_key(&app).await;
 
     let wider = json!({"name": "too wide", "grants": ["billing", "services"]});
     let refused = app
@@ -211,17 +203,9 @@ async fn creation_refuses_grants_the_creator_lacks_non_users_and_bad_fields() {
 
 #[tokio::test]
 async fn what_the_creator_loses_the_key_loses_at_once_cached_and_fresh() {
-    let policies = members_create_keys();
-    let app = TestApp::spawn_with(policies.path(), &repo_path("schemas")).await;
-    client_area(&app).await;
-    let (id, _) = create_key(
-        &app,
-        "bill",
-        json!({"name": "export", "grants": ["billing"]}),
-    )
-    .await;
+    let (_policies, app) = members_create_keys().await;
+    let (id, _) = bills_billing_key(&app).await;
     let pays = || key_allows(&app, &id, "payInvoice", ("Invoice", "inv-1"));
-    assert!(pays().await);
     let set_bill = |grants: Value, expires: Option<String>| {
         let body = json!({"role": "member", "grants": grants, "expires_at": expires});
         app.acting(
@@ -500,16 +484,8 @@ async fn revoking_an_unknown_key_leaves_the_next_writes_unhindered() {
 
 #[tokio::test]
 async fn a_deleted_creator_s_keys_stay_dead_when_the_id_is_used_again() {
-    let policies = members_create_keys();
-    let app = TestApp::spawn_with(policies.path(), &repo_path("schemas")).await;
-    client_area(&app).await;
-    let (id, secret) = create_key(
-        &app,
-        "bill",
-        json!({"name": "export", "grants": ["billing"]}),
-    )
-    .await;
-    assert!(key_allows(&app, &id, "payInvoice", ("Invoice", "inv-1")).await);
+    let (_policies, app) = members_create_keys().await;
+    let (id, secret) = bills_billing_key(&app).await;
     let removed = app
         .acting(
             "olivia",

@@ -72,7 +72,7 @@ async fn verify(app: &TestApp, secret: &str) -> crate::common::Reply {
 
 /// The shipped policies, plus one that lets any member create keys (so a creator can lack a
 /// grant): the owner-only forbid spares `createApiKey`, and a permit gives it to members.
-pub(super) fn members_create_keys() -> tempfile::TempDir {
+fn policies_members_create_keys() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for entry in std::fs::read_dir(repo_path("policies")).unwrap() {
         let path = entry.unwrap().path();
@@ -92,4 +92,21 @@ pub(super) fn members_create_keys() -> tempfile::TempDir {
     )
     .unwrap();
     dir
+}
+
+/// A server over [`policies_members_create_keys`] with the standard client area (the folder
+/// lives as long as the server is in use).
+pub(super) async fn members_create_keys() -> (tempfile::TempDir, TestApp) {
+    let policies = policies_members_create_keys();
+    let app = TestApp::spawn_with(policies.path(), &repo_path("schemas")).await;
+    crate::common::client_area(&app).await;
+    (policies, app)
+}
+
+/// Bill (a member holding billing) creates a billing key, which pays invoices: `(id, secret)`.
+pub(super) async fn bills_billing_key(app: &TestApp) -> (String, String) {
+    let body = json!({"name": "export", "grants": ["billing"]});
+    let (id, secret) = create_key(app, "bill", body).await;
+    assert!(key_allows(app, &id, "payInvoice", ("Invoice", "inv-1")).await);
+    (id, secret)
 }

@@ -12,7 +12,7 @@ use reqwest::Method;
 use serde_json::json;
 
 use super::{create_key, members_create_keys};
-use crate::common::{client_area, repo_path, TestApp, GRANTS};
+use crate::common::GRANTS;
 use portier::domain::Timestamp;
 
 const ACTIONS: [(&str, (&str, &str)); 10] = [
@@ -38,9 +38,7 @@ fn some_grants(rng: &mut StdRng) -> Vec<&'static str> {
 
 #[tokio::test]
 async fn whatever_a_key_is_allowed_its_creator_is_allowed() {
-    let policies = members_create_keys();
-    let app = TestApp::spawn_with(policies.path(), &repo_path("schemas")).await;
-    client_area(&app).await;
+    let (_policies, app) = members_create_keys().await;
     let mut rng = StdRng::seed_from_u64(2026);
     let (mut key_allows, mut cases) = (0, 0);
     for n in 0..24 {
