@@ -21,6 +21,10 @@ async fn main() -> ExitCode {
         Command::Test(args) => commands::test(&args),
         Command::Check(args) => commands::check(args).await.map(|()| true),
         Command::Migrate(args) => commands::migrate(args).await.map(|()| true),
+        Command::Copy(args) => commands::copy(args).await.map(|()| true),
+        Command::Backup(args) => commands::backup(args).await.map(|()| true),
+        Command::Restore(args) => commands::restore(args).await.map(|()| true),
+        Command::Import(args) => commands::import(args).await,
         Command::Verify(args) => portier::assurance::verify::run(&args.options()).await,
         Command::Diff(args) => portier::assurance::diff_command::run(&args.options()).await,
     };

@@ -17,10 +17,12 @@
 //! - [`search`]: the searches (who may, on what): candidates kept where checks allow.
 //! - [`policies`]: the live policy set: watching, reloading, the assurance guard.
 //! - [`expiry`]: the sweep that ends time-limited memberships.
+//! - [`import`]: imports from another system (WHMCS), planned and audited.
 
 pub mod check;
 pub mod console;
 pub mod expiry;
+pub mod import;
 pub mod manage;
 pub mod policies;
 pub mod search;

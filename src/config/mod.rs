@@ -15,8 +15,12 @@ use crate::authz::PolicyFolders;
 use crate::domain::Secret;
 use crate::telemetry::LogFormat;
 
+mod operate;
 mod serve;
 
+pub use operate::{
+    BackupArgs, CopyArgs, ImportArgs, ImportSource, MigrateArgs, RestoreArgs, WhmcsArgs,
+};
 pub use serve::ServeArgs;
 
 /// Portier: the authorization sidecar of a hosting client area.
@@ -43,7 +47,17 @@ pub enum Command {
     Check(CheckArgs),
     /// Create the database if missing (a SQLite file, or a PostgreSQL database) and apply
     /// the migrations.
-    Migrate(DatabaseArgs),
+    Migrate(MigrateArgs),
+    /// Copy every table from one database into an empty one (SQLite to PostgreSQL or back),
+    /// in one transaction, with row counts and checksums compared before it commits.
+    Copy(CopyArgs),
+    /// Write a consistent snapshot of a SQLite database to a file, while a server runs on it.
+    Backup(BackupArgs),
+    /// Replace a stopped SQLite database with a backup, under a new data identity.
+    Restore(RestoreArgs),
+    /// Import accounts, users, grants and contacts from another system; re-running it
+    /// updates what changed.
+    Import(ImportArgs),
     /// Prove the invariants of `<policies>/invariants/*.cedar` for every possible request.
     Verify(VerifyArgs),
     /// Compare two policy sets (folders or git revisions) for every possible request, and

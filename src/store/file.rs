@@ -9,6 +9,19 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
+/// The file a `sqlite:` URL names, whether or not it exists (`None` for other URLs and
+/// in-memory databases).
+pub fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = Path::new(rest.split('?').next()?);
+    if path.as_os_str().is_empty() || rest.starts_with(":memory:") {
+        return None;
+    }
+    Some(path.to_owned())
+}
+
 /// The SQLite file as opened: its path and identity (device and inode).
 #[derive(Debug)]
 pub(super) struct DatabaseFile {
@@ -19,16 +32,10 @@ pub(super) struct DatabaseFile {
 impl DatabaseFile {
     /// The file behind a `sqlite:` URL, once it exists (`None` for in-memory databases).
     pub(super) fn of_url(url: &str) -> Option<DatabaseFile> {
-        let rest = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))?;
-        let path = Path::new(rest.split('?').next()?);
-        if path.as_os_str().is_empty() || rest.starts_with(":memory:") {
-            return None;
-        }
-        let meta = std::fs::metadata(path).ok()?;
+        let path = sqlite_path(url)?;
+        let meta = std::fs::metadata(&path).ok()?;
         Some(DatabaseFile {
-            path: path.to_owned(),
+            path,
             identity: (meta.dev(), meta.ino()),
         })
     }

@@ -74,3 +74,21 @@ async fn normalize_emails(pool: &AnyPool, backend: Backend) -> anyhow::Result<()
     }
     Ok(())
 }
+
+/// The versions of the migrations this build knows.
+pub(super) fn known_versions() -> Vec<i64> {
+    MIGRATIONS.iter().map(|m| m.version).collect()
+}
+
+impl super::Store {
+    /// Gives the data a new identity (after it was restored with the database's own tools):
+    /// no cache entry computed from the data as it was before can be answered from again.
+    pub async fn renew_identity(&self) -> anyhow::Result<String> {
+        let identity = uuid::Uuid::new_v4().simple().to_string();
+        sqlx::query("update data_identity set identity = $1 where data_identity_id = 1")
+            .bind(&identity)
+            .execute(&self.pool)
+            .await?;
+        Ok(identity)
+    }
+}

@@ -12,12 +12,14 @@ mod accounts;
 mod api_key_facts;
 mod api_keys;
 mod audit;
+pub mod backup;
 mod check;
 mod console;
 mod contacts;
 mod expiry;
 mod file;
 mod guard;
+mod import;
 mod invitation_record;
 mod invitations;
 mod memberships;
@@ -30,6 +32,7 @@ mod search;
 mod services;
 mod shapes;
 mod time;
+pub mod transfer;
 mod users;
 
 use std::sync::Arc;
@@ -45,6 +48,9 @@ pub use check::ResourceLookup;
 pub use console::{Found, ServiceAssignment, FIND_LIMIT};
 pub use contacts::{ContactPatch, ContactRecord, NewContact};
 pub use guard::{Authorized, Basis};
+pub use import::{
+    ImportChange, Imported, ImportedAccount, ImportedContact, ImportedMember, ImportedUser,
+};
 pub use invitation_record::{InvitationRecord, NewInvitation};
 pub use memberships::MemberRecord;
 pub use open::DEFAULT_DATABASE_TIMEOUT;

@@ -14,6 +14,11 @@ use crate::config::{CheckArgs, DatabaseArgs, PolicyArgs, ServeArgs, TestArgs};
 use crate::http::{self, AppState};
 use crate::store::Store;
 
+mod operate;
+mod systemd;
+
+pub use operate::{backup, copy, import, migrate, restore};
+
 /// `portier serve`: build the application (refusing an invalid set or one whose tests or
 /// invariants fail), start its tasks, listen.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -47,8 +52,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         max_connections: args.max_connections as usize,
         ..http::ServeLimits::default()
     };
-    let served =
-        http::serve_with(listener, http::app(state), http::shutdown_signal(), limits).await;
+    // Policies proven, database open, socket bound: ready.
+    systemd::ready();
+    let shutdown = async {
+        http::shutdown_signal().await;
+        systemd::stopping();
+    };
+    let served = http::serve_with(listener, http::app(state), shutdown, limits).await;
     // A clean stop closes every connection, so SQLite leaves no `-wal`/`-shm` behind.
     drop(_running);
     app.store().close().await;
@@ -67,7 +77,9 @@ fn reload_on_hangup(policies: Arc<LivePolicies>) {
         };
         while hangups.recv().await.is_some() {
             let policies = Arc::clone(&policies);
+            systemd::reloading();
             let _ = tokio::task::spawn_blocking(move || policies.reload()).await;
+            systemd::ready();
         }
     });
 }
@@ -123,23 +135,9 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `portier migrate`: create the database if needed and apply migrations.
-pub async fn migrate(args: DatabaseArgs) -> anyhow::Result<()> {
-    if Store::create_database(args.database_url.expose())
-        .await
-        .context("creating the database")?
-    {
-        println!("created the database");
-    }
-    let store = open_store(&args).await?;
-    store.close().await;
-    println!("ok: database migrated");
-    Ok(())
-}
-
 /// Opens (creating and migrating) the database, every connection wait bounded by
 /// `--database-timeout-ms`.
-async fn open_store(args: &DatabaseArgs) -> anyhow::Result<Store> {
+pub(crate) async fn open_store(args: &DatabaseArgs) -> anyhow::Result<Store> {
     Store::open_with(args.database_url.expose(), args.timeout())
         .await
         .context("opening the database")

@@ -1,0 +1,302 @@
+//! Records another system hands over (an import, e.g. from WHMCS): what earlier imports
+//! wrote, read back by the id prefix they carry, and one transaction that applies a planned
+//! set of changes, each audited with the import's own action and each naming what it
+//! touched, so caches on every replica drop what the import changed.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::json;
+
+use super::audit::{record, Change};
+use super::revisions::{Revisioned, Written};
+use super::{json_list, Store, WriteTx};
+use crate::domain::Actor;
+use crate::error::Result;
+
+/// A person who can log in, as imported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportedUser {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+}
+
+/// A billed customer, as imported: `status` is `active` or `closed`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportedAccount {
+    pub id: String,
+    pub name: String,
+    pub status: String,
+    pub owner: String,
+}
+
+/// A user's place on an account: role `admin` for the owner, `member` for the others.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportedMember {
+    pub account: String,
+    pub user: String,
+    pub role: String,
+    /// Sorted, without repeats.
+    pub grants: Vec<String>,
+}
+
+/// Someone who receives an account's mail on the topics named, and cannot log in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportedContact {
+    pub id: String,
+    pub account: String,
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    /// Sorted, without repeats.
+    pub topics: Vec<String>,
+}
+
+/// Everything of one import's kind, by id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Imported {
+    pub users: BTreeMap<String, ImportedUser>,
+    pub accounts: BTreeMap<String, ImportedAccount>,
+    pub members: BTreeMap<(String, String), ImportedMember>,
+    pub contacts: BTreeMap<String, ImportedContact>,
+}
+
+/// One planned change. A put carries the record as stored (`None`: new) and as it is to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportChange {
+    PutUser(Option<ImportedUser>, ImportedUser),
+    PutAccount(Option<ImportedAccount>, ImportedAccount),
+    PutMember(Option<ImportedMember>, ImportedMember),
+    /// A membership the other system no longer grants.
+    RevokeMember(ImportedMember),
+    PutContact(Option<ImportedContact>, ImportedContact),
+    /// A contact the other system no longer has.
+    RemoveContact(ImportedContact),
+}
+
+impl Store {
+    /// What earlier imports wrote: users, accounts and contacts whose ids start with
+    /// `prefix`, and the memberships of those accounts.
+    pub async fn imported(&self, prefix: &str) -> Result<Imported> {
+        self.bounded(async {
+            let like = format!("{}%", prefix.replace('%', "\\%").replace('_', "\\_"));
+            let mut imported = Imported::default();
+            let users: Vec<(String, String, String)> = sqlx::query_as(
+                "select user_id, email, display_name from app_user where user_id like $1 escape '\\'",
+            )
+            .bind(&like)
+            .fetch_all(&self.pool)
+            .await?;
+            for (id, email, display_name) in users {
+                let user = ImportedUser { id: id.clone(), email, display_name };
+                imported.users.insert(id, user);
+            }
+            let accounts: Vec<(String, String, String, String)> = sqlx::query_as(
+                "select account_id, name, status, owner_id from account where account_id like $1 escape '\\'",
+            )
+            .bind(&like)
+            .fetch_all(&self.pool)
+            .await?;
+            for (id, name, status, owner) in accounts {
+                let account = ImportedAccount { id: id.clone(), name, status, owner };
+                imported.accounts.insert(id, account);
+            }
+            let members: Vec<(String, String, String, String)> = sqlx::query_as(
+                "select account_id, user_id, role, grants from membership where account_id like $1 escape '\\'",
+            )
+            .bind(&like)
+            .fetch_all(&self.pool)
+            .await?;
+            for (account, user, role, grants) in members {
+                let member = ImportedMember { account: account.clone(), user: user.clone(), role, grants: json_list(&grants) };
+                imported.members.insert((account, user), member);
+            }
+            let contacts: Vec<(String, String, String, String, Option<String>, String)> = sqlx::query_as(
+                "select contact_id, account_id, name, email, phone, topics from contact where contact_id like $1 escape '\\'",
+            )
+            .bind(&like)
+            .fetch_all(&self.pool)
+            .await?;
+            for (id, account, name, email, phone, topics) in contacts {
+                let topics = json_list(&topics);
+                let contact = ImportedContact { id: id.clone(), account, name, email, phone, topics };
+                imported.contacts.insert(id, contact);
+            }
+            Ok(imported)
+        })
+        .await
+    }
+
+    /// Which users (not among `except_prefix`'s) already log in with each of `emails`.
+    pub async fn email_holders(
+        &self,
+        emails: &[String],
+        except_prefix: &str,
+    ) -> Result<BTreeMap<String, String>> {
+        let mut holders = BTreeMap::new();
+        for chunk in emails.chunks(500) {
+            let slots: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "select email, user_id from app_user where substr(user_id, 1, length($1)) <> $1 and email in ({})",
+                slots.join(", ")
+            );
+            let mut query = sqlx::query_as::<_, (String, String)>(&sql).bind(except_prefix);
+            for email in chunk {
+                query = query.bind(email);
+            }
+            holders.extend(
+                self.bounded(async { Ok(query.fetch_all(&self.pool).await?) })
+                    .await?,
+            );
+        }
+        Ok(holders)
+    }
+
+    /// Applies `changes` in one transaction (in order: users, accounts, memberships,
+    /// contacts, as given), each recorded in the audit trail as `action` by staff.
+    pub async fn apply_import(
+        &self,
+        action: &str,
+        changes: &[ImportChange],
+    ) -> Result<Written<usize>> {
+        let mut tx = self.begin_write().await?;
+        let now = tx.now;
+        for change in changes {
+            apply(&mut tx, change, now).await?;
+            let (account, target, before, after) = described(change);
+            record(
+                &mut tx,
+                Change {
+                    at: now,
+                    account,
+                    actor: &Actor::Staff,
+                    action,
+                    target,
+                    before,
+                    after,
+                },
+            )
+            .await?;
+        }
+        let touched = tx.commit().await?;
+        Ok(Written::new(changes.len(), touched))
+    }
+}
+
+async fn apply(tx: &mut WriteTx, change: &ImportChange, now: i64) -> Result<()> {
+    match change {
+        ImportChange::PutUser(_, user) => {
+            sqlx::query(
+                "insert into app_user (user_id, email, display_name, status, created_at, updated_at) values ($1, $2, $3, 'active', $4, $4) \
+                 on conflict (user_id) do update set email = excluded.email, display_name = excluded.display_name, updated_at = excluded.updated_at",
+            )
+            .bind(&user.id).bind(&user.email).bind(&user.display_name).bind(now)
+            .execute(&mut **tx).await?;
+            tx.touch(Revisioned::User(user.id.clone()));
+        }
+        ImportChange::PutAccount(_, account) => {
+            sqlx::query(
+                "insert into account (account_id, name, status, owner_id, created_at, updated_at) values ($1, $2, $3, $4, $5, $5) \
+                 on conflict (account_id) do update set name = excluded.name, status = excluded.status, owner_id = excluded.owner_id, updated_at = excluded.updated_at",
+            )
+            .bind(&account.id).bind(&account.name).bind(&account.status).bind(&account.owner).bind(now)
+            .execute(&mut **tx).await?;
+            tx.touch(Revisioned::Account(account.id.clone()));
+            tx.touch(Revisioned::User(account.owner.clone()));
+        }
+        ImportChange::PutMember(_, member) => {
+            sqlx::query(
+                "insert into membership (account_id, user_id, role, grants, created_at, updated_at) values ($1, $2, $3, $4, $5, $5) \
+                 on conflict (account_id, user_id) do update set role = excluded.role, grants = excluded.grants, updated_at = excluded.updated_at",
+            )
+            .bind(&member.account).bind(&member.user).bind(&member.role).bind(json!(member.grants).to_string()).bind(now)
+            .execute(&mut **tx).await?;
+            touch_member(tx, &member.account, &member.user);
+        }
+        ImportChange::RevokeMember(member) => {
+            sqlx::query("delete from membership where account_id = $1 and user_id = $2")
+                .bind(&member.account)
+                .bind(&member.user)
+                .execute(&mut **tx)
+                .await?;
+            touch_member(tx, &member.account, &member.user);
+        }
+        ImportChange::PutContact(_, contact) => {
+            sqlx::query(
+                "insert into contact (contact_id, account_id, name, email, phone, topics, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $7) \
+                 on conflict (contact_id) do update set account_id = excluded.account_id, name = excluded.name, email = excluded.email, \
+                 phone = excluded.phone, topics = excluded.topics, updated_at = excluded.updated_at",
+            )
+            .bind(&contact.id).bind(&contact.account).bind(&contact.name).bind(&contact.email)
+            .bind(&contact.phone).bind(json!(contact.topics).to_string()).bind(now)
+            .execute(&mut **tx).await?;
+            tx.touch(Revisioned::Account(contact.account.clone()));
+        }
+        ImportChange::RemoveContact(contact) => {
+            sqlx::query("delete from contact where contact_id = $1")
+                .bind(&contact.id)
+                .execute(&mut **tx)
+                .await?;
+            tx.touch(Revisioned::Account(contact.account.clone()));
+        }
+    }
+    Ok(())
+}
+
+fn touch_member(tx: &mut WriteTx, account: &str, user: &str) {
+    tx.touch(Revisioned::User(user.to_owned()));
+    tx.touch(Revisioned::Account(account.to_owned()));
+}
+
+/// The audit row's account, target, before and after for a change.
+fn described(
+    change: &ImportChange,
+) -> (
+    Option<&str>,
+    String,
+    Option<serde_json::Value>,
+    Option<serde_json::Value>,
+) {
+    fn value<T: Serialize>(record: Option<&T>) -> Option<serde_json::Value> {
+        record.and_then(|r| serde_json::to_value(r).ok())
+    }
+    match change {
+        ImportChange::PutUser(before, after) => (
+            None,
+            format!("user:{}", after.id),
+            value(before.as_ref()),
+            value(Some(after)),
+        ),
+        ImportChange::PutAccount(before, after) => (
+            Some(after.id.as_str()),
+            format!("account:{}", after.id),
+            value(before.as_ref()),
+            value(Some(after)),
+        ),
+        ImportChange::PutMember(before, after) => (
+            Some(after.account.as_str()),
+            format!("user:{}", after.user),
+            value(before.as_ref()),
+            value(Some(after)),
+        ),
+        ImportChange::RevokeMember(before) => (
+            Some(before.account.as_str()),
+            format!("user:{}", before.user),
+            value(Some(before)),
+            None,
+        ),
+        ImportChange::PutContact(before, after) => (
+            Some(after.account.as_str()),
+            format!("contact:{}", after.id),
+            value(before.as_ref()),
+            value(Some(after)),
+        ),
+        ImportChange::RemoveContact(before) => (
+            Some(before.account.as_str()),
+            format!("contact:{}", before.id),
+            value(Some(before)),
+            None,
+        ),
+    }
+}
