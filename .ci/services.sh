@@ -1,8 +1,9 @@
-# Starts the local PostgreSQL and Redis the test suite uses, installing them from Debian's
-# packages when missing. Sourced by .ci/test; idempotent.
+# Starts the local PostgreSQL, Redis and MariaDB the test suite uses, installing them from
+# Debian's packages when missing. Sourced by .ci/test; idempotent.
 #
-# Exports PORTIER_TEST_POSTGRES (a server URL; tests create one database per test) and
-# PORTIER_TEST_REDIS.
+# Exports PORTIER_TEST_POSTGRES (a server URL; tests create one database per test),
+# PORTIER_TEST_REDIS and PORTIER_TEST_MYSQL (a server URL; the WHMCS import's tests create
+# one database per test).
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -63,6 +64,28 @@ end $$;
 SQL
 }
 
+# MariaDB, for `portier import whmcs` (tests/it/operators/whmcs.rs): the tests connect as a
+# user of their own, `portier_test`, allowed only on databases named `whmcs_test_…`; created
+# here when missing, through the server's socket as its administrator.
+ensure_mariadb() {
+  if ! command -v mariadb >/dev/null || ! { command -v mariadbd || command -v mysqld; } >/dev/null; then
+    apt_install mariadb-server
+  fi
+  if ! mariadb-admin -h 127.0.0.1 -P 3306 --connect-timeout=2 status >/dev/null 2>&1 \
+      && ! mariadb-admin -h 127.0.0.1 -P 3306 --connect-timeout=2 status 2>&1 | grep -q "Access denied"; then
+    as_root service mariadb start >/dev/null 2>&1 || as_root /etc/init.d/mariadb start >/dev/null
+    wait_for mariadb bash -c 'mariadb-admin -h 127.0.0.1 -P 3306 --connect-timeout=2 status 2>&1 | grep -qE "Uptime|Access denied"'
+  fi
+  if mariadb -h 127.0.0.1 -P 3306 -u portier_test -pportier_test -e 'select 1' >/dev/null 2>&1; then
+    return 0
+  fi
+  as_root mariadb -e "
+    create user if not exists 'portier_test'@'localhost' identified by 'portier_test';
+    create user if not exists 'portier_test'@'127.0.0.1' identified by 'portier_test';
+    grant all privileges on \`whmcs\\_test\\_%\`.* to 'portier_test'@'localhost';
+    grant all privileges on \`whmcs\\_test\\_%\`.* to 'portier_test'@'127.0.0.1';"
+}
+
 # Headless Chromium and its WebDriver, for the console's browser test (tests/it/console/).
 ensure_chromium() {
   if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
@@ -73,6 +96,8 @@ ensure_chromium() {
 
 ensure_redis
 ensure_postgres
+ensure_mariadb
 ensure_chromium
 export PORTIER_TEST_POSTGRES="${PORTIER_TEST_POSTGRES:-postgres://portier_test:portier_test@127.0.0.1:5432}"
 export PORTIER_TEST_REDIS="${PORTIER_TEST_REDIS:-redis://127.0.0.1:6379}"
+export PORTIER_TEST_MYSQL="${PORTIER_TEST_MYSQL:-mysql://portier_test:portier_test@127.0.0.1:3306}"

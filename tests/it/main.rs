@@ -15,6 +15,7 @@ mod expiry;
 mod integrity;
 mod management;
 mod operations;
+mod operators;
 mod people;
 mod readme;
 mod replicas;
