@@ -301,3 +301,14 @@ fn the_readme_lists_every_serve_flag_and_command_the_help_gives() {
         );
     }
 }
+
+/// The README's WHMCS permission table is the one the import applies.
+#[test]
+fn the_readme_shows_the_whmcs_permission_table_the_import_applies() {
+    let readme = std::fs::read_to_string(repo_path("README.md")).expect("README.md");
+    for (key, label, grant) in portier::app::import::PERMISSIONS {
+        let grant = grant.map_or("none".to_owned(), |g| format!("`{g}`"));
+        let row = format!("| `{key}` | {label} | {grant} |");
+        assert!(readme.contains(&row), "the README lacks the row {row}");
+    }
+}
