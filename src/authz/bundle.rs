@@ -34,7 +34,7 @@ pub struct PolicyBundle {
     /// Action id (`payInvoice`) → its uid and the resource types it applies to.
     pub(super) actions: HashMap<String, (EntityUid, HashSet<EntityTypeName>)>,
     /// Resource type → actions a `User` may be asked about on it (for allowed-actions).
-    pub(super) actions_by_resource: HashMap<EntityTypeName, Vec<EntityUid>>,
+    pub(super) actions_by_pair: HashMap<(EntityTypeName, EntityTypeName), Vec<EntityUid>>,
     /// Types that belong to an account (the Account type itself and its children).
     pub(super) account_scoped: HashSet<EntityTypeName>,
     pub(super) forbids: HashSet<PolicyId>,
@@ -77,7 +77,7 @@ impl PolicyBundle {
             api_key: parse("ApiKey")?,
             grant: parse("Grant")?,
         };
-        let (actions, actions_by_resource) = index::actions(&schema, &types);
+        let (actions, actions_by_pair) = index::actions(&schema);
         let account_scoped = index::account_scoped(&schema, &declared, &types);
         let forbids = policies
             .policies()
@@ -97,7 +97,7 @@ impl PolicyBundle {
             context_keys,
             types,
             actions,
-            actions_by_resource,
+            actions_by_pair,
             account_scoped,
             forbids,
             by_action,
@@ -200,15 +200,21 @@ impl PolicyBundle {
         self.actions.get(id)
     }
 
-    /// Actions a user may be asked about on this resource type, sorted by name.
-    pub fn actions_for_resource(&self, ty: &EntityTypeName) -> &[EntityUid] {
-        self.actions_by_resource.get(ty).map_or(&[], Vec::as_slice)
+    /// Actions this principal type may be asked about on this resource type, sorted by name.
+    pub fn actions_for(
+        &self,
+        principal: &EntityTypeName,
+        resource: &EntityTypeName,
+    ) -> &[EntityUid] {
+        self.actions_by_pair
+            .get(&(principal.clone(), resource.clone()))
+            .map_or(&[], Vec::as_slice)
     }
 
-    /// The first action (by name) that applies to the named resource type, if any.
+    /// The first action (by name) a user may be asked about on the named resource type, if any.
     pub fn first_action_for(&self, name: &str) -> Option<String> {
         let ty = EntityTypeName::from_str(name).ok()?;
-        self.actions_for_resource(&ty)
+        self.actions_for(&self.types.user, &ty)
             .first()
             .map(|a| a.id().unescaped().to_owned())
     }

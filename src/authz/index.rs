@@ -109,34 +109,32 @@ fn scope_may_match(
     principal_ok && resource_ok
 }
 
-/// Requestable action id → its uid and the resource types it applies to; and resource type →
-/// the actions a `User` may be asked about on it, sorted by name.
+/// Requestable action id → its uid and the resource types it applies to; and (principal type,
+/// resource type) → the actions that may be asked about for them, sorted by name.
 pub(super) type Actions = (
     HashMap<String, (EntityUid, HashSet<EntityTypeName>)>,
-    HashMap<EntityTypeName, Vec<EntityUid>>,
+    HashMap<(EntityTypeName, EntityTypeName), Vec<EntityUid>>,
 );
 
 /// The schema's requestable actions, both ways round.
-pub(super) fn actions(schema: &Schema, types: &CoreTypes) -> Actions {
+pub(super) fn actions(schema: &Schema) -> Actions {
     let mut actions: HashMap<String, (EntityUid, HashSet<EntityTypeName>)> = HashMap::new();
-    let mut actions_by_resource: HashMap<EntityTypeName, Vec<EntityUid>> = HashMap::new();
+    let mut by_pair: HashMap<(EntityTypeName, EntityTypeName), Vec<EntityUid>> = HashMap::new();
     for env in schema.request_envs() {
         let entry = actions
             .entry(env.action().id().unescaped().to_owned())
             .or_insert_with(|| (env.action().clone(), HashSet::new()));
         entry.1.insert(env.resource().clone());
-        if env.principal() == &types.user {
-            actions_by_resource
-                .entry(env.resource().clone())
-                .or_default()
-                .push(env.action().clone());
-        }
+        by_pair
+            .entry((env.principal().clone(), env.resource().clone()))
+            .or_default()
+            .push(env.action().clone());
     }
-    for list in actions_by_resource.values_mut() {
+    for list in by_pair.values_mut() {
         list.sort_by(|a, b| a.id().unescaped().cmp(b.id().unescaped()));
         list.dedup();
     }
-    (actions, actions_by_resource)
+    (actions, by_pair)
 }
 
 /// The types that belong to an account: the Account type itself and its descendants.

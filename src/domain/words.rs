@@ -90,13 +90,16 @@ impl Topic {
         Topic::Domains,
     ];
 
-    /// The grant a member needs to receive this topic's mail (`None`: any member).
-    pub fn required_grant(self) -> Option<&'static str> {
-        match self {
-            Topic::Billing => Some("billing"),
-            Topic::Services | Topic::Domains => Some("services"),
-            Topic::General | Topic::Support => None,
-        }
+    /// The action whose permit decides who among the members receives this topic's mail:
+    /// `receive<Topic>Mail` (`receiveBillingMail`), declared by the schema.
+    pub fn mail_action(self) -> String {
+        let name = self.as_str();
+        let mut chars = name.chars();
+        let first = chars
+            .next()
+            .map(|c| c.to_ascii_uppercase())
+            .unwrap_or_default();
+        format!("receive{first}{}Mail", chars.as_str())
     }
 }
 
@@ -111,5 +114,7 @@ mod tests {
         }
         assert!("owner".parse::<Role>().is_err());
         assert!("Closed".parse::<AccountStatus>().is_err());
+        assert_eq!(Topic::Billing.mail_action(), "receiveBillingMail");
+        assert_eq!(Topic::Domains.mail_action(), "receiveDomainsMail");
     }
 }

@@ -36,8 +36,7 @@ pub fn backup(database_url: &str, to: &Path) -> anyhow::Result<u64> {
     if to.exists() {
         anyhow::bail!("{} exists; a backup never overwrites a file", to.display());
     }
-    let partial = beside(to, "partial");
-    let _ = std::fs::remove_file(&partial);
+    let partial = beside(to, &format!("partial-{}", uuid::Uuid::new_v4().simple()));
     let source = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
     source.busy_timeout(std::time::Duration::from_secs(10))?;
     let written = source
@@ -49,7 +48,12 @@ pub fn backup(database_url: &str, to: &Path) -> anyhow::Result<u64> {
         let _ = std::fs::remove_file(&partial);
         return Err(err.context("writing the backup"));
     }
-    put_in_place(&partial, to)?;
+    // A hard link never replaces a file that appeared at `to` meanwhile.
+    std::fs::File::open(&partial)?.sync_all()?;
+    let linked = std::fs::hard_link(&partial, to);
+    let _ = std::fs::remove_file(&partial);
+    linked.with_context(|| format!("{} appeared while the backup was written", to.display()))?;
+    sync_folder(to)?;
     Ok(std::fs::metadata(to)?.len())
 }
 
@@ -74,23 +78,51 @@ pub fn restore(from: &Path, database_url: &str) -> anyhow::Result<String> {
             from.display()
         );
     }
-    let restoring = beside(&path, "restoring");
+    let restoring = beside(
+        &path,
+        &format!("restoring-{}", uuid::Uuid::new_v4().simple()),
+    );
     std::fs::copy(from, &restoring)?;
     let identity = uuid::Uuid::new_v4().simple().to_string();
-    let renewed = Connection::open_with_flags(&restoring, OpenFlags::SQLITE_OPEN_READ_WRITE)
-        .and_then(|conn| {
-            conn.execute(
-                "update data_identity set identity = ?1 where data_identity_id = 1",
-                [&identity],
-            )?;
-            conn.close().map_err(|(_, err)| err)
-        });
+    let renewed =
+        renew_identity(&restoring, &identity).and_then(|()| keep_owner_and_mode(&path, &restoring));
     if let Err(err) = renewed {
         let _ = std::fs::remove_file(&restoring);
-        return Err(anyhow::Error::from(err).context("giving the restored data a new identity"));
+        return Err(err.context("preparing the restored file"));
     }
     put_in_place(&restoring, &path)?;
     Ok(identity)
+}
+
+/// Gives the data in `path` the identity `identity`; exactly one row holds it.
+fn renew_identity(path: &Path, identity: &str) -> anyhow::Result<()> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+    let changed = conn.execute(
+        "update data_identity set identity = ?1 where data_identity_id = 1",
+        [identity],
+    )?;
+    conn.close().map_err(|(_, err)| err)?;
+    if changed != 1 {
+        anyhow::bail!("the backup has no data identity row");
+    }
+    Ok(())
+}
+
+/// The restored file keeps the owner and mode of the file it replaces, so the service's own
+/// user can still write it when an administrator ran the restore.
+fn keep_owner_and_mode(replaced: &Path, restored: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::metadata(replaced) else {
+        return Ok(());
+    };
+    std::fs::set_permissions(restored, meta.permissions())?;
+    std::os::unix::fs::chown(restored, Some(meta.uid()), Some(meta.gid())).with_context(|| {
+        format!(
+            "giving {} the owner of {}",
+            restored.display(),
+            replaced.display()
+        )
+    })
 }
 
 /// `pragma integrity_check` answers `ok` for the file.
@@ -138,7 +170,12 @@ fn beside(path: &Path, suffix: &str) -> PathBuf {
 fn put_in_place(from: &Path, to: &Path) -> anyhow::Result<()> {
     std::fs::File::open(from)?.sync_all()?;
     std::fs::rename(from, to)?;
-    if let Some(folder) = to.parent().filter(|p| !p.as_os_str().is_empty()) {
+    sync_folder(to)
+}
+
+/// Flushes the folder holding `path`, so a new name in it survives a crash.
+fn sync_folder(path: &Path) -> anyhow::Result<()> {
+    if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::File::open(folder)?.sync_all()?;
     }
     Ok(())

@@ -77,15 +77,16 @@ pub enum ImportChange {
 
 impl Store {
     /// What earlier imports wrote: users, accounts and contacts whose ids start with
-    /// `prefix`, and the memberships of those accounts.
+    /// `prefix`, and the memberships between them (a member added in Portier to an imported
+    /// account is Portier's, never the import's to revoke).
     pub async fn imported(&self, prefix: &str) -> Result<Imported> {
         self.bounded(async {
-            let like = format!("{}%", prefix.replace('%', "\\%").replace('_', "\\_"));
+            // A prefix test that is case-sensitive on both backends (SQLite's `like` is not).
             let mut imported = Imported::default();
             let users: Vec<(String, String, String)> = sqlx::query_as(
-                "select user_id, email, display_name from app_user where user_id like $1 escape '\\'",
+                "select user_id, email, display_name from app_user where substr(user_id, 1, length($1)) = $1",
             )
-            .bind(&like)
+            .bind(prefix)
             .fetch_all(&self.pool)
             .await?;
             for (id, email, display_name) in users {
@@ -93,9 +94,9 @@ impl Store {
                 imported.users.insert(id, user);
             }
             let accounts: Vec<(String, String, String, String)> = sqlx::query_as(
-                "select account_id, name, status, owner_id from account where account_id like $1 escape '\\'",
+                "select account_id, name, status, owner_id from account where substr(account_id, 1, length($1)) = $1",
             )
-            .bind(&like)
+            .bind(prefix)
             .fetch_all(&self.pool)
             .await?;
             for (id, name, status, owner) in accounts {
@@ -103,9 +104,10 @@ impl Store {
                 imported.accounts.insert(id, account);
             }
             let members: Vec<(String, String, String, String)> = sqlx::query_as(
-                "select account_id, user_id, role, grants from membership where account_id like $1 escape '\\'",
+                "select account_id, user_id, role, grants from membership \
+                 where substr(account_id, 1, length($1)) = $1 and substr(user_id, 1, length($1)) = $1",
             )
-            .bind(&like)
+            .bind(prefix)
             .fetch_all(&self.pool)
             .await?;
             for (account, user, role, grants) in members {
@@ -113,9 +115,9 @@ impl Store {
                 imported.members.insert((account, user), member);
             }
             let contacts: Vec<(String, String, String, String, Option<String>, String)> = sqlx::query_as(
-                "select contact_id, account_id, name, email, phone, topics from contact where contact_id like $1 escape '\\'",
+                "select contact_id, account_id, name, email, phone, topics from contact where substr(contact_id, 1, length($1)) = $1",
             )
-            .bind(&like)
+            .bind(prefix)
             .fetch_all(&self.pool)
             .await?;
             for (id, account, name, email, phone, topics) in contacts {
@@ -128,20 +130,16 @@ impl Store {
         .await
     }
 
-    /// Which users (not among `except_prefix`'s) already log in with each of `emails`.
-    pub async fn email_holders(
-        &self,
-        emails: &[String],
-        except_prefix: &str,
-    ) -> Result<BTreeMap<String, String>> {
+    /// Which users already log in with each of `emails`.
+    pub async fn email_holders(&self, emails: &[String]) -> Result<BTreeMap<String, String>> {
         let mut holders = BTreeMap::new();
         for chunk in emails.chunks(500) {
-            let slots: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+            let slots: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
             let sql = format!(
-                "select email, user_id from app_user where substr(user_id, 1, length($1)) <> $1 and email in ({})",
+                "select email, user_id from app_user where email in ({})",
                 slots.join(", ")
             );
-            let mut query = sqlx::query_as::<_, (String, String)>(&sql).bind(except_prefix);
+            let mut query = sqlx::query_as::<_, (String, String)>(&sql);
             for email in chunk {
                 query = query.bind(email);
             }
@@ -195,7 +193,7 @@ async fn apply(tx: &mut WriteTx, change: &ImportChange, now: i64) -> Result<()> 
             .execute(&mut **tx).await?;
             tx.touch(Revisioned::User(user.id.clone()));
         }
-        ImportChange::PutAccount(_, account) => {
+        ImportChange::PutAccount(before, account) => {
             sqlx::query(
                 "insert into account (account_id, name, status, owner_id, created_at, updated_at) values ($1, $2, $3, $4, $5, $5) \
                  on conflict (account_id) do update set name = excluded.name, status = excluded.status, owner_id = excluded.owner_id, updated_at = excluded.updated_at",
@@ -204,11 +202,16 @@ async fn apply(tx: &mut WriteTx, change: &ImportChange, now: i64) -> Result<()> 
             .execute(&mut **tx).await?;
             tx.touch(Revisioned::Account(account.id.clone()));
             tx.touch(Revisioned::User(account.owner.clone()));
+            if let Some(before) = before {
+                // A former owner's cached decisions rest on owning the account.
+                tx.touch(Revisioned::User(before.owner.clone()));
+            }
         }
         ImportChange::PutMember(_, member) => {
             sqlx::query(
                 "insert into membership (account_id, user_id, role, grants, created_at, updated_at) values ($1, $2, $3, $4, $5, $5) \
-                 on conflict (account_id, user_id) do update set role = excluded.role, grants = excluded.grants, updated_at = excluded.updated_at",
+                 on conflict (account_id, user_id) do update set role = excluded.role, grants = excluded.grants, updated_at = excluded.updated_at, \
+                 expires_at = case when excluded.role = 'admin' then null else membership.expires_at end",
             )
             .bind(&member.account).bind(&member.user).bind(&member.role).bind(json!(member.grants).to_string()).bind(now)
             .execute(&mut **tx).await?;
@@ -222,7 +225,7 @@ async fn apply(tx: &mut WriteTx, change: &ImportChange, now: i64) -> Result<()> 
                 .await?;
             touch_member(tx, &member.account, &member.user);
         }
-        ImportChange::PutContact(_, contact) => {
+        ImportChange::PutContact(before, contact) => {
             sqlx::query(
                 "insert into contact (contact_id, account_id, name, email, phone, topics, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $7) \
                  on conflict (contact_id) do update set account_id = excluded.account_id, name = excluded.name, email = excluded.email, \
@@ -232,6 +235,9 @@ async fn apply(tx: &mut WriteTx, change: &ImportChange, now: i64) -> Result<()> 
             .bind(&contact.phone).bind(json!(contact.topics).to_string()).bind(now)
             .execute(&mut **tx).await?;
             tx.touch(Revisioned::Account(contact.account.clone()));
+            if let Some(before) = before.as_ref().filter(|b| b.account != contact.account) {
+                tx.touch(Revisioned::Account(before.account.clone()));
+            }
         }
         ImportChange::RemoveContact(contact) => {
             sqlx::query("delete from contact where contact_id = $1")

@@ -54,7 +54,7 @@ pub use import::{
 pub use invitation_record::{InvitationRecord, NewInvitation};
 pub use memberships::MemberRecord;
 pub use open::DEFAULT_DATABASE_TIMEOUT;
-pub use recipients::Recipient;
+pub use recipients::{MailCandidates, Recipient};
 pub use revisions::{Revisioned, Touched, Written};
 pub use search::{Candidate, Reachable, MAX_CANDIDATES};
 pub use shapes::MembershipShape;

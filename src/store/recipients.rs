@@ -1,7 +1,6 @@
-//! Recipients: who to mail about a topic for an account, joining the contacts who opted in
-//! with the members who opted in, are active and hold the grant the topic needs.
-
-use std::collections::HashSet;
+//! Mail candidates: who opted into a topic's mail for an account — the contacts, and the
+//! members (owner included). Which members receive it is the policies' call (the action
+//! `receive<Topic>Mail`, asked by the use case); this file only reads who opted in.
 
 use super::{json_list, Store};
 use crate::domain::{AccountId, Topic};
@@ -25,58 +24,46 @@ struct MemberMailRow {
     user_id: String,
     display_name: String,
     email: String,
-    status: String,
-    role: String,
-    grants: String,
     topics: String,
-    owner_id: String,
+}
+
+/// Who opted into a topic: contacts first, then members by user id.
+#[derive(Debug, Clone, Default)]
+pub struct MailCandidates {
+    pub contacts: Vec<Recipient>,
+    pub members: Vec<Recipient>,
 }
 
 impl Store {
-    /// Who to mail about `topic` for an account: contacts who opted in, and active members
-    /// (owner included) who opted in and hold the grant the topic needs (owner and admins
-    /// hold all); a member whose access has run out is none from that instant. One entry per
-    /// address, contacts first.
-    pub async fn recipients(&self, account: &AccountId, topic: Topic) -> Result<Vec<Recipient>> {
+    /// The contacts and the members of an account who opted into `topic`'s mail.
+    pub async fn mail_candidates(
+        &self,
+        account: &AccountId,
+        topic: Topic,
+    ) -> Result<MailCandidates> {
         self.bounded(async {
             let contacts = self.contacts(account).await?;
             let members = sqlx::query_as::<_, MemberMailRow>(
-                "select u.user_id, u.display_name, coalesce(u.notification_email, u.email) as email, u.status, m.role, m.grants, m.topics, a.owner_id \
-                 from membership m join app_user u on u.user_id = m.user_id join account a on a.account_id = m.account_id \
-                 where m.account_id = $1 and (m.expires_at is null or m.expires_at > $2) order by u.user_id",
+                "select u.user_id, u.display_name, coalesce(u.notification_email, u.email) as email, m.topics \
+                 from membership m join app_user u on u.user_id = m.user_id \
+                 where m.account_id = $1 order by u.user_id",
             )
             .bind(account.as_str())
-            .bind(self.now())
             .fetch_all(&self.pool)
             .await?;
             let wants = |topics: &[String]| topics.iter().any(|t| t == topic.as_str());
-            let from_contacts = contacts
-                .into_iter()
-                .filter(|c| wants(&c.preferences))
-                .map(|c| Recipient {
-                    kind: "contact",
-                    id: c.id,
-                    name: c.name,
-                    email: c.email,
-                });
-            let from_members = members.into_iter().filter(|m| {
-                let all_grants = m.owner_id == m.user_id || m.role == "admin";
-                let holds = topic
-                    .required_grant()
-                    .is_none_or(|g| all_grants || json_list(&m.grants).iter().any(|h| h == g));
-                m.status == "active" && holds && wants(&json_list(&m.topics))
-            });
-            let from_members = from_members.map(|m| Recipient {
-                kind: "member",
-                id: m.user_id,
-                name: m.display_name,
-                email: m.email,
-            });
-            let mut seen = HashSet::new();
-            Ok(from_contacts
-                .chain(from_members)
-                .filter(|r| seen.insert(r.email.to_lowercase()))
-                .collect())
+            Ok(MailCandidates {
+                contacts: contacts
+                    .into_iter()
+                    .filter(|c| wants(&c.preferences))
+                    .map(|c| Recipient { kind: "contact", id: c.id, name: c.name, email: c.email })
+                    .collect(),
+                members: members
+                    .into_iter()
+                    .filter(|m| wants(&json_list(&m.topics)))
+                    .map(|m| Recipient { kind: "member", id: m.user_id, name: m.display_name, email: m.email })
+                    .collect(),
+            })
         })
         .await
     }

@@ -338,7 +338,7 @@ async fn bad_management_input_is_refused_and_writes_nothing() {
         (
             Method::PUT,
             "/v1/accounts/acct-1/members/mia",
-            json!({"role": "member", "grants": ["billing", "domains"]}),
+            json!({"role": "member", "grants": ["billing", "backups"]}),
             400,
             "grants[1]",
         ),

@@ -6,28 +6,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::common::{client_area, repo_path, TestApp, CHECK_TOKEN};
+use crate::common::{client_area, policy_copy, repo_path, TestApp, CHECK_TOKEN};
 use reqwest::Method;
 use serde_json::json;
-
-/// A copy of the repository's policies and schemas that a test may edit.
-fn policy_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for folder in ["policies", "schemas"] {
-        std::fs::create_dir(dir.path().join(folder)).unwrap();
-        for entry in std::fs::read_dir(repo_path(folder)).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_file() {
-                std::fs::copy(
-                    &path,
-                    dir.path().join(folder).join(path.file_name().unwrap()),
-                )
-                .unwrap();
-            }
-        }
-    }
-    dir
-}
 
 /// Writes like an editor does: a new file renamed over the old one.
 fn replace_file(path: &Path, text: &str) {

@@ -552,7 +552,7 @@ async fn bad_people_input_is_refused_and_changes_nothing() {
         ),
         (
             "/v1/accounts/acct-1/invitations",
-            json!({"email": "x@example.com", "role": "member", "grants": ["domains"]}),
+            json!({"email": "x@example.com", "role": "member", "grants": ["backups"]}),
             "grants[0]",
         ),
         (

@@ -46,7 +46,7 @@ impl Checker {
         Ok(decided.iter().map(|d| d.is_allow()).collect())
     }
 
-    /// Every action the schema applies to the request's resource type that is allowed,
+    /// Every action the schema applies to the request's principal and resource types that is allowed,
     /// evaluated over one read of the store. `request.action` is ignored. One decision-log
     /// event for the call, listing the allowed actions.
     pub async fn allowed_actions(
@@ -61,7 +61,10 @@ impl Checker {
         let mut allowed = Vec::new();
         let mut reasons = Vec::new();
         let mut evaluated = 0;
-        for action in bundle.actions_for_resource(request.resource.type_name()) {
+        for action in bundle.actions_for(
+            request.principal_uid.type_name(),
+            request.resource.type_name(),
+        ) {
             let mut one = request.clone();
             one.action = action.clone();
             one.context = bundle.parse_context(&request.context_json, action, &request.resource)?;

@@ -57,6 +57,9 @@ pub enum Api {
     ConsoleExplain,
     /// `portier check` on the command line.
     Cli,
+    /// Whether a member receives a topic's mail (`GET /v1/accounts/{id}/recipients`, one event
+    /// per member who opted in).
+    Recipients,
     /// The authorization of a management call ([`Checker::authorize`](super::Checker::authorize)).
     Management,
 }
@@ -67,6 +70,7 @@ impl Api {
         match self {
             Api::Check => "check",
             Api::Batch => "batch",
+            Api::Recipients => "recipients",
             Api::AllowedActions => "allowed-actions",
             Api::AuthzenEvaluation => "authzen-evaluation",
             Api::AuthzenEvaluations => "authzen-evaluations",

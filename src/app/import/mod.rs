@@ -43,7 +43,7 @@ pub async fn import_whmcs(app: &App, from: &str, dry_run: bool) -> anyhow::Resul
         .filter_map(|u| Email::try_from(u.email.clone()).ok())
         .map(String::from)
         .collect();
-    let taken = app.store().email_holders(&emails, PREFIX).await?;
+    let taken = app.store().email_holders(&emails).await?;
     let (desired, unmapped) = whmcs::map(&data, app.bundle().grants(), &taken);
     let current = app.store().imported(PREFIX).await?;
     let changes = plan::plan(&current, &desired);

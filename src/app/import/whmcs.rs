@@ -24,8 +24,9 @@ fn contact_id(id: i64) -> String {
     format!("{PREFIX}ct{id}")
 }
 
-/// The records WHMCS's data maps to, and the report of what did not map. `taken`: emails
-/// that already log in as someone Portier knows outside this import.
+/// The records WHMCS's data maps to, and the report of what did not map. `taken`: the users
+/// who log in with each email now (a WHMCS user whose email another Portier user holds —
+/// imported earlier under another id, or not imported — is reported, not imported).
 pub fn map(
     data: &WhmcsData,
     declared: &BTreeSet<String>,
@@ -47,7 +48,7 @@ pub fn map(
                 continue;
             }
         };
-        if let Some(holder) = taken.get(&email) {
+        if let Some(holder) = taken.get(&email).filter(|holder| **holder != id) {
             report.push(format!("user {}: {email} already logs in as Portier user {holder}; not imported, nor its access", user.id));
             desired.keep_users.insert(id);
             continue;
@@ -127,12 +128,27 @@ fn map_links(
             .get(&account)
             .map(|a| a.owner.clone())
         else {
+            if !desired.present_accounts.contains(&account) {
+                report.push(format!("a link of user {} names client {}, which tblclients does not have; not imported", link.auth_user_id, link.client_id));
+            }
             continue;
         };
         if !desired.records.users.contains_key(&user) {
+            if !desired.keep_users.contains(&user) {
+                report.push(format!(
+                    "a link to client {} names user {}, which tblusers does not have; not imported",
+                    link.client_id, link.auth_user_id
+                ));
+            }
             continue;
         }
         let role = if owner == user { "admin" } else { "member" };
+        if link.owner != 0 && role == "member" {
+            report.push(format!(
+                "client {} has more than one owner link; user {} is imported as a member",
+                link.client_id, link.auth_user_id
+            ));
+        }
         let mut grants = BTreeSet::new();
         if role == "member" {
             for key in link

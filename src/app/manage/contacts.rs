@@ -1,8 +1,11 @@
 //! Contacts of an account (`viewContacts`, `manageContacts`: the `contacts` grant) and the
 //! recipients of the account's mail by topic.
 
-use crate::app::check::Target;
+use std::collections::HashSet;
+
+use crate::app::check::{Api, Target};
 use crate::app::App;
+use crate::authz::{CheckBody, Consistency, EntityRef};
 use crate::domain::{AccountId, Actor, ContactId, Topic};
 use crate::error::{Error, Result};
 use crate::store::{ContactPatch, ContactRecord, NewContact, Recipient};
@@ -76,13 +79,17 @@ pub async fn remove(app: &App, actor: &Actor, account: &AccountId, id: &ContactI
 }
 
 /// Who receives the account's mail on `topic` (`viewContacts`); `404` for an unknown account.
+/// The contacts who opted in, and the members who opted in and whom the policies allow
+/// `receive<Topic>Mail` on the account (a member whose access ran out, a suspended one, or
+/// one without the grant the policies ask for receives nothing). One entry per address.
 pub async fn recipients(
     app: &App,
     actor: &Actor,
     account: &AccountId,
     topic: Topic,
 ) -> Result<Vec<Recipient>> {
-    app.checker()
+    let checker = app.checker();
+    checker
         .authorize(actor, "viewContacts", Target::Account(account))
         .await?;
     let store = app.store();
@@ -90,5 +97,29 @@ pub async fn recipients(
         .account(account)
         .await?
         .ok_or_else(|| Error::NotFound(format!("account {account}")))?;
-    store.recipients(account, topic).await
+    let candidates = store.mail_candidates(account, topic).await?;
+    let mut found = candidates.contacts;
+    for member in candidates.members {
+        let body = CheckBody {
+            principal: EntityRef::Typed {
+                ty: "User".into(),
+                id: member.id.clone(),
+            },
+            action: topic.mail_action(),
+            resource: EntityRef::Typed {
+                ty: "Account".into(),
+                id: account.to_string(),
+            },
+            account: Some(account.to_string()),
+            context: None,
+            entities: None,
+            consistency: Consistency::Cached,
+        };
+        if checker.check(body, Api::Recipients).await?.is_allow() {
+            found.push(member);
+        }
+    }
+    let mut seen = HashSet::new();
+    found.retain(|r| seen.insert(r.email.to_lowercase()));
+    Ok(found)
 }

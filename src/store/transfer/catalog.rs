@@ -98,11 +98,14 @@ async fn referenced(
 ) -> anyhow::Result<BTreeSet<String>> {
     let rows: Vec<(String,)> = sqlx::query_as(match backend {
         Backend::Sqlite => "select distinct \"table\" from pragma_foreign_key_list($1)",
+        // The system catalog, not information_schema: the latter shows only tables the
+        // connecting role owns.
         Backend::Postgres => {
-            "select distinct cast(ccu.table_name as text) from information_schema.table_constraints tc \
-             join information_schema.constraint_column_usage ccu \
-               on ccu.constraint_name = tc.constraint_name and ccu.constraint_schema = tc.constraint_schema \
-             where tc.table_schema = current_schema() and tc.table_name = $1 and tc.constraint_type = 'FOREIGN KEY'"
+            "select distinct cast(parent.relname as text) from pg_constraint c \
+             join pg_class child on child.oid = c.conrelid \
+             join pg_class parent on parent.oid = c.confrelid \
+             join pg_namespace n on n.oid = child.relnamespace \
+             where c.contype = 'f' and n.nspname = current_schema() and child.relname = $1"
         }
     })
     .bind(table)

@@ -28,21 +28,19 @@ impl Tally {
         let mut named: Vec<&(&str, &Cell)> = row.iter().collect();
         named.sort_by_key(|(name, _)| *name);
         let mut hash = Sha256::new();
+        // Each field length-prefixed, so no text (a NUL inside included) can shift a boundary.
+        let mut field = |kind: u8, bytes: &[u8]| {
+            hash.update([kind]);
+            hash.update((bytes.len() as u64).to_be_bytes());
+            hash.update(bytes);
+        };
         for (name, cell) in named {
-            hash.update(name.as_bytes());
-            hash.update([0]);
+            field(0, name.as_bytes());
             match cell {
-                Cell::Null => hash.update([0]),
-                Cell::Integer(n) => {
-                    hash.update([1]);
-                    hash.update(n.to_string());
-                }
-                Cell::Text(text) => {
-                    hash.update([2]);
-                    hash.update(canonical_text(text));
-                }
+                Cell::Null => field(1, &[]),
+                Cell::Integer(n) => field(2, n.to_string().as_bytes()),
+                Cell::Text(text) => field(3, canonical_text(text).as_bytes()),
             }
-            hash.update([0]);
         }
         let digest = hash.finalize();
         let mut first = [0u8; 16];

@@ -65,7 +65,12 @@ impl Store {
         let tables = catalog::tables(&mut source, self.backend).await?;
         let mut write = target.begin_write().await?;
         let target_tables = catalog::tables(&mut write.tx, target.backend).await?;
-        if target_tables != tables {
+        let by_name = |tables: &[Table]| {
+            let mut named: Vec<Table> = tables.to_vec();
+            named.sort_by(|a, b| a.name.cmp(&b.name));
+            named
+        };
+        if by_name(&target_tables) != by_name(&tables) {
             anyhow::bail!(
                 "the target's tables differ from the source's: migrate both with this version of portier first"
             );
@@ -93,7 +98,8 @@ impl Store {
             });
         }
         write.tx.commit().await?;
-        source.rollback().await?;
+        // Committed: the source's read snapshot ends whatever its rollback answers.
+        let _ = source.rollback().await;
         Ok(CopyReport {
             tables: copied,
             identity: target.identity().to_owned(),

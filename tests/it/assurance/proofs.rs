@@ -15,7 +15,7 @@ async fn the_shipped_invariants_are_proven_in_every_request_environment() {
     let verification = verify_folder(&repo_path(".")).await;
     let violated: Vec<&str> = verification.violated().map(|p| p.id.as_str()).collect();
     assert!(violated.is_empty(), "violated: {violated:?}");
-    assert_eq!(verification.environments, 120);
+    assert_eq!(verification.environments, 151);
     assert!(
         verification.proofs.len() >= 17,
         "{} proofs",
@@ -95,7 +95,7 @@ struct Mutation {
     caught_by: &'static str,
 }
 
-const MUTATIONS: [Mutation; 8] = [
+const MUTATIONS: [Mutation; 11] = [
     Mutation {
         name: "drop the owner-only forbid",
         file: "user-management.cedar",
@@ -144,6 +144,27 @@ const MUTATIONS: [Mutation; 8] = [
         from: "@id(\"api-key-no-user-management\")\nforbid (",
         to: "@id(\"api-key-no-user-management\")\npermit (",
         caught_by: "api-key-never-manages-users",
+    },
+    Mutation {
+        name: "let the billing-view grant pay",
+        file: "grants.cedar",
+        from: "permit (principal is User, action in Action::\"BillingView\", resource)",
+        to: "permit (principal is User, action in Action::\"Billing\", resource)",
+        caught_by: "view-only-never-acts",
+    },
+    Mutation {
+        name: "let the tickets grant manage domains",
+        file: "grants.cedar",
+        from: "action in Action::\"Tickets\", resource)",
+        to: "action in [Action::\"Tickets\", Action::\"Domains\"], resource)",
+        caught_by: "domains-needs-grant",
+    },
+    Mutation {
+        name: "let every member handle tickets",
+        file: "grants.cedar",
+        from: "principal.getTag(resource.accountId).contains(Grant::\"tickets\")",
+        to: "true",
+        caught_by: "tickets-needs-grant",
     },
     Mutation {
         name: "drop the keys' own-account forbid",

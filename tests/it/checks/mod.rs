@@ -2,6 +2,7 @@
 //! caching and revocation, batches, allowed actions, and bad input.
 
 mod decision_log;
+mod model;
 mod unseen;
 
 use crate::common::{client_area, TestApp, ADMIN_TOKEN, CHECK_TOKEN};
@@ -350,7 +351,17 @@ async fn allowed_actions_lists_what_the_menu_may_show() {
         .iter()
         .filter_map(|a| a.as_str())
         .collect();
-    assert_eq!(actions, ["listInvoices", "viewAccount"]);
+    // Billing holders receive billing mail too, and every member general and support mail.
+    assert_eq!(
+        actions,
+        [
+            "listInvoices",
+            "receiveBillingMail",
+            "receiveGeneralMail",
+            "receiveSupportMail",
+            "viewAccount"
+        ]
+    );
     let owner = app
         .send(
             Method::POST,

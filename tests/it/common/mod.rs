@@ -446,3 +446,23 @@ pub async fn client_area(app: &TestApp) {
     app.member("acct-1", "bill", "member", &["billing"]).await;
     app.member("acct-1", "mia", "member", &[]).await;
 }
+
+/// A copy of the repository's policies and schemas that a test may edit (the top-level
+/// files only: no invariants, no policy tests).
+pub fn policy_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for folder in ["policies", "schemas"] {
+        std::fs::create_dir(dir.path().join(folder)).unwrap();
+        for entry in std::fs::read_dir(repo_path(folder)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                std::fs::copy(
+                    &path,
+                    dir.path().join(folder).join(path.file_name().unwrap()),
+                )
+                .unwrap();
+            }
+        }
+    }
+    dir
+}

@@ -241,7 +241,11 @@ async fn browser_signs_in_reads_the_matrix_explains_a_deny_and_tries_a_draft() {
             json!([result]),
         )
         .await;
-    assert_eq!(flips, json!("3"), "bill loses the three billing actions");
+    assert_eq!(
+        flips,
+        json!("4"),
+        "bill loses the three billing actions and billing mail"
+    );
     browser
         .wait(".flip[data-user=\"bill\"][data-action=\"payInvoice\"]")
         .await;

@@ -178,10 +178,15 @@ async fn a_draft_lists_the_cells_that_would_flip_and_deploys_nothing() {
             )
         })
         .collect();
-    let expected: Vec<(String, String, String)> = ["listInvoices", "payInvoice", "viewInvoice"]
-        .iter()
-        .map(|a| ("bill".into(), (*a).into(), "deny".into()))
-        .collect();
+    let expected: Vec<(String, String, String)> = [
+        "listInvoices",
+        "payInvoice",
+        "receiveBillingMail",
+        "viewInvoice",
+    ]
+    .iter()
+    .map(|a| ("bill".into(), (*a).into(), "deny".into()))
+    .collect();
     assert_eq!(flips, expected);
     assert_eq!(reply.body["serving_revision"], serving);
     assert_ne!(reply.body["draft_revision"], serving);
