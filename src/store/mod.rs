@@ -20,6 +20,7 @@ mod expiry;
 mod file;
 mod guard;
 mod import;
+mod import_record;
 mod invitation_record;
 mod invitations;
 mod memberships;
@@ -48,7 +49,7 @@ pub use check::ResourceLookup;
 pub use console::{Found, ServiceAssignment, FIND_LIMIT};
 pub use contacts::{ContactPatch, ContactRecord, NewContact};
 pub use guard::{Authorized, Basis};
-pub use import::{
+pub use import_record::{
     ImportChange, Imported, ImportedAccount, ImportedContact, ImportedMember, ImportedUser,
 };
 pub use invitation_record::{InvitationRecord, NewInvitation};
