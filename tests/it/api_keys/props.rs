@@ -1,7 +1,7 @@
 //! The property behind "never wider than its creator", through the check pipeline over a
 //! real SQLite file: for creators of every role, status, grant set and expiry, and keys with
 //! any grants, every request allowed to a key is allowed to its creator. Bounded: 24 random
-//! creators × 10 actions, from a fixed seed.
+//! creators × 14 actions, from a fixed seed.
 
 use std::time::Duration;
 
@@ -15,7 +15,7 @@ use super::{create_key, members_create_keys};
 use crate::common::GRANTS;
 use portier::domain::Timestamp;
 
-const ACTIONS: [(&str, (&str, &str)); 10] = [
+const ACTIONS: [(&str, (&str, &str)); 14] = [
     ("payInvoice", ("Invoice", "inv-1")),
     ("viewService", ("Service", "svc-1")),
     ("manageService", ("Service", "svc-1")),
@@ -24,6 +24,10 @@ const ACTIONS: [(&str, (&str, &str)); 10] = [
     ("viewContacts", ("Account", "acct-1")),
     ("editProfile", ("Account", "acct-1")),
     ("viewAccount", ("Account", "acct-1")),
+    ("viewInvoice", ("Invoice", "inv-1")),
+    ("viewDomain", ("Domain", "example.com")),
+    ("manageDomain", ("Domain", "example.com")),
+    ("openTicket", ("Account", "acct-1")),
     ("inviteUser", ("Account", "acct-1")),
     ("viewMembers", ("Account", "acct-1")),
 ];

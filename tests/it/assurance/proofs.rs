@@ -95,7 +95,7 @@ struct Mutation {
     caught_by: &'static str,
 }
 
-const MUTATIONS: [Mutation; 11] = [
+const MUTATIONS: [Mutation; 12] = [
     Mutation {
         name: "drop the owner-only forbid",
         file: "user-management.cedar",
@@ -165,6 +165,13 @@ const MUTATIONS: [Mutation; 11] = [
         from: "principal.getTag(resource.accountId).contains(Grant::\"tickets\")",
         to: "true",
         caught_by: "tickets-needs-grant",
+    },
+    Mutation {
+        name: "let a domains-view key view domains whatever its creator holds",
+        file: "api-keys.cedar",
+        from: "principal.creator.getTag(resource.accountId).containsAny([Grant::\"domains\", Grant::\"domains-view\"])",
+        to: "true",
+        caught_by: "api-key-within-creator",
     },
     Mutation {
         name: "drop the keys' own-account forbid",

@@ -425,13 +425,19 @@ impl TestApp {
 }
 
 /// The grants the shipped schema declares.
-pub const GRANTS: [&str; 6] = [
+pub const GRANTS: [&str; 12] = [
     "billing",
+    "billing-view",
     "services",
+    "services-view",
     "passwords",
     "orders",
+    "orders-view",
     "contacts",
     "profile",
+    "domains",
+    "domains-view",
+    "tickets",
 ];
 
 /// The standard client area: owner `olivia` of `acct-1`, admin `adam`, billing-only `bill`,

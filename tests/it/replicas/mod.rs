@@ -35,7 +35,7 @@ impl Member {
             (Some("admin"), "inviteUser") => false,
             (Some("admin"), _) => true,
             (_, "payInvoice") => has("billing"),
-            (_, "viewService") => has("services"),
+            (_, "viewService") => has("services") || has("services-view"),
             (_, "viewServicePassword") => has("services") && has("passwords"),
             (_, "placeOrder") => has("orders"),
             (_, "inviteUser") => false,
