@@ -34,7 +34,7 @@ pub struct PolicyBundle {
     /// Action id (`payInvoice`) → its uid and the resource types it applies to.
     pub(super) actions: HashMap<String, (EntityUid, HashSet<EntityTypeName>)>,
     /// Resource type → actions a `User` may be asked about on it (for allowed-actions).
-    pub(super) actions_by_pair: HashMap<(EntityTypeName, EntityTypeName), Vec<EntityUid>>,
+    pub(super) actions_by_pair: index::ActionsByPair,
     /// Types that belong to an account (the Account type itself and its children).
     pub(super) account_scoped: HashSet<EntityTypeName>,
     pub(super) forbids: HashSet<PolicyId>,
@@ -207,7 +207,8 @@ impl PolicyBundle {
         resource: &EntityTypeName,
     ) -> &[EntityUid] {
         self.actions_by_pair
-            .get(&(principal.clone(), resource.clone()))
+            .get(principal)
+            .and_then(|by_resource| by_resource.get(resource))
             .map_or(&[], Vec::as_slice)
     }
 

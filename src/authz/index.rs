@@ -109,28 +109,34 @@ fn scope_may_match(
     principal_ok && resource_ok
 }
 
-/// Requestable action id → its uid and the resource types it applies to; and (principal type,
-/// resource type) → the actions that may be asked about for them, sorted by name.
+/// Principal type → resource type → the actions that may be asked about for them, sorted by
+/// name (nested, so a lookup borrows both names instead of building a key).
+pub(super) type ActionsByPair = HashMap<EntityTypeName, HashMap<EntityTypeName, Vec<EntityUid>>>;
+
+/// Requestable action id → its uid and the resource types it applies to; and the actions by
+/// principal and resource type.
 pub(super) type Actions = (
     HashMap<String, (EntityUid, HashSet<EntityTypeName>)>,
-    HashMap<(EntityTypeName, EntityTypeName), Vec<EntityUid>>,
+    ActionsByPair,
 );
 
 /// The schema's requestable actions, both ways round.
 pub(super) fn actions(schema: &Schema) -> Actions {
     let mut actions: HashMap<String, (EntityUid, HashSet<EntityTypeName>)> = HashMap::new();
-    let mut by_pair: HashMap<(EntityTypeName, EntityTypeName), Vec<EntityUid>> = HashMap::new();
+    let mut by_pair: ActionsByPair = HashMap::new();
     for env in schema.request_envs() {
         let entry = actions
             .entry(env.action().id().unescaped().to_owned())
             .or_insert_with(|| (env.action().clone(), HashSet::new()));
         entry.1.insert(env.resource().clone());
         by_pair
-            .entry((env.principal().clone(), env.resource().clone()))
+            .entry(env.principal().clone())
+            .or_default()
+            .entry(env.resource().clone())
             .or_default()
             .push(env.action().clone());
     }
-    for list in by_pair.values_mut() {
+    for list in by_pair.values_mut().flat_map(HashMap::values_mut) {
         list.sort_by(|a, b| a.id().unescaped().cmp(b.id().unescaped()));
         list.dedup();
     }
