@@ -38,6 +38,14 @@ pub enum Error {
     /// The request clashes with what is stored (duplicate, the owner's membership, ...).
     #[error("{0}")]
     Conflict(String),
+    /// A change that would lock out the call making it (security requirements it would not
+    /// meet): a `409` naming the field, with the policies that would deny.
+    #[error("{message}")]
+    Lockout {
+        field: String,
+        message: String,
+        reasons: Vec<String>,
+    },
     /// The thing existed but is no longer usable (an expired or cancelled invitation).
     #[error("{0}")]
     Gone(String),
@@ -98,6 +106,7 @@ impl Error {
             Error::Forbidden { .. } => (StatusCode::FORBIDDEN, "forbidden"),
             Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            Error::Lockout { .. } => (StatusCode::CONFLICT, "lockout"),
             Error::Gone(_) => (StatusCode::GONE, "gone"),
             Error::InvalidPolicies(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_policies"),
             Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
@@ -207,6 +216,10 @@ impl IntoResponse for Error {
                 field: Some(field), ..
             } => body["field"] = json!(field),
             Error::Forbidden { reasons, .. } => body["reasons"] = json!(reasons),
+            Error::Lockout { field, reasons, .. } => {
+                body["field"] = json!(field);
+                body["reasons"] = json!(reasons);
+            }
             Error::Refused { field, .. } => body["field"] = json!(field),
             Error::InvalidPolicies(problems) => body["problems"] = json!(problems),
             Error::Internal(err) => {

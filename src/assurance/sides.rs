@@ -86,7 +86,8 @@ fn copy_folder(commit: &str, folder: &Path, ext: &str, into: &PathBuf) -> anyhow
     let prefix = git(folder, &["rev-parse", "--show-prefix"])?;
     let tree = format!("{commit}:{}", prefix.trim());
     let names = git(folder, &["ls-tree", "--full-tree", "--name-only", &tree])?;
-    for name in names.lines().filter(|n| n.ends_with(&format!(".{ext}"))) {
+    let wanted = |n: &&str| n.ends_with(&format!(".{ext}")) || *n == crate::authz::PRESETS_FILE;
+    for name in names.lines().filter(wanted) {
         let text = git(folder, &["show", &format!("{tree}{name}")])?;
         std::fs::write(into.join(name), text)?;
     }

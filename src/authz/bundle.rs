@@ -18,7 +18,7 @@ use super::sources::{PolicyFile, PolicyOrigin, Sources};
 use super::types::CoreTypes;
 use super::{context, evaluate, load, request, sample, sources, symmetry};
 use super::{CheckBody, CheckRequest, LoadError, Verdict};
-use crate::domain::{AccountId, CheckFacts};
+use crate::domain::{AccountId, CheckFacts, Roles};
 use crate::error::Result;
 
 /// A validated policy set with its schema and what Portier derives from them.
@@ -46,6 +46,8 @@ pub struct PolicyBundle {
     pub(super) type_names: HashMap<String, EntityTypeName>,
     /// The files the set was loaded from, and where each policy starts in them.
     pub(super) sources: Arc<sources::Sources>,
+    /// The preset roles of `roles.json`, by name.
+    pub(super) presets: Arc<Roles>,
 }
 
 impl PolicyBundle {
@@ -76,6 +78,7 @@ impl PolicyBundle {
             staff: parse("Staff")?,
             api_key: parse("ApiKey")?,
             grant: parse("Grant")?,
+            mfa_requirement: parse("MfaRequirement")?,
         };
         let (actions, actions_by_pair) = index::actions(&schema);
         let account_scoped = index::account_scoped(&schema, &declared, &types);
@@ -103,6 +106,7 @@ impl PolicyBundle {
             by_action,
             type_names,
             sources: Arc::default(),
+            presets: Arc::default(),
         })
     }
 
@@ -246,6 +250,16 @@ impl PolicyBundle {
     pub(super) fn with_sources(mut self, sources: Sources) -> Self {
         self.sources = Arc::new(sources);
         self
+    }
+
+    pub(super) fn with_presets(mut self, presets: Roles) -> Self {
+        self.presets = Arc::new(presets);
+        self
+    }
+
+    /// The preset roles every account may use (`policies/roles.json`), by name.
+    pub fn presets(&self) -> &Roles {
+        &self.presets
     }
     /// Resolves a portal's check. Only `User` principals are evaluated: any other type is
     /// parsed but denied, and `Staff` can never be claimed from outside.

@@ -9,7 +9,7 @@ use cedar_policy::{Entities, Entity, EntityId, EntityUid, RestrictedExpression a
 
 use super::request::{CheckRequest, Principal};
 use super::{context, PolicyBundle};
-use crate::domain::{ApiKeyFacts, CheckFacts, UserFacts};
+use crate::domain::{AccountFacts, ApiKeyFacts, CheckFacts, UserFacts};
 use crate::error::{Error, Result};
 
 /// Builds the entities Cedar needs for `request`, from `facts` and the caller's entities.
@@ -27,14 +27,7 @@ pub fn build_entities(
     let mut entities = Vec::with_capacity(3 + request.supplied.len());
 
     if let (Some(uid), Some(account)) = (&account_uid, &facts.account) {
-        let attrs = [
-            (
-                "accountId".to_owned(),
-                Expr::new_string(uid.id().unescaped().to_owned()),
-            ),
-            ("active".to_owned(), Expr::new_bool(account.active)),
-        ];
-        entities.push(entity(uid.clone(), attrs, None, [])?);
+        entities.push(account_entity(bundle, request, uid.clone(), account)?);
     }
 
     match (&request.principal, &facts.user, &facts.api_key) {
@@ -120,9 +113,38 @@ pub fn build_entities(
         .map_err(|e| Error::bad_field("entities", e.to_string()))
 }
 
+/// An account as policies see it: status, second-factor requirement, and the fact derived
+/// for this check, `fromAllowedNetwork` (the request's `context.ip` against the account's
+/// allowed ranges; true for an account without any).
+fn account_entity(
+    bundle: &PolicyBundle,
+    request: &CheckRequest,
+    uid: EntityUid,
+    account: &AccountFacts,
+) -> Result<Entity> {
+    let from_allowed_network = account.networks.admits(context::ip(&request.context_json));
+    let require_mfa = EntityUid::from_type_name_and_id(
+        bundle.types().mfa_requirement.clone(),
+        EntityId::new(account.require_mfa.as_str()),
+    );
+    let attrs = [
+        (
+            "accountId".to_owned(),
+            Expr::new_string(uid.id().unescaped().to_owned()),
+        ),
+        ("active".to_owned(), Expr::new_bool(account.active)),
+        ("requireMfa".to_owned(), Expr::new_entity_uid(require_mfa)),
+        (
+            "fromAllowedNetwork".to_owned(),
+            Expr::new_bool(from_allowed_network),
+        ),
+    ];
+    entity(uid, attrs, None, [])
+}
+
 /// A user as policies see them from the check's account: status, email, that account in
 /// `ownerOf` / `adminOf` / `expiredIn` as the membership says, and the grants held there as
-/// the tag keyed by its id (none once the membership has run out).
+/// the tag keyed by its id: its own and its roles' (none once the membership has run out).
 fn user_entity(
     bundle: &PolicyBundle,
     uid: EntityUid,
@@ -158,7 +180,7 @@ fn user_entity(
     let tags = match (account_uid, membership.filter(|m| !m.expired)) {
         (Some(account), Some(m)) => vec![(
             account.id().unescaped().to_owned(),
-            grant_set(bundle, &m.grants),
+            grant_set(bundle, &m.effective_grants(bundle.presets())),
         )],
         _ => Vec::new(),
     };

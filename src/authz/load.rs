@@ -1,4 +1,5 @@
-//! Reading `schemas/*.cedarschema` and `policies/*.cedar` from disk into a validated
+//! Reading `schemas/*.cedarschema`, `policies/*.cedar` and `policies/roles.json` from disk
+//! into a validated
 //! [`PolicyBundle`]. Every problem is reported as `file:line:col: message`, so a security
 //! engineer can jump to it; the set is accepted only when strict validation has no error
 //! and no warning (the same bar as `cedar run-tests` with a schema).
@@ -14,7 +15,7 @@ use miette::Diagnostic;
 use sha2::{Digest, Sha256};
 
 use super::sources::{file_name, line_col, SourceFile, Sources};
-use super::PolicyBundle;
+use super::{presets, PolicyBundle};
 
 /// Why a policy set was refused: one line per problem, each `file:line:col: message`.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -46,7 +47,8 @@ pub struct PolicyFolders {
 pub fn load(policies_dir: &Path, schemas_dir: &Path) -> Result<PolicyBundle, LoadError> {
     let schema_files = read_files(schemas_dir, "cedarschema")?;
     let policy_files = read_files(policies_dir, "cedar")?;
-    load_sources(schema_files, policy_files)
+    let presets_file = presets::read(policies_dir).map_err(LoadError::one)?;
+    load_sources(schema_files, policy_files, presets_file)
 }
 
 /// Loads and strictly validates files already in memory (a draft is checked this way, with
@@ -54,15 +56,23 @@ pub fn load(policies_dir: &Path, schemas_dir: &Path) -> Result<PolicyBundle, Loa
 pub(crate) fn load_sources(
     schema_files: Vec<SourceFile>,
     policy_files: Vec<SourceFile>,
+    presets_file: Option<SourceFile>,
 ) -> Result<PolicyBundle, LoadError> {
     let (schema, grants, context_keys) = parse_schema(&schema_files)?;
     let (policies, origin) = parse_policies(&policy_files)?;
     validate(&schema, &policies, &origin, &policy_files)?;
-    let revision = revision(schema_files.iter().chain(&policy_files));
-    let sources = Sources::new(schema_files, policy_files, &policies, &origin);
+    let presets = presets::parse(presets_file.as_ref(), &grants)
+        .map_err(|problems| LoadError { problems })?;
+    let revision = revision(
+        schema_files
+            .iter()
+            .chain(&policy_files)
+            .chain(&presets_file),
+    );
+    let sources = Sources::new(schema_files, policy_files, presets_file, &policies, &origin);
     let bundle = PolicyBundle::new(schema, policies, revision, grants, context_keys)
         .map_err(LoadError::one)?;
-    Ok(bundle.with_sources(sources))
+    Ok(bundle.with_sources(sources).with_presets(presets))
 }
 
 /// Reads every `*.{ext}` file of a folder, sorted by name so the set is deterministic.
@@ -285,7 +295,8 @@ pub(super) fn with_policy_file(
         }
     }
     let prefix = format!("{}/", dir.display());
-    load_sources(bundle.sources.schema_files.clone(), files).map_err(|err| LoadError {
+    let presets_file = bundle.sources.presets_file.clone();
+    load_sources(bundle.sources.schema_files.clone(), files, presets_file).map_err(|err| LoadError {
         problems: err
             .problems
             .into_iter()

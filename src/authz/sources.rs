@@ -37,6 +37,8 @@ pub struct PolicyFile {
 pub(super) struct Sources {
     pub(super) schema_files: Vec<SourceFile>,
     pub(super) policy_files: Vec<SourceFile>,
+    /// `roles.json`, when the folder has one.
+    pub(super) presets_file: Option<SourceFile>,
     origins: HashMap<PolicyId, PolicyOrigin>,
 }
 
@@ -45,6 +47,7 @@ impl Sources {
     pub(super) fn new(
         schema_files: Vec<SourceFile>,
         policy_files: Vec<SourceFile>,
+        presets_file: Option<SourceFile>,
         policies: &PolicySet,
         origin: &HashMap<PolicyId, usize>,
     ) -> Self {
@@ -58,6 +61,7 @@ impl Sources {
         Sources {
             schema_files,
             policy_files,
+            presets_file,
             origins,
         }
     }

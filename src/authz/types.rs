@@ -4,7 +4,7 @@
 use cedar_policy::EntityTypeName;
 
 /// Entity types whose facts Portier keeps; a caller may never supply entities of these types.
-pub const STORE_OWNED_TYPES: [&str; 8] = [
+pub const STORE_OWNED_TYPES: [&str; 9] = [
     "User",
     "ApiKey",
     "Account",
@@ -13,6 +13,7 @@ pub const STORE_OWNED_TYPES: [&str; 8] = [
     "Contact",
     "Staff",
     "Grant",
+    "MfaRequirement",
 ];
 
 /// The entity types Portier's code builds, parsed once.
@@ -34,4 +35,6 @@ pub struct CoreTypes {
     pub api_key: EntityTypeName,
     /// The grant enum.
     pub grant: EntityTypeName,
+    /// The enum of an account's second-factor requirements.
+    pub mfa_requirement: EntityTypeName,
 }

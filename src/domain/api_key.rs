@@ -51,10 +51,15 @@ impl Networks {
         if ranges.is_empty() {
             return Networks::default();
         }
-        Networks::parse(ranges).unwrap_or(Networks {
+        Networks::parse(ranges).unwrap_or_else(|_| Networks::nowhere())
+    }
+
+    /// Ranges that admit no address: what stored ranges that do not read back become.
+    pub fn nowhere() -> Networks {
+        Networks {
             ranges: Vec::new(),
             nowhere: true,
-        })
+        }
     }
 
     /// The ranges as written back: `203.0.113.0/24`.

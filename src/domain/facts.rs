@@ -3,7 +3,7 @@
 //! of `portier diff` (`store::shapes`) make them through the constructors here, so
 //! a rule such as "a membership that has run out carries no grant" is written once.
 
-use super::Role;
+use super::{role_grants, MfaRequirement, Networks, Role, Roles};
 
 /// What the store knows about a check's principal, account and resource.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -48,8 +48,12 @@ pub struct MembershipFacts {
     pub owner: bool,
     /// The user is an admin (and not the owner).
     pub admin: bool,
-    /// Grants held.
+    /// Grants held: the membership's own and those of the account's own roles it names,
+    /// sorted, without repeats.
     pub grants: Vec<String>,
+    /// The roles it names that the account does not define: presets, whose grants come with
+    /// the policies ([`MembershipFacts::effective_grants`]).
+    pub preset_roles: Vec<String>,
     /// The membership had a time limit, and it has passed.
     pub expired: bool,
 }
@@ -74,19 +78,62 @@ pub struct ApiKeyFacts {
 pub struct AccountFacts {
     /// Status is `active`.
     pub active: bool,
+    /// When its members must have passed a second factor.
+    pub require_mfa: MfaRequirement,
+    /// Where its members and keys may act from (none: anywhere).
+    pub networks: Networks,
 }
 
 impl MembershipFacts {
-    /// A membership as policies see it, from its row's owner flag, role, grants and whether
-    /// its time limit has passed. One that has run out carries no role and no grant: whatever
-    /// the policies say, it gives nothing; `expired` still tells them why (`expiredIn`).
-    pub fn new(owner: bool, role: &str, grants: Vec<String>, expired: bool) -> Self {
+    /// A membership as policies see it, from its row's owner flag, role, grants, the roles it
+    /// names (`roles`, among the account's own `account_roles` or the presets) and whether its
+    /// time limit has passed. One that has run out carries no role and no grant: whatever the
+    /// policies say, it gives nothing; `expired` still tells them why (`expiredIn`).
+    pub fn new(
+        owner: bool,
+        role: &str,
+        grants: Vec<String>,
+        roles: &[String],
+        account_roles: &Roles,
+        expired: bool,
+    ) -> Self {
+        if expired {
+            return MembershipFacts {
+                owner,
+                admin: false,
+                grants: Vec::new(),
+                preset_roles: Vec::new(),
+                expired,
+            };
+        }
+        let mut grants = grants;
+        grants.extend(role_grants(roles, account_roles, &Roles::new()).cloned());
+        grants.sort();
+        grants.dedup();
+        let mut preset_roles: Vec<String> = roles
+            .iter()
+            .filter(|name| !account_roles.contains_key(*name))
+            .cloned()
+            .collect();
+        preset_roles.sort();
+        preset_roles.dedup();
         MembershipFacts {
             owner,
-            admin: !owner && !expired && role == Role::Admin.as_str(),
-            grants: if expired { Vec::new() } else { grants },
+            admin: !owner && role == Role::Admin.as_str(),
+            grants,
+            preset_roles,
             expired,
         }
+    }
+
+    /// Every grant the membership gives: [`MembershipFacts::grants`] and the grants of its
+    /// preset roles, looked up in `presets` (the loaded policies'), sorted, without repeats.
+    pub fn effective_grants(&self, presets: &Roles) -> Vec<String> {
+        let mut grants = self.grants.clone();
+        grants.extend(role_grants(&self.preset_roles, &Roles::new(), presets).cloned());
+        grants.sort();
+        grants.dedup();
+        grants
     }
 }
 
@@ -104,10 +151,19 @@ impl UserFacts {
 }
 
 impl AccountFacts {
-    /// An account from its stored status (`active` or `closed`).
-    pub fn new(status: &str) -> Self {
+    /// An account from its stored status (`active` or `closed`), second-factor requirement
+    /// and allowed ranges (a JSON list). A stored requirement that does not read back
+    /// requires a second factor for everything, and ranges that do not read back admit no
+    /// address (fail closed).
+    pub fn new(status: &str, require_mfa: &str, allowed_ips: &str) -> Self {
+        let ranges: Option<Vec<String>> = serde_json::from_str(allowed_ips).ok();
         AccountFacts {
             active: status == "active",
+            require_mfa: require_mfa.parse().unwrap_or(MfaRequirement::All),
+            networks: match ranges {
+                Some(ranges) => Networks::stored(&ranges),
+                None => Networks::nowhere(),
+            },
         }
     }
 }

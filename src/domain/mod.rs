@@ -28,6 +28,7 @@ mod ids;
 mod net;
 #[cfg(test)]
 mod props;
+mod roles;
 mod secret;
 mod text;
 mod time;
@@ -43,10 +44,14 @@ pub use ids::{
     check_id, parse_id, AccountId, ApiKeyId, ContactId, InvitationId, ServiceId, UserId, MAX_ID_LEN,
 };
 pub use net::{is_host, PublicUrl, TrustedProxy};
+pub use roles::{
+    role_grants, stored_roles, RoleDefinition, RoleName, Roles, MAX_ACCOUNT_ROLES, MAX_MEMBER_ROLES,
+    MAX_ROLE_DESCRIPTION, RESERVED_ROLE_NAMES,
+};
 pub use secret::Secret;
 pub use text::{Email, InvitationToken, Name, Phone};
 pub use time::Timestamp;
-pub use words::{AccountStatus, Role, Topic, UserStatus};
+pub use words::{AccountStatus, MfaRequirement, Role, Topic, UserStatus};
 
 /// For `Option<Option<T>>` patch fields: absent → `None`, `null` → `Some(None)`.
 pub fn present<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
@@ -60,8 +65,9 @@ where
 /// Who performs a management call: a portal user (`X-Portier-Actor`) or hosting staff.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Actor {
-    /// A user acting through the portal; authorized by the policies.
-    User(UserId),
+    /// A user acting through the portal, in the session the portal vouches for; authorized
+    /// by the policies.
+    User(UserId, Session),
     /// Hosting staff: an admin token without an actor header.
     Staff,
     /// Portier itself, applying what time decides (an access that ran out). Authorized
@@ -72,10 +78,34 @@ pub enum Actor {
 impl fmt::Display for Actor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Actor::User(id) => write!(f, "user:{id}"),
+            Actor::User(id, _) => write!(f, "user:{id}"),
             Actor::Staff => f.write_str("staff"),
             Actor::Portier => f.write_str("portier"),
         }
+    }
+}
+
+/// What the portal vouches for about the session of the person acting (headers
+/// `X-Portier-MFA` and `X-Portier-Client-IP`, trusted only with the admin token): whether it
+/// passed a second factor, and the address it came from. The policies read them as a check's
+/// `context.mfa` and `context.ip`, so an account's requirements bind management calls too.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Session {
+    /// The session passed a second factor.
+    pub mfa: bool,
+    /// The address the person acts from.
+    pub ip: Option<std::net::IpAddr>,
+}
+
+impl Session {
+    /// The session as a check's context: `{"mfa": …, "ip": "…"}` (`ip` only when known).
+    pub fn context(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut context = serde_json::Map::new();
+        context.insert("mfa".into(), self.mfa.into());
+        if let Some(ip) = self.ip {
+            context.insert("ip".into(), ip.to_string().into());
+        }
+        context
     }
 }
 

@@ -1,4 +1,4 @@
-//! Closed sets of words: statuses, roles and mail topics, stored and shown as lowercase words.
+//! Closed sets of words: statuses, roles, requirements and mail topics, stored and shown as lowercase words.
 
 use serde::{Deserialize, Serialize};
 
@@ -61,6 +61,19 @@ word_enum!(
         Admin = "admin",
         /// Exactly the grants given.
         Member = "member",
+    }
+);
+
+word_enum!(
+    /// When an account's members must have passed a second factor (`context.mfa`).
+    MfaRequirement {
+        /// Never.
+        None = "none",
+        /// For the sensitive actions: product passwords, user management, orders and
+        /// upgrades, API keys.
+        Sensitive = "sensitive",
+        /// For every action.
+        All = "all",
     }
 );
 

@@ -10,11 +10,15 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use super::Tokens;
-use crate::domain::{Actor, UserId};
+use crate::domain::{Actor, Session, UserId};
 use crate::error::Error;
 
 /// The header naming the user a management call acts for.
 pub const ACTOR_HEADER: &str = "x-portier-actor";
+/// The header saying the acting user's session passed a second factor (`true`/`false`).
+pub const MFA_HEADER: &str = "x-portier-mfa";
+/// The header giving the address the acting user's session comes from.
+pub const CLIENT_IP_HEADER: &str = "x-portier-client-ip";
 
 /// What a token may reach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,8 +62,10 @@ pub async fn require_admin(request: Request, next: Next) -> Result<Response, Err
 impl<S: Send + Sync> FromRequestParts<S> for Actor {
     type Rejection = Error;
 
-    /// The acting user from `X-Portier-Actor`, or staff when the header is absent.
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Error> {
+    /// The acting user from `X-Portier-Actor` in the session the portal vouches for, or
+    /// staff when the header is absent.
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
+        let session = Session::from_request_parts(parts, state).await?;
         match parts.headers.get(ACTOR_HEADER) {
             None => Ok(Actor::Staff),
             Some(value) => {
@@ -69,8 +75,45 @@ impl<S: Send + Sync> FromRequestParts<S> for Actor {
                 let id: UserId = text
                     .parse()
                     .map_err(|e| Error::bad_field("X-Portier-Actor", e))?;
-                Ok(Actor::User(id))
+                Ok(Actor::User(id, session))
             }
         }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Session {
+    type Rejection = Error;
+
+    /// The acting person's session: `X-Portier-MFA: true` when it passed a second factor,
+    /// `X-Portier-Client-IP` the address it comes from. Read only on admin routes, whose token
+    /// vouches for them.
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Error> {
+        let text = |name: &str, shown: &str| -> Result<Option<String>, Error> {
+            parts
+                .headers
+                .get(name)
+                .map(|v| {
+                    v.to_str()
+                        .map(|t| t.trim().to_owned())
+                        .map_err(|_| Error::bad_field(shown, "must be text"))
+                })
+                .transpose()
+        };
+        let mfa = match text(MFA_HEADER, "X-Portier-MFA")?.as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => return Err(Error::bad_field("X-Portier-MFA", "must be true or false")),
+        };
+        let ip = text(CLIENT_IP_HEADER, "X-Portier-Client-IP")?
+            .map(|raw| {
+                raw.parse::<std::net::IpAddr>().map_err(|_| {
+                    Error::bad_field(
+                        "X-Portier-Client-IP",
+                        format!("{raw:?} is not an IPv4 or IPv6 address"),
+                    )
+                })
+            })
+            .transpose()?;
+        Ok(Session { mfa, ip })
     }
 }

@@ -13,7 +13,7 @@ use super::openapi::ApiErrors;
 use super::AppState;
 use crate::app::manage::invitations::{self, Issued};
 use crate::domain::{
-    AccountId, Actor, Email, InvitationId, InvitationToken, Role, Timestamp, UserId,
+    AccountId, Actor, Email, InvitationId, InvitationToken, Role, Session, Timestamp, UserId,
 };
 use crate::error::Result;
 use crate::store::{InvitationRecord, NewInvitation};
@@ -165,9 +165,10 @@ pub async fn list(
     responses((status = 200, description = "Accepted", body = Accepted), ApiErrors))]
 pub async fn accept(
     State(state): State<AppState>,
+    session: Session,
     JsonBody(body): JsonBody<AcceptBody>,
 ) -> Result<Json<Accepted>> {
-    let invitation = invitations::accept(&state.app, &body.token, &body.user).await?;
+    let invitation = invitations::accept(&state.app, &body.token, &body.user, session).await?;
     Ok(Json(Accepted {
         invitation: invitation.into(),
     }))

@@ -10,10 +10,10 @@ use utoipa::ToSchema;
 use super::extract::{JsonBody, PathIds};
 use super::openapi::ApiErrors;
 use super::AppState;
-use crate::app::manage::members::{self, MemberChange};
-use crate::domain::{AccountId, Actor, Role, Timestamp, Topic, UserId};
+use crate::app::manage::members;
+use crate::domain::{AccountId, Actor, Role, RoleName, Timestamp, Topic, UserId};
 use crate::error::Result;
-use crate::store::MemberRecord;
+use crate::store::{MemberRecord, MembershipChange};
 
 /// A member of an account.
 #[derive(Debug, Serialize, ToSchema)]
@@ -28,8 +28,11 @@ pub struct Member {
     status: String,
     /// `owner`, `admin` or `member`.
     role: String,
-    /// Grants held on this account (the owner and admins implicitly hold all).
+    /// Grants the membership itself holds on this account (the owner and admins implicitly
+    /// hold all).
     grants: Vec<String>,
+    /// Roles it names (the account's own or presets), whose grants add to `grants`.
+    roles: Vec<String>,
     /// Mail topics the member opted into for this account.
     preferences: Vec<String>,
     /// When the membership ends by itself; absent: until removed (always for the owner).
@@ -45,6 +48,7 @@ impl From<MemberRecord> for Member {
             status: r.status,
             role: r.role,
             grants: r.grants,
+            roles: r.roles,
             preferences: r.preferences,
             expires_at: r.expires_at,
         }
@@ -61,6 +65,10 @@ pub struct MemberBody {
     #[serde(default)]
     #[schema(value_type = Vec<crate::domain::GrantName>)]
     grants: Vec<String>,
+    /// Roles, each the account's own or a preset: their grants add to `grants`, and a change
+    /// to a role changes every holder at once.
+    #[serde(default)]
+    roles: Vec<RoleName>,
     /// When this access ends by itself (RFC 3339, in the future); absent or `null`: until
     /// removed. A PUT replaces the whole membership, so leaving it out clears a limit.
     #[serde(default)]
@@ -98,7 +106,8 @@ pub async fn list(
 
 /// `PUT /v1/accounts/{id}/members/{user}` (`changeGrants`): adds or changes a member, with
 /// an optional `expires_at` after which the access ends by itself.
-/// `400` for a grant the schema does not declare, `404` unknown account or user, `409` the owner.
+/// `400` for a grant the schema does not declare or an unknown role (`roles[i]`), `404`
+/// unknown account or user, `409` the owner.
 #[utoipa::path(put, path = "/v1/accounts/{id}/members/{user}", tag = "members",
     params(("id" = AccountId, Path, description = "Account id"), ("user" = UserId, Path, description = "User id")), request_body = MemberBody,
     responses((status = 200, description = "The member", body = Member), ApiErrors))]
@@ -108,9 +117,10 @@ pub async fn put(
     PathIds((id, user)): PathIds<(AccountId, UserId)>,
     JsonBody(body): JsonBody<MemberBody>,
 ) -> Result<Json<Member>> {
-    let change = MemberChange {
+    let change = MembershipChange {
         role: body.role,
         grants: body.grants,
+        roles: body.roles,
         expires_at: body.expires_at,
     };
     let member = members::put(&state.app, &actor, &id, &user, change).await?;

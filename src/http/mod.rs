@@ -24,6 +24,8 @@ pub(crate) mod extract;
 mod invitations;
 mod limits;
 mod members;
+mod roles;
+mod security;
 mod observe;
 mod openapi;
 mod ops;
@@ -141,6 +143,10 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(members::list))
         .routes(routes!(members::put, members::remove))
         .routes(routes!(members::preferences))
+        .routes(routes!(roles::list))
+        .routes(routes!(roles::put, roles::remove))
+        .routes(routes!(roles::presets))
+        .routes(routes!(security::show, security::put, security::reset))
         .routes(routes!(api_keys::create, api_keys::list))
         .routes(routes!(api_keys::show, api_keys::revoke))
         .routes(routes!(services::show, services::put, services::clear))

@@ -1,7 +1,7 @@
 //! The OpenAPI description, generated from the handlers' `#[utoipa::path]` annotations as
 //! they are registered (see [`super::app`]), so the spec and the router cannot drift apart.
 //! Shared pieces live here: the JSON error, the error responses every route may give, the
-//! bearer scheme, and the `X-Portier-Actor` header of the management routes.
+//! bearer scheme, and the `X-Portier-Actor`, `X-Portier-MFA` and `X-Portier-Client-IP` headers of the management routes.
 
 use serde::Serialize;
 use utoipa::openapi::path::{Parameter, ParameterIn};
@@ -9,7 +9,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ObjectBuilder, OpenApi as Spec, Type};
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
-use super::auth::ACTOR_HEADER;
+use super::auth::{ACTOR_HEADER, CLIENT_IP_HEADER, MFA_HEADER};
 use crate::authz::PolicyBundle;
 use crate::domain::{AccountId, ApiKeyId, ContactId, InvitationId, ServiceId, UserId};
 use crate::domain::{ActionName, GrantName};
@@ -114,9 +114,10 @@ impl Modify for BearerAndActor {
             "/v1/admin/reload",
         ];
         for (path, item) in spec.paths.paths.iter_mut() {
-            if !path.starts_with("/v1/") || unauthenticated_or_check.contains(&path.as_str()) {
-                continue;
-            }
+            let management = path.starts_with("/v1/")
+                && !unauthenticated_or_check.contains(&path.as_str())
+                && path != "/v1/role-presets";
+            let acting = management || path == "/v1/invitations/accept";
             let operations = [
                 &mut item.get,
                 &mut item.put,
@@ -124,27 +125,45 @@ impl Modify for BearerAndActor {
                 &mut item.patch,
                 &mut item.delete,
             ];
-            for operation in operations.into_iter().flatten() {
-                let mut actor = Parameter::new(ACTOR_HEADER);
-                actor.parameter_in = ParameterIn::Header;
-                actor.description = Some(
-                    "The portal user acting; absent, an admin token acts as hosting staff.".into(),
-                );
-                actor.schema = Some(
+            for operation in operations.into_iter().flatten().filter(|_| acting) {
+                let parameters = operation.parameters.get_or_insert_with(Vec::new);
+                if management {
+                    parameters.push(header(
+                        ACTOR_HEADER,
+                        "The portal user acting; absent, an admin token acts as hosting staff.",
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .min_length(Some(1))
+                            .max_length(Some(128))
+                            .pattern(Some(r"^[^\s\x22\\]+$")),
+                    ).into());
+                }
+                parameters.push(header(
+                    MFA_HEADER,
+                    "The acting user's session passed a second factor (the portal vouches for it).",
                     ObjectBuilder::new()
                         .schema_type(Type::String)
-                        .min_length(Some(1))
-                        .max_length(Some(128))
-                        .pattern(Some(r"^[^\s\x22\\]+$"))
-                        .into(),
-                );
-                operation
-                    .parameters
-                    .get_or_insert_with(Vec::new)
-                    .push(actor.into());
+                        .enum_values(Some(["true", "false"])),
+                ).into());
+                parameters.push(header(
+                    CLIENT_IP_HEADER,
+                    "The IPv4 or IPv6 address the acting user's session comes from.",
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .max_length(Some(45)),
+                ).into());
             }
         }
     }
+}
+
+/// An optional header parameter.
+fn header(name: &str, description: &str, schema: ObjectBuilder) -> Parameter {
+    let mut parameter = Parameter::new(name);
+    parameter.parameter_in = ParameterIn::Header;
+    parameter.description = Some(description.into());
+    parameter.schema = Some(schema.into());
+    parameter
 }
 
 /// The document with the grants and actions of the policy set in force.

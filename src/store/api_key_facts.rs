@@ -16,7 +16,9 @@ use crate::error::Result;
 pub(super) const KEY_FACTS_SQL: &str = "select k.account_id as key_account, k.created_by, \
         k.grants as key_grants, k.allowed_ips, k.expires_at as key_expires_at, k.revoked_at, \
         u.status as user_status, u.email as user_email, a.status as account_status, a.owner_id, \
-        m.role, m.grants, m.expires_at \
+        a.require_mfa as account_mfa, a.allowed_ips as account_ips, m.role, m.grants, \
+        m.roles as member_roles, case when m.roles <> '[]' then a.roles end as account_roles, \
+        m.expires_at \
     from (select cast($1 as text) as api_key_id, cast($2 as text) as account_id) q \
     join api_key k on k.api_key_id = q.api_key_id \
     left join app_user u on u.user_id = k.created_by \

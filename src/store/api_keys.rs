@@ -102,7 +102,7 @@ impl Store {
         require_future("expires_at", new.expires_at, self.now())?;
         let actor = auth.actor();
         // The policies let people only; a key without a person behind it would answer to no one.
-        let Actor::User(creator) = actor else {
+        let Actor::User(creator, _) = actor else {
             return Err(Error::forbidden("createApiKey", Vec::new()));
         };
         let mut tx = self.begin_guarded(auth, Some(account)).await?;

@@ -6,7 +6,7 @@
 use sqlx::AnyConnection;
 
 use super::{json_list, Store};
-use crate::domain::{AccountFacts, CheckFacts, MembershipFacts, UserFacts};
+use crate::domain::{stored_roles, AccountFacts, CheckFacts, MembershipFacts, UserFacts};
 use crate::domain::{AccountId, UserId};
 use crate::error::Result;
 
@@ -25,7 +25,9 @@ pub enum ResourceLookup<'a> {
 
 /// The principal's and account's row of a check: `$1` the user, `$2` the account.
 pub(super) const FACTS_SQL: &str = "select u.status as user_status, u.email as user_email, \
-        a.status as account_status, a.owner_id, m.role, m.grants, m.expires_at \
+        a.status as account_status, a.owner_id, a.require_mfa as account_mfa, \
+        a.allowed_ips as account_ips, m.role, m.grants, m.roles as member_roles, \
+        case when m.roles <> '[]' then a.roles end as account_roles, m.expires_at \
     from (select cast($1 as text) as user_id, cast($2 as text) as account_id) q \
     left join app_user u on u.user_id = q.user_id \
     left join account a on a.account_id = q.account_id \
@@ -43,15 +45,19 @@ pub(super) const CONTACT_SQL: &str =
 pub(super) const ACCOUNT_ASSIGNMENTS_SQL: &str = "select service_id, user_id \
     from service_assignment where account_id = $1 order by service_id, user_id limit $2";
 
-/// One row of [`FACTS_SQL`].
+/// One row of [`FACTS_SQL`] (the account's roles only when the membership names some).
 #[derive(sqlx::FromRow)]
 pub(super) struct FactsRow {
     pub(super) user_status: Option<String>,
     pub(super) user_email: Option<String>,
     pub(super) account_status: Option<String>,
     pub(super) owner_id: Option<String>,
+    pub(super) account_mfa: Option<String>,
+    pub(super) account_ips: Option<String>,
     pub(super) role: Option<String>,
     pub(super) grants: Option<String>,
+    pub(super) member_roles: Option<String>,
+    pub(super) account_roles: Option<String>,
     pub(super) expires_at: Option<i64>,
 }
 
@@ -71,12 +77,24 @@ impl FactsRow {
         }
         let membership = self.role.map(|role| {
             let grants = self.grants.as_deref().map(json_list).unwrap_or_default();
-            MembershipFacts::new(owner, &role, grants, expired)
+            let roles = self.member_roles.as_deref().map(json_list).unwrap_or_default();
+            let account_roles = self
+                .account_roles
+                .as_deref()
+                .map(stored_roles)
+                .unwrap_or_default();
+            MembershipFacts::new(owner, &role, grants, &roles, &account_roles, expired)
         });
         facts.user = self
             .user_status
             .map(|status| UserFacts::new(&status, self.user_email.unwrap_or_default(), membership));
-        facts.account = self.account_status.as_deref().map(AccountFacts::new);
+        facts.account = self.account_status.map(|status| {
+            AccountFacts::new(
+                &status,
+                self.account_mfa.as_deref().unwrap_or_default(),
+                self.account_ips.as_deref().unwrap_or_default(),
+            )
+        });
         facts
     }
 }

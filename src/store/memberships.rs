@@ -1,4 +1,4 @@
-//! Table `membership`: a user's role and grants on one account.
+//! Table `membership`: a user's role, grants and named roles on one account.
 
 use serde_json::json;
 
@@ -7,8 +7,9 @@ use super::contacts::topics_json;
 use super::guard::Authorized;
 use super::invitations::supersede_invitations;
 use super::revisions::{Revisioned, Written};
+use super::roles::roles_in;
 use super::{json_list, Lockable, Store, WriteTx};
-use crate::domain::{AccountId, Role, Timestamp, Topic, UserId};
+use crate::domain::{AccountId, Role, RoleName, Roles, Timestamp, Topic, UserId};
 use crate::error::{Error, Result};
 
 /// A member of an account, as shown.
@@ -25,8 +26,11 @@ pub struct MemberRecord {
     pub status: String,
     /// `owner`, `admin` or `member`.
     pub role: String,
-    /// Grants held on this account (the owner and admins implicitly hold all).
+    /// Grants held on this account by the membership itself (the owner and admins
+    /// implicitly hold all).
     pub grants: Vec<String>,
+    /// Roles named: the account's own or presets; their grants add to `grants`.
+    pub roles: Vec<String>,
     /// Mail topics the member opted into for this account.
     pub preferences: Vec<String>,
     /// When the membership ends by itself; absent: until removed (always for the owner).
@@ -41,6 +45,7 @@ pub(super) struct MemberRow {
     status: String,
     role: String,
     grants: String,
+    roles: String,
     topics: String,
     expires_at: Option<i64>,
 }
@@ -54,6 +59,7 @@ impl From<MemberRow> for MemberRecord {
             status: row.status,
             role: row.role,
             grants: json_list(&row.grants),
+            roles: json_list(&row.roles),
             preferences: json_list(&row.topics),
             expires_at: row.expires_at.map(Timestamp::from),
         }
@@ -61,8 +67,22 @@ impl From<MemberRow> for MemberRecord {
 }
 
 pub(super) const SELECT_MEMBER: &str = "select u.user_id, u.email, u.display_name, u.status, \
-        case when a.owner_id = m.user_id then 'owner' else m.role end as role, m.grants, m.topics, m.expires_at \
+        case when a.owner_id = m.user_id then 'owner' else m.role end as role, m.grants, m.roles, m.topics, m.expires_at \
      from membership m join app_user u on u.user_id = m.user_id join account a on a.account_id = m.account_id";
+
+/// A membership as the owner sets it: a PUT replaces all of it.
+#[derive(Debug, Clone)]
+pub struct MembershipChange {
+    /// `admin` or `member`.
+    pub role: Role,
+    /// Grants, each already checked against the schema.
+    pub grants: Vec<String>,
+    /// Roles named, each the account's own or a preset (checked in the write, against the
+    /// account's roles as they are then and `presets`).
+    pub roles: Vec<RoleName>,
+    /// When this access ends by itself; `None`: until removed.
+    pub expires_at: Option<Timestamp>,
+}
 
 impl Store {
     /// The members of an account, owner included; `404` for an unknown account.
@@ -82,18 +102,18 @@ impl Store {
         .await
     }
 
-    /// Adds a member or replaces their role, grants and expiry (`None`: none). The owner's
-    /// membership is not editable (`409`); grants must already be checked against the schema.
+    /// Adds a member or replaces their role, grants, roles and expiry. The owner's
+    /// membership is not editable (`409`); a role neither the account nor `presets` defines
+    /// is a `400` naming `roles[i]`.
     pub async fn put_member(
         &self,
         auth: &Authorized,
         account: &AccountId,
         user: &UserId,
-        role: Role,
-        grants: &[String],
-        expires_at: Option<Timestamp>,
+        change: MembershipChange,
+        presets: &Roles,
     ) -> Result<Written<MemberRecord>> {
-        super::time::require_future("expires_at", expires_at, self.now())?;
+        super::time::require_future("expires_at", change.expires_at, self.now())?;
         let actor = auth.actor();
         let mut tx = self.begin_guarded(auth, Some(account)).await?;
         let before = member_in(&mut tx, account, user).await?;
@@ -101,21 +121,38 @@ impl Store {
         if !tx.lock(Lockable::User, user.as_str(), false).await? {
             return Err(Error::NotFound(format!("user {user}")));
         }
-        let mut grants = grants.to_vec();
+        let defined = roles_in(&mut tx, account).await?;
+        let unknown = change.roles.iter().position(|name| {
+            !defined.contains_key(name.as_str()) && !presets.contains_key(name.as_str())
+        });
+        if let Some(i) = unknown {
+            return Err(Error::bad_field(
+                format!("roles[{i}]"),
+                format!(
+                    "{}: neither a role of account {account} nor a preset",
+                    change.roles[i]
+                ),
+            ));
+        }
+        let mut grants = change.grants;
         grants.sort();
         grants.dedup();
+        let mut roles: Vec<&str> = change.roles.iter().map(RoleName::as_str).collect();
+        roles.sort();
+        roles.dedup();
         let now = self.now();
         sqlx::query(
-            "insert into membership (account_id, user_id, role, grants, created_at, updated_at, expires_at) values ($1, $2, $3, $4, $5, $5, $6) \
+            "insert into membership (account_id, user_id, role, grants, roles, created_at, updated_at, expires_at) values ($1, $2, $3, $4, $5, $6, $6, $7) \
              on conflict (account_id, user_id) do update set role = excluded.role, grants = excluded.grants, \
-             updated_at = excluded.updated_at, expires_at = excluded.expires_at",
+             roles = excluded.roles, updated_at = excluded.updated_at, expires_at = excluded.expires_at",
         )
         .bind(account.as_str())
         .bind(user.as_str())
-        .bind(role.as_str())
+        .bind(change.role.as_str())
         .bind(json!(grants).to_string())
+        .bind(json!(roles).to_string())
         .bind(now)
-        .bind(expires_at.map(Timestamp::millis))
+        .bind(change.expires_at.map(Timestamp::millis))
         .execute(&mut *tx)
         .await?;
         let after = member_in(&mut tx, account, user)

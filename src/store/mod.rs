@@ -29,7 +29,9 @@ mod open;
 mod reader;
 mod recipients;
 mod revisions;
+mod roles;
 mod search;
+mod security;
 mod services;
 mod shapes;
 mod time;
@@ -53,11 +55,13 @@ pub use import_record::{
     ImportChange, Imported, ImportedAccount, ImportedContact, ImportedMember, ImportedUser,
 };
 pub use invitation_record::{InvitationRecord, NewInvitation};
-pub use memberships::MemberRecord;
+pub use memberships::{MemberRecord, MembershipChange};
 pub use open::DEFAULT_DATABASE_TIMEOUT;
 pub use recipients::{MailCandidates, Recipient};
 pub use revisions::{Revisioned, Touched, Written};
+pub use roles::RoleRecord;
 pub use search::{Candidate, Reachable, MAX_CANDIDATES};
+pub use security::SecurityRecord;
 pub use shapes::MembershipShape;
 pub use time::Clock;
 use time::{bounded, WRITE_WAITS};

@@ -156,9 +156,13 @@ fn facts_row(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<FactsRow> {
         user_email: row.get(at + 1)?,
         account_status: row.get(at + 2)?,
         owner_id: row.get(at + 3)?,
-        role: row.get(at + 4)?,
-        grants: row.get(at + 5)?,
-        expires_at: row.get(at + 6)?,
+        account_mfa: row.get(at + 4)?,
+        account_ips: row.get(at + 5)?,
+        role: row.get(at + 6)?,
+        grants: row.get(at + 7)?,
+        member_roles: row.get(at + 8)?,
+        account_roles: row.get(at + 9)?,
+        expires_at: row.get(at + 10)?,
     })
 }
 

@@ -10,6 +10,8 @@ use super::{log, lookup, new_decision_id, uid, Api, Checker};
 use crate::authz::request::Principal;
 use crate::authz::{CheckRequest, Consistency, PolicyBundle};
 use crate::domain::{AccountId, Actor, ContactId, InvitationId, ServiceId, UserId};
+#[cfg(doc)]
+use crate::domain::Session;
 use crate::error::{Error, Result};
 use crate::store::{Authorized, Basis};
 use crate::telemetry;
@@ -37,14 +39,40 @@ impl Checker {
         target: Target<'_>,
         context: serde_json::Value,
     ) -> Result<Authorized> {
-        let started = Instant::now();
         let bundle = self.bundle();
-        let mut request = management_request(&bundle, actor, action, target)?;
-        if context.as_object().is_some_and(|c| !c.is_empty()) {
-            request.context = bundle.parse_context(&context, &request.action, &request.resource)?;
-            request.context_json = context;
-        }
+        let request = management_check(&bundle, actor, action, target, context)?;
         let facts = self.facts(&bundle, &request).await?;
+        self.decide_management(&bundle, actor, action, request, facts)
+    }
+
+    /// What the policies would answer `actor` doing `action` on `target` once `change` is
+    /// applied to the facts read now: a what-if, neither logged nor cached (a write uses it
+    /// to refuse a change that would lock out the very call making it).
+    pub async fn what_if(
+        &self,
+        actor: &Actor,
+        action: &str,
+        target: Target<'_>,
+        change: impl FnOnce(&mut crate::domain::CheckFacts),
+    ) -> Result<crate::authz::Verdict> {
+        let bundle = self.bundle();
+        let request = management_check(&bundle, actor, action, target, serde_json::json!({}))?;
+        let mut facts = self.facts(&bundle, &request).await?;
+        change(&mut facts);
+        bundle.evaluate_facts(&request, &facts)
+    }
+
+    /// Decides a management check over the facts read for it: a deny is a `403` naming the
+    /// deciding policies, an allow carries the facts.
+    fn decide_management(
+        &self,
+        bundle: &PolicyBundle,
+        actor: &Actor,
+        action: &str,
+        request: CheckRequest,
+        facts: crate::domain::CheckFacts,
+    ) -> Result<Authorized> {
+        let started = Instant::now();
         let verdict = bundle.evaluate_facts(&request, &facts)?;
         telemetry::policy_errors(verdict.errors.len());
         telemetry::check_decided(verdict.allow, false, started.elapsed());
@@ -70,10 +98,10 @@ impl Checker {
             return Err(Error::forbidden(action, verdict.reasons));
         }
         let basis = match actor {
-            Actor::User(id) => Some(Basis::new(
+            Actor::User(id, _) => Some(Basis::new(
                 id.clone(),
                 request.account.clone(),
-                lookup(&bundle, &request),
+                lookup(bundle, &request),
                 facts,
             )),
             Actor::Staff | Actor::Portier => None,
@@ -82,7 +110,32 @@ impl Checker {
     }
 }
 
-/// The check behind a management call: `actor` doing `action` on `target`, always fresh.
+/// The check behind a management call: `actor` doing `action` on `target`, always fresh,
+/// with the acting person's session ([`Session`]) in the context beside `context`.
+fn management_check(
+    bundle: &PolicyBundle,
+    actor: &Actor,
+    action: &str,
+    target: Target<'_>,
+    context: serde_json::Value,
+) -> Result<CheckRequest> {
+    let mut request = management_request(bundle, actor, action, target)?;
+    let mut context = match context {
+        serde_json::Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    };
+    if let Actor::User(_, session) = actor {
+        context.extend(session.context());
+    }
+    if !context.is_empty() {
+        let context = serde_json::Value::Object(context);
+        request.context = bundle.parse_context(&context, &request.action, &request.resource)?;
+        request.context_json = context;
+    }
+    Ok(request)
+}
+
+/// The check of `actor` doing `action` on `target`, with an empty context.
 fn management_request(
     bundle: &PolicyBundle,
     actor: &Actor,
@@ -101,7 +154,7 @@ fn management_request(
         .action(action)
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("the schema lacks the action {action}")))?;
     let (principal, principal_uid) = match actor {
-        Actor::User(id) => (Principal::User(id.clone()), uid(&types.user, id.as_str())),
+        Actor::User(id, _) => (Principal::User(id.clone()), uid(&types.user, id.as_str())),
         Actor::Staff => (Principal::Staff, uid(&types.staff, "staff")),
         Actor::Portier => (Principal::NotAUser, uid(&types.staff, "portier")),
     };

@@ -10,8 +10,8 @@ use super::{Api, Checker};
 use crate::authz::fixtures::shipped;
 use crate::authz::{build_entities, CheckRequest, Consistency, PolicyBundle};
 use crate::cache::{DecisionCache, MemoryCache, SyncSettings};
-use crate::domain::{Email, Name, Role, Timestamp};
-use crate::store::{Authorized, Clock, NewAccount, NewUser, Store};
+use crate::domain::{Email, Name, Role, Roles, Timestamp};
+use crate::store::{Authorized, Clock, MembershipChange, NewAccount, NewUser, Store};
 
 /// A store on a fresh SQLite file with owner `olivia`, `bill` (billing, no end) and `tess`
 /// (billing until one second from now) in `acct-1`, on a clock that moves when told.
@@ -37,12 +37,17 @@ async fn seeded(dir: &tempfile::TempDir) -> (Store, Clock) {
     };
     let _ = store.create_account(&staff, account).await.unwrap();
     let acct = "acct-1".parse().unwrap();
-    let billing = ["billing".to_owned()];
     let soon = Some(Timestamp::from_millis(clock.now_ms() + 1_000));
     for (user, until) in [("bill", None), ("tess", soon)] {
         let user = user.parse().unwrap();
+        let change = MembershipChange {
+            role: Role::Member,
+            grants: vec!["billing".to_owned()],
+            roles: Vec::new(),
+            expires_at: until,
+        };
         let _ = store
-            .put_member(&staff, &acct, &user, Role::Member, &billing, until)
+            .put_member(&staff, &acct, &user, change, &Roles::new())
             .await
             .unwrap();
     }

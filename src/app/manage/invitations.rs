@@ -4,7 +4,7 @@
 
 use crate::app::check::Target;
 use crate::app::App;
-use crate::domain::{AccountId, Actor, InvitationId, InvitationToken, UserId};
+use crate::domain::{AccountId, Actor, InvitationId, InvitationToken, Session, UserId};
 use crate::error::{Error, Result};
 use crate::store::{InvitationRecord, NewInvitation};
 
@@ -49,7 +49,12 @@ pub async fn list(app: &App, actor: &Actor, account: &AccountId) -> Result<Vec<I
 /// Accepts an invitation as `user` (`acceptInvitation`: the user whose email was invited).
 /// Several acceptances of one token race: each loser gets the answer the token now
 /// deserves (`409` used, `410` cancelled or expired), not whichever step noticed first.
-pub async fn accept(app: &App, token: &InvitationToken, user: &UserId) -> Result<InvitationRecord> {
+pub async fn accept(
+    app: &App,
+    token: &InvitationToken,
+    user: &UserId,
+    session: Session,
+) -> Result<InvitationRecord> {
     let token_hash = token.hash();
     let store = app.store();
     let invitation = store
@@ -63,7 +68,7 @@ pub async fn accept(app: &App, token: &InvitationToken, user: &UserId) -> Result
         })?;
     invitation.check_usable(store.now())?;
     let (account, id) = ids_of(&invitation)?;
-    let actor = Actor::User(user.clone());
+    let actor = Actor::User(user.clone(), session);
     let accepted = match app
         .checker()
         .authorize(

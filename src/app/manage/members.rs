@@ -3,20 +3,9 @@
 
 use crate::app::check::Target;
 use crate::app::App;
-use crate::domain::{AccountId, Actor, Role, Timestamp, Topic, UserId};
-use crate::error::Result;
-use crate::store::MemberRecord;
-
-/// A membership as the owner sets it.
-#[derive(Debug, Clone)]
-pub struct MemberChange {
-    /// `admin` or `member`.
-    pub role: Role,
-    /// Grants, each declared by the schema.
-    pub grants: Vec<String>,
-    /// When this access ends by itself; `None`: until removed.
-    pub expires_at: Option<Timestamp>,
-}
+use crate::domain::{AccountId, Actor, Topic, UserId, MAX_MEMBER_ROLES};
+use crate::error::{Error, Result};
+use crate::store::{MemberRecord, MembershipChange};
 
 /// The account's members, owner included (`viewMembers`).
 pub async fn list(app: &App, actor: &Actor, account: &AccountId) -> Result<Vec<MemberRecord>> {
@@ -26,27 +15,30 @@ pub async fn list(app: &App, actor: &Actor, account: &AccountId) -> Result<Vec<M
     app.store().members(account).await
 }
 
-/// Adds or changes a member (`changeGrants`): `400` for a grant the schema does not declare.
+/// Adds or changes a member (`changeGrants`): `400` for a grant the schema does not declare
+/// or a role neither the account nor the presets define.
 pub async fn put(
     app: &App,
     actor: &Actor,
     account: &AccountId,
     user: &UserId,
-    change: MemberChange,
+    change: MembershipChange,
 ) -> Result<MemberRecord> {
-    app.bundle().check_grants(&change.grants)?;
+    let bundle = app.bundle();
+    bundle.check_grants(&change.grants)?;
+    if change.roles.len() > MAX_MEMBER_ROLES {
+        return Err(Error::bad_field(
+            "roles",
+            format!("at most {MAX_MEMBER_ROLES} roles"),
+        ));
+    }
     let checker = app.checker();
     let auth = checker
         .authorize(actor, "changeGrants", Target::Account(account))
         .await?;
-    let write = app.store().put_member(
-        &auth,
-        account,
-        user,
-        change.role,
-        &change.grants,
-        change.expires_at,
-    );
+    let write = app
+        .store()
+        .put_member(&auth, account, user, change, bundle.presets());
     checker.write(write).await
 }
 

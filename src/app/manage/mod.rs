@@ -11,5 +11,7 @@ pub mod audit;
 pub mod contacts;
 pub mod invitations;
 pub mod members;
+pub mod roles;
+pub mod security;
 pub mod services;
 pub mod users;
