@@ -142,10 +142,17 @@ mod tests {
     use crate::domain::{AccountFacts, MembershipFacts, UserFacts};
 
     fn billing(expired: bool) -> CheckFacts {
-        let membership = MembershipFacts::new(false, "member", vec!["billing".into()], expired);
+        let membership = MembershipFacts::new(
+            false,
+            "member",
+            vec!["billing".into()],
+            &[],
+            &crate::domain::Roles::new(),
+            expired,
+        );
         CheckFacts {
             user: Some(UserFacts::new("active", String::new(), Some(membership))),
-            account: Some(AccountFacts::new("active")),
+            account: Some(AccountFacts::new("active", "none", "[]")),
             resource_found: true,
             ..CheckFacts::default()
         }

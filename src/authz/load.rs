@@ -296,11 +296,13 @@ pub(super) fn with_policy_file(
     }
     let prefix = format!("{}/", dir.display());
     let presets_file = bundle.sources.presets_file.clone();
-    load_sources(bundle.sources.schema_files.clone(), files, presets_file).map_err(|err| LoadError {
-        problems: err
-            .problems
-            .into_iter()
-            .map(|p| p.strip_prefix(&prefix).map_or(p.clone(), str::to_owned))
-            .collect(),
+    load_sources(bundle.sources.schema_files.clone(), files, presets_file).map_err(|err| {
+        LoadError {
+            problems: err
+                .problems
+                .into_iter()
+                .map(|p| p.strip_prefix(&prefix).map_or(p.clone(), str::to_owned))
+                .collect(),
+        }
     })
 }

@@ -25,7 +25,10 @@ pub(super) fn read(policies_dir: &Path) -> Result<Option<SourceFile>, String> {
 
 /// Parses and validates the presets against the schema's grants; every problem is one line
 /// naming the file and the preset.
-pub(super) fn parse(file: Option<&SourceFile>, grants: &BTreeSet<String>) -> Result<Roles, Vec<String>> {
+pub(super) fn parse(
+    file: Option<&SourceFile>,
+    grants: &BTreeSet<String>,
+) -> Result<Roles, Vec<String>> {
     let Some(file) = file else {
         return Ok(Roles::new());
     };
@@ -92,12 +95,17 @@ mod tests {
         .unwrap();
         assert_eq!(ok["accountant"].grants, ["billing", "orders-view"]);
         let bad = parse(
-            Some(&file(r#"{"Admin": {"grants": ["billing"]}, "clerk": {"grants": ["domains"]}}"#)),
+            Some(&file(
+                r#"{"Admin": {"grants": ["billing"]}, "clerk": {"grants": ["domains"]}}"#,
+            )),
             &grants,
         )
         .unwrap_err();
         assert_eq!(bad.len(), 2, "{bad:?}");
-        assert!(bad[0].contains("\"Admin\"") && bad[1].contains("\"domains\""), "{bad:?}");
+        assert!(
+            bad[0].contains("\"Admin\"") && bad[1].contains("\"domains\""),
+            "{bad:?}"
+        );
         assert!(parse(Some(&file("[]")), &grants).unwrap_err()[0].contains("roles.json:1:"));
         assert!(parse(None, &grants).unwrap().is_empty());
     }

@@ -89,13 +89,23 @@ pub struct PrincipalEntry {
 impl PrincipalEntry {
     fn weight(&self, key: &[u8]) -> u32 {
         let user = self.facts.user.as_ref();
-        let grants = user
-            .and_then(|u| u.membership.as_ref())
-            .map_or(0, |m| m.grants.iter().map(|g| g.len() + 24).sum::<usize>());
+        let grants = user.and_then(|u| u.membership.as_ref()).map_or(0, |m| {
+            m.grants
+                .iter()
+                .chain(&m.preset_roles)
+                .map(|g| g.len() + 24)
+                .sum::<usize>()
+        });
+        let networks = self
+            .facts
+            .account
+            .as_ref()
+            .map_or(0, |a| a.networks.to_strings().len() * 40);
         let key_grants = self.facts.api_key.as_ref().map_or(0, |k| {
             k.creator.len() + k.account.len() + k.grants.iter().map(|g| g.len() + 24).sum::<usize>()
         });
-        let bytes = 256 + key.len() + user.map_or(0, |u| u.email.len()) + grants + key_grants;
+        let bytes =
+            256 + key.len() + user.map_or(0, |u| u.email.len()) + grants + key_grants + networks;
         u32::try_from(bytes).unwrap_or(u32::MAX) + MEMO_LIMIT as u32 * MEMO_ENTRY_BYTES
     }
 
@@ -261,7 +271,7 @@ mod tests {
                 email: "bill@example.com".into(),
                 membership: None,
             }),
-            account: Some(AccountFacts { active: true }),
+            account: Some(AccountFacts::new("active", "none", "[]")),
             resource_found: true,
             ..CheckFacts::default()
         }

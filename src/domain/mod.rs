@@ -45,8 +45,8 @@ pub use ids::{
 };
 pub use net::{is_host, PublicUrl, TrustedProxy};
 pub use roles::{
-    role_grants, stored_roles, RoleDefinition, RoleName, Roles, MAX_ACCOUNT_ROLES, MAX_MEMBER_ROLES,
-    MAX_ROLE_DESCRIPTION, RESERVED_ROLE_NAMES,
+    role_grants, stored_roles, RoleDefinition, RoleName, Roles, MAX_ACCOUNT_ROLES,
+    MAX_MEMBER_ROLES, MAX_ROLE_DESCRIPTION, RESERVED_ROLE_NAMES,
 };
 pub use secret::Secret;
 pub use text::{Email, InvitationToken, Name, Phone};
@@ -103,7 +103,8 @@ impl Session {
         let mut context = serde_json::Map::new();
         context.insert("mfa".into(), self.mfa.into());
         if let Some(ip) = self.ip {
-            context.insert("ip".into(), ip.to_string().into());
+            // Cedar reads IPv4 written as IPv6 (`::ffff:198.51.100.7`) as no address at all.
+            context.insert("ip".into(), ip.to_canonical().to_string().into());
         }
         context
     }

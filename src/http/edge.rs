@@ -48,7 +48,10 @@ static SINGLE_HEADERS: [(HeaderName, &str); 6] = [
     (header::AUTHORIZATION, "Authorization"),
     (HeaderName::from_static(ACTOR_HEADER), "X-Portier-Actor"),
     (HeaderName::from_static(MFA_HEADER), "X-Portier-MFA"),
-    (HeaderName::from_static(CLIENT_IP_HEADER), "X-Portier-Client-IP"),
+    (
+        HeaderName::from_static(CLIENT_IP_HEADER),
+        "X-Portier-Client-IP",
+    ),
     (header::CONTENT_TYPE, "Content-Type"),
     (HeaderName::from_static(REQUEST_ID_HEADER), "X-Request-Id"),
 ];

@@ -128,15 +128,18 @@ impl Modify for BearerAndActor {
             for operation in operations.into_iter().flatten().filter(|_| acting) {
                 let parameters = operation.parameters.get_or_insert_with(Vec::new);
                 if management {
-                    parameters.push(header(
-                        ACTOR_HEADER,
-                        "The portal user acting; absent, an admin token acts as hosting staff.",
-                        ObjectBuilder::new()
-                            .schema_type(Type::String)
-                            .min_length(Some(1))
-                            .max_length(Some(128))
-                            .pattern(Some(r"^[^\s\x22\\]+$")),
-                    ).into());
+                    parameters.push(
+                        header(
+                            ACTOR_HEADER,
+                            "The portal user acting; absent, an admin token acts as hosting staff.",
+                            ObjectBuilder::new()
+                                .schema_type(Type::String)
+                                .min_length(Some(1))
+                                .max_length(Some(128))
+                                .pattern(Some(r"^[^\s\x22\\]+$")),
+                        )
+                        .into(),
+                    );
                 }
                 parameters.push(header(
                     MFA_HEADER,
@@ -145,13 +148,16 @@ impl Modify for BearerAndActor {
                         .schema_type(Type::String)
                         .enum_values(Some(["true", "false"])),
                 ).into());
-                parameters.push(header(
-                    CLIENT_IP_HEADER,
-                    "The IPv4 or IPv6 address the acting user's session comes from.",
-                    ObjectBuilder::new()
-                        .schema_type(Type::String)
-                        .max_length(Some(45)),
-                ).into());
+                parameters.push(
+                    header(
+                        CLIENT_IP_HEADER,
+                        "The IPv4 or IPv6 address the acting user's session comes from.",
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .max_length(Some(45)),
+                    )
+                    .into(),
+                );
             }
         }
     }

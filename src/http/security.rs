@@ -71,8 +71,7 @@ pub async fn put(
     PathIds(id): PathIds<AccountId>,
     JsonBody(body): JsonBody<SecurityBody>,
 ) -> Result<Json<Security>> {
-    let saved =
-        security::put(&state.app, &actor, &id, body.require_mfa, &body.allowed_ips).await?;
+    let saved = security::put(&state.app, &actor, &id, body.require_mfa, &body.allowed_ips).await?;
     Ok(Json(saved.into()))
 }
 

@@ -77,7 +77,11 @@ impl FactsRow {
         }
         let membership = self.role.map(|role| {
             let grants = self.grants.as_deref().map(json_list).unwrap_or_default();
-            let roles = self.member_roles.as_deref().map(json_list).unwrap_or_default();
+            let roles = self
+                .member_roles
+                .as_deref()
+                .map(json_list)
+                .unwrap_or_default();
             let account_roles = self
                 .account_roles
                 .as_deref()

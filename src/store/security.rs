@@ -81,7 +81,11 @@ impl Store {
             at: self.now(),
             account: Some(account.as_str()),
             actor: auth.actor(),
-            action: if reset { "security.reset" } else { "security.put" },
+            action: if reset {
+                "security.reset"
+            } else {
+                "security.put"
+            },
             target: format!("account:{account}"),
             before: Some(json!(before)),
             after: Some(json!(settings)),

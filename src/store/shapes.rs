@@ -160,7 +160,12 @@ impl MembershipShape {
             (owner, role, grants, preset_roles),
             (user_status, account_status, require_mfa, expired),
         ) == (
-            (&other.owner, &other.role, &other.grants, &other.preset_roles),
+            (
+                &other.owner,
+                &other.role,
+                &other.grants,
+                &other.preset_roles,
+            ),
             (
                 &other.user_status,
                 &other.account_status,

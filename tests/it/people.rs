@@ -718,7 +718,10 @@ async fn a_token_replaced_by_a_resend_cannot_consume_the_invitation() {
         .await
         .unwrap();
     let gail: portier::domain::UserId = "gail".parse().unwrap();
-    let decided = portier::store::Authorized::new(portier::domain::Actor::User(gail.clone(), Default::default()), None);
+    let decided = portier::store::Authorized::new(
+        portier::domain::Actor::User(gail.clone(), Default::default()),
+        None,
+    );
     let raced = store
         .accept_invitation(&decided, &iid, &gail, &old_token.hash())
         .await;

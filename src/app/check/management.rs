@@ -9,9 +9,9 @@ use cedar_policy::Context;
 use super::{log, lookup, new_decision_id, uid, Api, Checker};
 use crate::authz::request::Principal;
 use crate::authz::{CheckRequest, Consistency, PolicyBundle};
-use crate::domain::{AccountId, Actor, ContactId, InvitationId, ServiceId, UserId};
 #[cfg(doc)]
 use crate::domain::Session;
+use crate::domain::{AccountId, Actor, ContactId, InvitationId, ServiceId, UserId};
 use crate::error::{Error, Result};
 use crate::store::{Authorized, Basis};
 use crate::telemetry;

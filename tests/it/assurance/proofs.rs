@@ -95,7 +95,7 @@ struct Mutation {
     caught_by: &'static str,
 }
 
-const MUTATIONS: [Mutation; 12] = [
+const MUTATIONS: [Mutation; 16] = [
     Mutation {
         name: "drop the owner-only forbid",
         file: "user-management.cedar",
@@ -179,6 +179,34 @@ const MUTATIONS: [Mutation; 12] = [
         from: "@id(\"api-key-own-account-only\")\nforbid (principal is ApiKey, action, resource)\nunless { resource in principal.account };",
         to: "",
         caught_by: "api-key-own-account",
+    },
+    Mutation {
+        name: "let a sensitive action on the account itself go without a second factor",
+        file: "security.cedar",
+        from: "(resource.requireMfa == MfaRequirement::\"sensitive\" && action in Action::\"Sensitive\")",
+        to: "false",
+        caught_by: "sensitive-needs-mfa",
+    },
+    Mutation {
+        name: "let requiring a second factor for all skip what lies in the account",
+        file: "security.cedar",
+        from: "(resource.account.requireMfa == MfaRequirement::\"all\" ||",
+        to: "(false ||",
+        caught_by: "all-needs-mfa",
+    },
+    Mutation {
+        name: "let the allowed networks bind the account but not what lies in it",
+        file: "security.cedar",
+        from: "(resource has account && !resource.account.fromAllowedNetwork)",
+        to: "false",
+        caught_by: "allowed-networks-only",
+    },
+    Mutation {
+        name: "let the owner reset the security requirements",
+        file: "staff.cedar",
+        from: "forbid (principal is User, action in Action::\"StaffOnly\", resource);",
+        to: "forbid (principal is User, action in Action::\"StaffOnly\", resource)\nunless { action == Action::\"resetSecurity\" };",
+        caught_by: "security-reset-staff-only",
     },
 ];
 

@@ -3,6 +3,8 @@
 
 mod decision_log;
 mod model;
+pub(crate) mod roles;
+mod security;
 mod unseen;
 
 use crate::common::{client_area, TestApp, ADMIN_TOKEN, CHECK_TOKEN};

@@ -85,8 +85,8 @@ async fn a_grant_and_a_resource_type_added_to_the_policies_work_without_a_code_c
     );
     edit(
         &schema,
-        "action receiveServicesMail in [ServicesView]",
-        "action receiveServicesMail in [ServicesView, Backups]",
+        "action receiveServicesMail in [ServicesView, Mail]",
+        "action receiveServicesMail in [ServicesView, Mail, Backups]",
     );
     let grants = dir.path().join("policies/grants.cedar");
     let mut text = std::fs::read_to_string(&grants).unwrap();
