@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::app::check::{Checker, Target};
 use crate::app::App;
 use crate::authz::{CheckBody, Consistency, EntityRef, PolicyBundle};
-use crate::domain::{AccountId, Actor};
+use crate::domain::{role_grants, AccountId, Actor};
 use crate::error::Result;
 use crate::store::{ApiKeyRecord, MemberRecord};
 
@@ -59,8 +59,10 @@ pub struct Row {
     pub role: String,
     /// The user's status.
     pub status: String,
-    /// Grants held (owner and admins hold all implicitly).
+    /// Effective grants: its own and its roles' (owner and admins hold all implicitly).
     pub grants: Vec<String>,
+    /// The roles a membership names (none for a key).
+    pub roles: Vec<String>,
     /// In column order.
     pub cells: Vec<Cell>,
 }
@@ -99,14 +101,22 @@ pub async fn build(
     keys: Vec<ApiKeyRecord>,
 ) -> Result<Matrix> {
     let now = checker.store().now();
-    let people = members.into_iter().map(|m| Row {
-        principal: m.user_id.clone(),
-        user_id: m.user_id,
-        display_name: m.display_name,
-        role: m.role,
-        status: m.status,
-        grants: m.grants,
-        cells: Vec::new(),
+    let account_roles = checker.store().account_roles(account).await?;
+    let people = members.into_iter().map(|m| {
+        let mut grants = m.grants;
+        grants.extend(role_grants(&m.roles, &account_roles, bundle.presets()).cloned());
+        grants.sort();
+        grants.dedup();
+        Row {
+            principal: m.user_id.clone(),
+            user_id: m.user_id,
+            display_name: m.display_name,
+            role: m.role,
+            status: m.status,
+            grants,
+            roles: m.roles,
+            cells: Vec::new(),
+        }
     });
     let keys = keys.into_iter().map(|k| Row {
         principal: format!("ApiKey::{:?}", k.id),
@@ -118,6 +128,7 @@ pub async fn build(
             _ => "active".to_owned(),
         },
         grants: k.grants,
+        roles: Vec::new(),
         cells: Vec::new(),
     });
     let mut rows: Vec<Row> = people.chain(keys).collect();
@@ -204,9 +215,13 @@ fn group_of(bundle: &PolicyBundle, action: &EntityUid) -> (u8, String) {
         .map(|p| p.id().unescaped().to_owned())
         .collect();
     names.sort();
-    match names.into_iter().next() {
-        None => (2, String::new()),
-        Some(name) if bundle.grants().contains(&name.to_lowercase()) => (0, name.to_lowercase()),
-        Some(name) => (1, name),
+    // An action in several groups (`Passwords` and `Sensitive`) is shown under its grant's.
+    let grant = names
+        .iter()
+        .find(|name| bundle.grants().contains(&name.to_lowercase()));
+    match (grant, names.first()) {
+        (Some(name), _) => (0, name.to_lowercase()),
+        (None, Some(name)) => (1, name.clone()),
+        (None, None) => (2, String::new()),
     }
 }

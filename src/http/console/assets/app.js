@@ -198,11 +198,13 @@ async function openAccount(id) {
   $("account-title").textContent = "Account " + id;
   $("account-body").replaceChildren(el("p", { text: "Loading…" }));
   say("Loading account " + id + "…");
-  const [account, members, invitations, keys, services, contacts, matrix, ...recipients] = await Promise.all([
+  const [account, members, invitations, keys, services, contacts, matrix, roles, presets, security,
+    ...recipients] = await Promise.all([
     api("GET", base), api("GET", base + "/members"), api("GET", base + "/invitations"),
     api("GET", base + "/api-keys"),
     api("GET", "/v1/console/accounts/" + enc(id) + "/services"), api("GET", base + "/contacts"),
     api("GET", "/v1/console/accounts/" + enc(id) + "/matrix"),
+    api("GET", base + "/roles"), api("GET", "/v1/role-presets"), api("GET", base + "/security"),
     ...TOPICS.map((t) => api("GET", base + "/recipients?topic=" + t)),
   ]);
   const audit = el("div", { id: "audit" });
@@ -212,11 +214,21 @@ async function openAccount(id) {
       ["Owner", el("a", { href: "#/user/" + enc(account.owner_id), text: account.owner_id })],
       ["Created", when(account.created_at)]]),
     el("h3", { id: "members-title", text: "Members" }),
-    table(["User", "Name", "Role", "Status", "Grants", "Access ends"], members.members.map((m) => [
+    table(["User", "Name", "Role", "Status", "Grants", "Roles", "Access ends"], members.members.map((m) => [
       el("a", { href: "#/user/" + enc(m.user_id), text: m.user_id }), m.display_name, m.role, m.status,
       m.role === "member" ? grantTags(m.grants) : "all (" + m.role + ")",
+      grantTags(m.roles),
       m.expires_at ? when(m.expires_at) : "never",
     ])),
+    el("h3", { id: "security-title", text: "Security requirements" }),
+    facts([["Second factor", { none: "not required", sensitive: "required for sensitive actions",
+      all: "required for every action" }[security.require_mfa]],
+    ["Allowed networks", security.allowed_ips.length ? security.allowed_ips.join(", ") : "anywhere"]]),
+    el("h3", { id: "roles-title", text: "Roles" }),
+    table(["Role", "Grants", "Description", "Defined by"], [
+      ...roles.roles.map((r) => [r.name, grantTags(r.grants), r.description, "the owner"]),
+      ...presets.roles.map((r) => [r.name, grantTags(r.grants), r.description, "preset"]),
+    ], { empty: "No role." }),
     el("h3", { text: "Pending invitations" }),
     table(["Email", "Role", "Grants", "Invited by", "Expires"], invitations.invitations
       .filter((i) => i.state === "pending")
@@ -268,7 +280,11 @@ function matrixView(matrix) {
     el("th", { class: "action", scope: "col", title: `${c.action} on ${c.resource_type} ${c.resource_id}`, text: c.action })));
   const rows = matrix.rows.map((row) => el("tr", {},
     el("th", { class: "member", scope: "row" }, row.role === "api key" ? row.display_name : row.user_id, el("br"),
-      el("span", { class: "legend", text: row.role + (row.status === "active" ? "" : ", " + row.status) })),
+      el("span", { class: "legend", text: row.role + (row.status === "active" ? "" : ", " + row.status) }),
+      row.role === "member" || row.role === "api key"
+        ? el("span", { class: "legend grants", text: " · " + (row.grants.join(", ") || "no grant")
+          + (row.roles.length ? " (" + row.roles.join(", ") + ")" : "") })
+        : null),
     row.cells.map((cell, i) => {
       const column = matrix.columns[i];
       const allow = cell.decision === "allow";
