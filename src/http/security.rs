@@ -1,5 +1,5 @@
 //! `/v1/accounts/{id}/security`: an account's security requirements, set by its owner
-//! (`viewSecurity`, `manageSecurity`) and reset by staff (`resetSecurity`). The policies read
+//! (`viewSecurity`, `manageSecurity`) and reset by staff (`resetSecurity`, `…/security/reset`). The policies read
 //! them with each check's `context.mfa` and `context.ip` (for management calls: the
 //! `X-Portier-MFA` and `X-Portier-Client-IP` headers).
 
@@ -75,9 +75,9 @@ pub async fn put(
     Ok(Json(saved.into()))
 }
 
-/// `DELETE /v1/accounts/{id}/security` (`resetSecurity`, staff only): back to no requirement,
-/// for an owner locked out by them.
-#[utoipa::path(delete, path = "/v1/accounts/{id}/security", tag = "security", params(("id" = AccountId, Path, description = "Account id")),
+/// `POST /v1/accounts/{id}/security/reset` (`resetSecurity`, staff only): back to no
+/// requirement, for an owner locked out by them.
+#[utoipa::path(post, path = "/v1/accounts/{id}/security/reset", tag = "security", params(("id" = AccountId, Path, description = "Account id")),
     responses((status = 200, description = "The requirements, reset", body = Security), ApiErrors))]
 pub async fn reset(
     State(state): State<AppState>,

@@ -393,6 +393,7 @@ async fn openapi_lists_every_route_the_router_serves() {
         "DELETE /v1/accounts/{id}/api-keys/{kid}",
         "DELETE /v1/accounts/{id}/contacts/{cid}",
         "DELETE /v1/accounts/{id}/members/{user}",
+        "DELETE /v1/accounts/{id}/roles/{name}",
         "DELETE /v1/accounts/{id}/services/{service}",
         "DELETE /v1/invitations/{iid}",
         "DELETE /v1/users/{id}",
@@ -410,7 +411,10 @@ async fn openapi_lists_every_route_the_router_serves() {
         "GET /v1/accounts/{id}/invitations",
         "GET /v1/accounts/{id}/members",
         "GET /v1/accounts/{id}/recipients",
+        "GET /v1/accounts/{id}/roles",
+        "GET /v1/accounts/{id}/security",
         "GET /v1/accounts/{id}/services/{service}",
+        "GET /v1/role-presets",
         "GET /v1/users/{id}",
         "GET /v1/users/{id}/accounts",
         "GET /v1/users/{id}/audit",
@@ -426,6 +430,7 @@ async fn openapi_lists_every_route_the_router_serves() {
         "POST /v1/accounts/{id}/api-keys",
         "POST /v1/accounts/{id}/contacts",
         "POST /v1/accounts/{id}/invitations",
+        "POST /v1/accounts/{id}/security/reset",
         "POST /v1/accounts/{id}/transfer-ownership",
         "POST /v1/admin/reload",
         "POST /v1/allowed-actions",
@@ -439,6 +444,8 @@ async fn openapi_lists_every_route_the_router_serves() {
         "POST /v1/users/{id}/suspend",
         "PUT /v1/accounts/{id}/members/{user}",
         "PUT /v1/accounts/{id}/members/{user}/preferences",
+        "PUT /v1/accounts/{id}/roles/{name}",
+        "PUT /v1/accounts/{id}/security",
         "PUT /v1/accounts/{id}/services/{service}",
     ];
     let shown: Vec<String> = listed.iter().map(|(m, p)| format!("{m} {p}")).collect();
@@ -450,7 +457,8 @@ async fn openapi_lists_every_route_the_router_serves() {
             .replace("{user}", "u-x")
             .replace("{cid}", "c-x")
             .replace("{service}", "s-x")
-            .replace("{iid}", "i-x");
+            .replace("{iid}", "i-x")
+            .replace("{name}", "clerk");
         let body = (method != "GET" && method != "DELETE").then(|| json!({}));
         let reply = app
             .send(

@@ -15,7 +15,7 @@ async fn the_shipped_invariants_are_proven_in_every_request_environment() {
     let verification = verify_folder(&repo_path(".")).await;
     let violated: Vec<&str> = verification.violated().map(|p| p.id.as_str()).collect();
     assert!(violated.is_empty(), "violated: {violated:?}");
-    assert_eq!(verification.environments, 151);
+    assert_eq!(verification.environments, 166);
     assert!(
         verification.proofs.len() >= 17,
         "{} proofs",
@@ -95,7 +95,7 @@ struct Mutation {
     caught_by: &'static str,
 }
 
-const MUTATIONS: [Mutation; 16] = [
+const MUTATIONS: [Mutation; 17] = [
     Mutation {
         name: "drop the owner-only forbid",
         file: "user-management.cedar",
@@ -200,6 +200,13 @@ const MUTATIONS: [Mutation; 16] = [
         from: "(resource has account && !resource.account.fromAllowedNetwork)",
         to: "false",
         caught_by: "allowed-networks-only",
+    },
+    Mutation {
+        name: "let API keys act from outside the account's networks",
+        file: "security.cedar",
+        from: "(principal is User || principal is ApiKey)",
+        to: "principal is User",
+        caught_by: "api-key-within-account-networks",
     },
     Mutation {
         name: "let the owner reset the security requirements",

@@ -304,13 +304,14 @@ async fn the_owner_cannot_lock_themselves_out_and_staff_resets() {
     )
     .await;
     assert_eq!(status, 403);
-    let (status, body) = as_session(&app, "olivia", inside, Method::DELETE, path, None).await;
+    let reset_path = "/v1/accounts/acct-1/security/reset";
+    let (status, body) = as_session(&app, "olivia", inside, Method::POST, reset_path, None).await;
     assert_eq!(
         (status, &body["error"]["reasons"]),
         (403, &json!(["staff-only-actions"])),
         "{body}"
     );
-    let reset = app.staff(Method::DELETE, path, None).await;
+    let reset = app.staff(Method::POST, reset_path, None).await;
     assert_eq!(
         (reset.status, &reset.body),
         (200, &json!({"require_mfa": "none", "allowed_ips": []}))
