@@ -17,8 +17,10 @@ use portier::app::check::{Api, Checker};
 use portier::authz::context::{declared_only, MAX_CONTEXT_KEYS};
 use portier::authz::{self, build_entities, CheckBody, Consistency};
 use portier::cache::{DecisionCache, MemoryCache, SyncSettings};
-use portier::domain::{Actor, Email, Name, Networks, Role};
-use portier::store::{Authorized, NewAccount, NewApiKey, NewUser, ResourceLookup, Store};
+use portier::domain::{Actor, Email, Name, Networks, Role, Roles, Session};
+use portier::store::{
+    Authorized, MembershipChange, NewAccount, NewApiKey, NewUser, ResourceLookup, Store,
+};
 use serde_json::json;
 
 /// The key the benchmarks ask for, created by the owner with the billing grant.
@@ -69,13 +71,20 @@ fn benchmarks(c: &mut Criterion) {
                 &Authorized::staff(),
                 &acct,
                 &bill,
-                Role::Member,
-                &["billing".to_owned()],
-                None,
+                MembershipChange {
+                    role: Role::Member,
+                    grants: vec!["billing".to_owned()],
+                    roles: Vec::new(),
+                    expires_at: None,
+                },
+                &Roles::new(),
             )
             .await
             .unwrap();
-        let olivia = Authorized::new(Actor::User("olivia".parse().unwrap()), None);
+        let olivia = Authorized::new(
+            Actor::User("olivia".parse().unwrap(), Session::default()),
+            None,
+        );
         let key = NewApiKey {
             name: Name::try_from("export".to_owned()).unwrap(),
             grants: vec!["billing".to_owned()],

@@ -137,7 +137,11 @@ fn allowed(bundle: &PolicyBundle, shape: &MembershipShape) -> Result<BTreeSet<St
                 id: resource.id().unescaped().to_owned(),
             },
             account: Some(account.clone()),
-            context: None,
+            // A shape is seen from within the account's networks (shapes.rs); with a second
+            // factor too, so what a policy change does under the requirements shows.
+            context: Some(serde_json::Value::Object(
+                crate::domain::Session::meeting(&crate::domain::Networks::default()).context(),
+            )),
             entities: None,
             consistency: Consistency::Fresh,
         };

@@ -33,10 +33,17 @@ impl Networks {
             .iter()
             .map(|raw| {
                 let raw = raw.as_ref().trim();
-                IpNet::from_str(raw)
+                let net = IpNet::from_str(raw)
                     .or_else(|_| IpAddr::from_str(raw).map(IpNet::from))
                     .map(|net| net.trunc())
-                    .map_err(|_| format!("{raw:?} is not an IP range such as 203.0.113.0/24"))
+                    .map_err(|_| format!("{raw:?} is not an IP range such as 203.0.113.0/24"))?;
+                // Addresses are compared in their canonical form, so such a range would never match.
+                match net {
+                    IpNet::V6(v6) if v6.network().to_ipv4_mapped().is_some() => Err(format!(
+                        "{raw:?} is IPv4 written as IPv6: write it as IPv4 (203.0.113.0/24)"
+                    )),
+                    _ => Ok(net),
+                }
             })
             .collect::<Result<Vec<_>, _>>()
             .map(|ranges| Networks {
@@ -60,6 +67,12 @@ impl Networks {
             ranges: Vec::new(),
             nowhere: true,
         }
+    }
+
+    /// An address these ranges admit (the first range's first address), for asking what a
+    /// session from within them may do; `None` without ranges (any address is admitted).
+    pub fn sample(&self) -> Option<IpAddr> {
+        self.ranges.first().map(IpNet::network)
     }
 
     /// The ranges as written back: `203.0.113.0/24`.
@@ -146,6 +159,16 @@ mod tests {
 
     fn ip(text: &str) -> Option<IpAddr> {
         Some(text.parse().unwrap())
+    }
+
+    #[test]
+    fn ipv4_written_as_ipv6_is_refused_as_a_range_and_admitted_as_an_address() {
+        let err = Networks::parse(&["::ffff:198.51.100.0/120"]).unwrap_err();
+        assert!(err.contains("write it as IPv4"), "{err}");
+        let v4 = Networks::parse(&["198.51.100.0/24"]).unwrap();
+        assert!(v4.admits(ip("::ffff:198.51.100.7")));
+        assert_eq!(v4.sample(), ip("198.51.100.0"));
+        assert_eq!(Networks::default().sample(), None);
     }
 
     #[test]

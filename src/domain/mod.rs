@@ -98,6 +98,15 @@ pub struct Session {
 }
 
 impl Session {
+    /// A session that meets an account's requirements: it passed a second factor and comes
+    /// from within `networks` (what the console's matrix and `portier diff` ask about).
+    pub fn meeting(networks: &Networks) -> Session {
+        Session {
+            mfa: true,
+            ip: networks.sample(),
+        }
+    }
+
     /// The session as a check's context: `{"mfa": …, "ip": "…"}` (`ip` only when known).
     pub fn context(&self) -> serde_json::Map<String, serde_json::Value> {
         let mut context = serde_json::Map::new();

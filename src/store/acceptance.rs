@@ -67,7 +67,7 @@ impl Store {
         sqlx::query(
             "insert into membership (account_id, user_id, role, grants, created_at, updated_at, expires_at) values ($1, $2, $3, $4, $5, $5, $6) \
              on conflict (account_id, user_id) do update set role = excluded.role, grants = excluded.grants, \
-             updated_at = excluded.updated_at, expires_at = excluded.expires_at",
+             roles = '[]', updated_at = excluded.updated_at, expires_at = excluded.expires_at",
         )
         .bind(&invitation.account_id)
         .bind(user.as_str())

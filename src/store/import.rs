@@ -45,15 +45,15 @@ impl Store {
                 let account = ImportedAccount { id: id.clone(), name, status, owner };
                 imported.accounts.insert(id, account);
             }
-            let members: Vec<(String, String, String, String)> = sqlx::query_as(
-                "select account_id, user_id, role, grants from membership \
+            let members: Vec<(String, String, String, String, String)> = sqlx::query_as(
+                "select account_id, user_id, role, grants, roles from membership \
                  where substr(account_id, 1, length($1)) = $1 and substr(user_id, 1, length($1)) = $1",
             )
             .bind(prefix)
             .fetch_all(&self.pool)
             .await?;
-            for (account, user, role, grants) in members {
-                let member = ImportedMember { account: account.clone(), user: user.clone(), role, grants: json_list(&grants) };
+            for (account, user, role, grants, roles) in members {
+                let member = ImportedMember { account: account.clone(), user: user.clone(), role, grants: json_list(&grants), roles: json_list(&roles) };
                 imported.members.insert((account, user), member);
             }
             let contacts: Vec<(String, String, String, String, Option<String>, String)> = sqlx::query_as(
@@ -152,7 +152,7 @@ async fn apply(tx: &mut WriteTx, change: &ImportChange, now: i64) -> Result<()> 
         ImportChange::PutMember(_, member) => {
             sqlx::query(
                 "insert into membership (account_id, user_id, role, grants, created_at, updated_at) values ($1, $2, $3, $4, $5, $5) \
-                 on conflict (account_id, user_id) do update set role = excluded.role, grants = excluded.grants, updated_at = excluded.updated_at, \
+                 on conflict (account_id, user_id) do update set role = excluded.role, grants = excluded.grants, roles = '[]', updated_at = excluded.updated_at, \
                  expires_at = case when excluded.role = 'admin' then null else membership.expires_at end",
             )
             .bind(&member.account).bind(&member.user).bind(&member.role).bind(json!(member.grants).to_string()).bind(now)

@@ -30,6 +30,8 @@ pub struct ImportedMember {
     pub role: String,
     /// Sorted, without repeats.
     pub grants: Vec<String>,
+    /// Roles the membership names: none from WHMCS, so an import clears any given since.
+    pub roles: Vec<String>,
 }
 
 /// Someone who receives an account's mail on the topics named, and cannot log in.

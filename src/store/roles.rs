@@ -49,10 +49,21 @@ impl Store {
     ) -> Result<Written<RoleRecord>> {
         let mut tx = self.begin_guarded(auth, Some(account)).await?;
         let mut roles = roles_in(&mut tx, account).await?;
-        if !roles.contains_key(name.as_str()) && roles.len() >= MAX_ACCOUNT_ROLES {
-            return Err(Error::Conflict(format!(
-                "an account defines at most {MAX_ACCOUNT_ROLES} roles; delete one first"
-            )));
+        if !roles.contains_key(name.as_str()) {
+            if roles.len() >= MAX_ACCOUNT_ROLES {
+                return Err(Error::Conflict(format!(
+                    "an account defines at most {MAX_ACCOUNT_ROLES} roles; delete one first"
+                )));
+            }
+            // Members may still name a role of that name that no longer exists (a preset
+            // since removed): a new role must not hand its grants to people never given it.
+            let named = holders(&mut tx, account, name).await?;
+            if !named.is_empty() {
+                return Err(Error::Conflict(format!(
+                    "{} still name a role {name} that no longer exists: change their memberships first",
+                    named.join(", ")
+                )));
+            }
         }
         let mut grants = role.grants;
         grants.sort();
@@ -124,14 +135,19 @@ fn record_of(name: &str, role: RoleDefinition) -> RoleRecord {
     }
 }
 
-/// The account's roles, read inside a write transaction; `404` for an unknown account.
+/// The account's roles, read inside a write transaction; `404` for an unknown account. Stored
+/// text that does not read back is an error here, never an empty set a write would save over.
 pub(super) async fn roles_in(tx: &mut WriteTx, account: &AccountId) -> Result<Roles> {
     let row: Option<(String,)> = sqlx::query_as("select roles from account where account_id = $1")
         .bind(account.as_str())
         .fetch_optional(&mut **tx)
         .await?;
-    row.map(|(roles,)| stored_roles(&roles))
-        .ok_or_else(|| Error::NotFound(format!("account {account}")))
+    let (text,) = row.ok_or_else(|| Error::NotFound(format!("account {account}")))?;
+    serde_json::from_str(&text).map_err(|e| {
+        Error::Internal(anyhow::anyhow!(
+            "account {account}: stored roles unreadable: {e}"
+        ))
+    })
 }
 
 async fn write_roles(tx: &mut WriteTx, account: &AccountId, roles: &Roles, now: i64) -> Result<()> {

@@ -9,7 +9,7 @@ use serde_json::json;
 use super::audit::{record, Change};
 use super::guard::Authorized;
 use super::revisions::{Revisioned, Written};
-use super::{json_list, Store, WriteTx};
+use super::{Store, WriteTx};
 use crate::domain::{AccountId, MfaRequirement, Networks};
 use crate::error::{Error, Result};
 
@@ -96,10 +96,13 @@ impl Store {
     }
 }
 
+/// The requirements as stored; as the checks do (fail closed), an unreadable requirement
+/// reads as `all` and unreadable ranges as one that admits nothing, shown as such.
 fn stored(require_mfa: &str, allowed_ips: &str) -> SecurityRecord {
+    let ranges: Option<Vec<String>> = serde_json::from_str(allowed_ips).ok();
     SecurityRecord {
         require_mfa: require_mfa.parse().unwrap_or(MfaRequirement::All),
-        allowed_ips: json_list(allowed_ips),
+        allowed_ips: ranges.unwrap_or_else(|| vec!["unreadable (admits no address)".to_owned()]),
     }
 }
 

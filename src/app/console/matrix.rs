@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::app::check::{Checker, Target};
 use crate::app::App;
 use crate::authz::{CheckBody, Consistency, EntityRef, PolicyBundle};
-use crate::domain::{role_grants, AccountId, Actor};
+use crate::domain::{role_grants, AccountId, Actor, Networks, Session};
 use crate::error::Result;
 use crate::store::{ApiKeyRecord, MemberRecord};
 
@@ -135,9 +135,13 @@ pub async fn build(
     let members_not_shown = rows.len().saturating_sub(MAX_ROWS);
     rows.truncate(MAX_ROWS);
     let columns = columns(bundle, account);
+    // Each cell is asked as a session meeting the account's requirements would ask it.
+    let security = checker.store().security(account).await?;
+    let session = Session::meeting(&Networks::stored(&security.allowed_ips));
+    let context = serde_json::Value::Object(session.context());
     for row in &mut rows {
         for column in &columns {
-            let cell = decide(checker, bundle, account, &row.principal, column).await?;
+            let cell = decide(checker, bundle, account, &row.principal, column, &context).await?;
             row.cells.push(cell);
         }
     }
@@ -157,6 +161,7 @@ async fn decide(
     account: &AccountId,
     principal: &str,
     column: &Column,
+    context: &serde_json::Value,
 ) -> Result<Cell> {
     let body = CheckBody {
         principal: EntityRef::Text(principal.to_owned()),
@@ -166,7 +171,7 @@ async fn decide(
             id: column.resource_id.clone(),
         },
         account: Some(account.to_string()),
-        context: None,
+        context: Some(context.clone()),
         entities: None,
         consistency: Consistency::Fresh,
     };

@@ -95,6 +95,7 @@ mod tests {
             user: user.into(),
             role: "member".into(),
             grants: grants.iter().map(|g| g.to_string()).collect(),
+            roles: Vec::new(),
         }
     }
 

@@ -179,6 +179,7 @@ fn map_links(
             user: user.clone(),
             role: role.to_owned(),
             grants: grants.into_iter().collect(),
+            roles: Vec::new(),
         };
         desired
             .records

@@ -3,7 +3,7 @@
 
 use crate::app::check::Target;
 use crate::app::App;
-use crate::domain::{AccountId, Actor, Topic, UserId, MAX_MEMBER_ROLES};
+use crate::domain::{AccountId, Actor, RoleName, Topic, UserId, MAX_MEMBER_ROLES};
 use crate::error::{Error, Result};
 use crate::store::{MemberRecord, MembershipChange};
 
@@ -26,16 +26,17 @@ pub async fn put(
 ) -> Result<MemberRecord> {
     let bundle = app.bundle();
     bundle.check_grants(&change.grants)?;
-    if change.roles.len() > MAX_MEMBER_ROLES {
+    let checker = app.checker();
+    let auth = checker
+        .authorize(actor, "changeGrants", Target::Account(account))
+        .await?;
+    let distinct: std::collections::BTreeSet<&RoleName> = change.roles.iter().collect();
+    if distinct.len() > MAX_MEMBER_ROLES {
         return Err(Error::bad_field(
             "roles",
             format!("at most {MAX_MEMBER_ROLES} roles"),
         ));
     }
-    let checker = app.checker();
-    let auth = checker
-        .authorize(actor, "changeGrants", Target::Account(account))
-        .await?;
     let write = app
         .store()
         .put_member(&auth, account, user, change, bundle.presets());

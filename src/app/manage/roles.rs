@@ -28,7 +28,15 @@ pub async fn put(
     role: RoleDefinition,
 ) -> Result<RoleRecord> {
     let bundle = app.bundle();
-    if bundle.presets().contains_key(name.as_str()) {
+    // A preset added after the account defined a role of that name leaves the account's own
+    // in force and editable.
+    if bundle.presets().contains_key(name.as_str())
+        && !app
+            .store()
+            .account_roles(account)
+            .await?
+            .contains_key(name.as_str())
+    {
         return Err(Error::bad_field(
             "name",
             format!("{name} is a preset every account may use; choose another name"),

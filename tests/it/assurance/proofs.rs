@@ -95,7 +95,7 @@ struct Mutation {
     caught_by: &'static str,
 }
 
-const MUTATIONS: [Mutation; 17] = [
+const MUTATIONS: [Mutation; 18] = [
     Mutation {
         name: "drop the owner-only forbid",
         file: "user-management.cedar",
@@ -207,6 +207,13 @@ const MUTATIONS: [Mutation; 17] = [
         from: "(principal is User || principal is ApiKey)",
         to: "principal is User",
         caught_by: "api-key-within-account-networks",
+    },
+    Mutation {
+        name: "let requiring a second factor for sensitive actions require it for all on the account",
+        file: "security.cedar",
+        from: "(resource.requireMfa == MfaRequirement::\"sensitive\" && action in Action::\"Sensitive\")",
+        to: "resource.requireMfa == MfaRequirement::\"sensitive\"",
+        caught_by: "owner-keeps-control",
     },
     Mutation {
         name: "let the owner reset the security requirements",

@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::common::{client_area, TestApp};
+use crate::common::{client_area, policy_copy, TestApp};
 
 /// `PUT /v1/accounts/{account}/roles/{name}` as `actor`.
 pub(crate) async fn put_role(
@@ -267,4 +267,42 @@ async fn roles_are_the_owners_and_bad_names_or_grants_name_the_field() {
         "{:?}",
         unknown.body
     );
+}
+
+#[tokio::test]
+async fn a_removed_preset_still_named_gives_nothing_and_cannot_come_back_as_an_account_role() {
+    let dir = policy_copy();
+    let app = TestApp::spawn_with(&dir.path().join("policies"), &dir.path().join("schemas")).await;
+    client_area(&app).await;
+    holds(&app, "acct-1", "mia", &["viewer"]).await;
+    assert!(
+        app.allows("mia", "viewInvoice", ("Invoice", "inv-1"), "acct-1")
+            .await
+    );
+    // The hosting company drops the preset: mia still names it, and it gives nothing.
+    let presets = dir.path().join("policies/roles.json");
+    let mut all: serde_json::Map<String, Value> =
+        serde_json::from_str(&std::fs::read_to_string(&presets).unwrap()).unwrap();
+    all.remove("viewer");
+    std::fs::write(&presets, Value::Object(all).to_string()).unwrap();
+    let reload = app.staff(Method::POST, "/v1/admin/reload", None).await;
+    assert_eq!(reload.status, 200, "{:?}", reload.body);
+    assert!(
+        !app.allows("mia", "viewInvoice", ("Invoice", "inv-1"), "acct-1")
+            .await
+    );
+    // An account role of that name would hand its grants to mia unasked: refused.
+    let path = "/v1/accounts/acct-1/roles/viewer";
+    let body = json!({"grants": ["billing"]});
+    let refused = app
+        .acting("olivia", Method::PUT, path, Some(body.clone()))
+        .await;
+    assert_eq!(refused.status, 409, "{:?}", refused.body);
+    assert!(
+        !app.allows("mia", "payInvoice", ("Invoice", "inv-1"), "acct-1")
+            .await
+    );
+    holds(&app, "acct-1", "mia", &[]).await;
+    let defined = app.acting("olivia", Method::PUT, path, Some(body)).await;
+    assert_eq!(defined.status, 200, "{:?}", defined.body);
 }

@@ -299,7 +299,8 @@ function matrixView(matrix) {
   return el("div", {},
     el("p", { class: "legend", text: "Each cell is a decision of the check path (policy revision "
       + matrix.policy_revision + "). ✓ allow / ✗ deny; select a cell to explain it. "
-      + "Invoices, orders and services are a sample one, assigned to nobody." }),
+      + "Invoices, orders and services are a sample one, assigned to nobody; each cell is asked "
+      + "as a session that passed a second factor from an allowed network." }),
     el("div", { class: "scroll" }, el("table", { class: "matrix", "aria-labelledby": "matrix-title" },
       el("thead", {}, groupRow, actionRow), el("tbody", {}, rows))),
     matrix.members_not_shown ? el("p", { text: matrix.members_not_shown + " more member(s) or key(s) not shown." }) : null);
