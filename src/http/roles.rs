@@ -18,9 +18,9 @@ use crate::domain::{AccountId, Actor, RoleDefinition, RoleName, Roles};
 use crate::error::Result;
 use crate::store::RoleRecord;
 
-/// A role: a named set of grants.
+/// A role: a named set of grants (schema `NamedRole`; `Role` is a membership's admin/member).
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Role {
+pub struct NamedRole {
     /// Its name.
     name: String,
     /// The grants it gives.
@@ -30,9 +30,9 @@ pub struct Role {
     description: String,
 }
 
-impl From<RoleRecord> for Role {
+impl From<RoleRecord> for NamedRole {
     fn from(r: RoleRecord) -> Self {
-        Role {
+        NamedRole {
             name: r.name,
             grants: r.grants,
             description: r.description,
@@ -41,10 +41,10 @@ impl From<RoleRecord> for Role {
 }
 
 /// Roles by name, sorted.
-fn listed(roles: Roles) -> Vec<Role> {
+fn listed(roles: Roles) -> Vec<NamedRole> {
     roles
         .into_iter()
-        .map(|(name, role)| Role {
+        .map(|(name, role)| NamedRole {
             name,
             grants: role.grants,
             description: role.description,
@@ -69,7 +69,7 @@ pub struct RoleBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RoleList {
     /// By name.
-    roles: Vec<Role>,
+    roles: Vec<NamedRole>,
 }
 
 /// `GET /v1/accounts/{id}/roles` (`viewRoles`): the roles the account defines.
@@ -91,13 +91,13 @@ pub async fn list(
 #[utoipa::path(put, path = "/v1/accounts/{id}/roles/{name}", tag = "roles",
     params(("id" = AccountId, Path, description = "Account id"), ("name" = RoleName, Path, description = "Role name: lowercase words joined by '-'; not owner, admin, member or a preset's")),
     request_body = RoleBody,
-    responses((status = 200, description = "The role", body = Role), ApiErrors))]
+    responses((status = 200, description = "The role", body = NamedRole), ApiErrors))]
 pub async fn put(
     State(state): State<AppState>,
     actor: Actor,
     PathIds((id, name)): PathIds<(AccountId, RoleName)>,
     JsonBody(body): JsonBody<RoleBody>,
-) -> Result<Json<Role>> {
+) -> Result<Json<NamedRole>> {
     let role = RoleDefinition {
         grants: body.grants,
         description: body.description,
