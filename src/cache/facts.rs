@@ -100,7 +100,7 @@ impl PrincipalEntry {
             .facts
             .account
             .as_ref()
-            .map_or(0, |a| a.networks.to_strings().len() * 40);
+            .map_or(0, |a| a.networks.len() * 40);
         let key_grants = self.facts.api_key.as_ref().map_or(0, |k| {
             k.creator.len() + k.account.len() + k.grants.iter().map(|g| g.len() + 24).sum::<usize>()
         });

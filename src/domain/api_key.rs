@@ -26,25 +26,19 @@ impl Networks {
     /// Parses ranges such as `203.0.113.0/24` or `2001:db8::/32` (a bare address is its own
     /// range); the error names the first range that is not one.
     pub fn parse<S: AsRef<str>>(ranges: &[S]) -> Result<Networks, String> {
+        Networks::parse_each(ranges).map_err(|(_, message)| message)
+    }
+
+    /// [`Networks::parse`], with the error also giving the index of the first range that is
+    /// not one (`None` when there are too many).
+    pub fn parse_each<S: AsRef<str>>(ranges: &[S]) -> Result<Networks, (Option<usize>, String)> {
         if ranges.len() > MAX_NETWORKS {
-            return Err(format!("at most {MAX_NETWORKS} ranges"));
+            return Err((None, format!("at most {MAX_NETWORKS} ranges")));
         }
         ranges
             .iter()
-            .map(|raw| {
-                let raw = raw.as_ref().trim();
-                let net = IpNet::from_str(raw)
-                    .or_else(|_| IpAddr::from_str(raw).map(IpNet::from))
-                    .map(|net| net.trunc())
-                    .map_err(|_| format!("{raw:?} is not an IP range such as 203.0.113.0/24"))?;
-                // Addresses are compared in their canonical form, so such a range would never match.
-                match net {
-                    IpNet::V6(v6) if v6.network().to_ipv4_mapped().is_some() => Err(format!(
-                        "{raw:?} is IPv4 written as IPv6: write it as IPv4 (203.0.113.0/24)"
-                    )),
-                    _ => Ok(net),
-                }
-            })
+            .enumerate()
+            .map(|(i, raw)| parse_range(raw.as_ref().trim()).map_err(|e| (Some(i), e)))
             .collect::<Result<Vec<_>, _>>()
             .map(|ranges| Networks {
                 ranges,
@@ -61,6 +55,18 @@ impl Networks {
         Networks::parse(ranges).unwrap_or_else(|_| Networks::nowhere())
     }
 
+    /// Ranges read back from a stored JSON list (`["203.0.113.0/24"]`); text that is not one
+    /// admits nothing, as ranges that do not parse do.
+    pub fn stored_json(text: &str) -> Networks {
+        if text == "[]" {
+            return Networks::default();
+        }
+        match serde_json::from_str::<Vec<String>>(text) {
+            Ok(ranges) => Networks::stored(&ranges),
+            Err(_) => Networks::nowhere(),
+        }
+    }
+
     /// Ranges that admit no address: what stored ranges that do not read back become.
     pub fn nowhere() -> Networks {
         Networks {
@@ -73,6 +79,16 @@ impl Networks {
     /// session from within them may do; `None` without ranges (any address is admitted).
     pub fn sample(&self) -> Option<IpAddr> {
         self.ranges.first().map(IpNet::network)
+    }
+
+    /// How many ranges there are.
+    pub fn len(&self) -> usize {
+        self.ranges.len()
+    }
+
+    /// Whether there is no range (anywhere, unless [`Networks::nowhere`]).
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
     }
 
     /// The ranges as written back: `203.0.113.0/24`.
@@ -93,6 +109,21 @@ impl Networks {
             return false;
         };
         self.ranges.iter().any(|net| net.contains(&ip))
+    }
+}
+
+/// One range: CIDR or a bare address, truncated to its prefix; IPv4 written as IPv6 is
+/// refused, since addresses are compared in their canonical form and it would never match.
+fn parse_range(raw: &str) -> Result<IpNet, String> {
+    let net = IpNet::from_str(raw)
+        .or_else(|_| IpAddr::from_str(raw).map(IpNet::from))
+        .map(|net| net.trunc())
+        .map_err(|_| format!("{raw:?} is not an IP range such as 203.0.113.0/24"))?;
+    match net {
+        IpNet::V6(v6) if v6.network().to_ipv4_mapped().is_some() => Err(format!(
+            "{raw:?} is IPv4 written as IPv6: write it as IPv4 (203.0.113.0/24)"
+        )),
+        _ => Ok(net),
     }
 }
 

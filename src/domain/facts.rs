@@ -3,6 +3,8 @@
 //! of `portier diff` (`store::shapes`) make them through the constructors here, so
 //! a rule such as "a membership that has run out carries no grant" is written once.
 
+use std::borrow::Cow;
+
 use super::{role_grants, MfaRequirement, Networks, Role, Roles};
 
 /// What the store knows about a check's principal, account and resource.
@@ -128,12 +130,16 @@ impl MembershipFacts {
 
     /// Every grant the membership gives: [`MembershipFacts::grants`] and the grants of its
     /// preset roles, looked up in `presets` (the loaded policies'), sorted, without repeats.
-    pub fn effective_grants(&self, presets: &Roles) -> Vec<String> {
+    /// Borrowed when it names no preset, as on most checks.
+    pub fn effective_grants(&self, presets: &Roles) -> Cow<'_, [String]> {
+        if self.preset_roles.is_empty() {
+            return Cow::Borrowed(&self.grants);
+        }
         let mut grants = self.grants.clone();
         grants.extend(role_grants(&self.preset_roles, &Roles::new(), presets).cloned());
         grants.sort();
         grants.dedup();
-        grants
+        Cow::Owned(grants)
     }
 }
 
@@ -156,14 +162,10 @@ impl AccountFacts {
     /// requires a second factor for everything, and ranges that do not read back admit no
     /// address (fail closed).
     pub fn new(status: &str, require_mfa: &str, allowed_ips: &str) -> Self {
-        let ranges: Option<Vec<String>> = serde_json::from_str(allowed_ips).ok();
         AccountFacts {
             active: status == "active",
-            require_mfa: require_mfa.parse().unwrap_or(MfaRequirement::All),
-            networks: match ranges {
-                Some(ranges) => Networks::stored(&ranges),
-                None => Networks::nowhere(),
-            },
+            require_mfa: MfaRequirement::stored(require_mfa),
+            networks: Networks::stored_json(allowed_ips),
         }
     }
 }

@@ -93,6 +93,14 @@ word_enum!(
     }
 );
 
+impl MfaRequirement {
+    /// A requirement read back from the store; one that does not read back requires a second
+    /// factor for everything (fail closed).
+    pub fn stored(text: &str) -> MfaRequirement {
+        text.parse().unwrap_or(MfaRequirement::All)
+    }
+}
+
 impl Topic {
     /// Every topic, in a stable order.
     pub const ALL: [Topic; 5] = [

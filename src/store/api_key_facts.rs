@@ -62,10 +62,7 @@ impl KeyCheckRow {
             creator: key.created_by,
             grants: json_list(&key.key_grants),
             live,
-            networks: match key.allowed_ips.as_str() {
-                "[]" => Networks::default(),
-                ranges => Networks::stored(&json_list(ranges)),
-            },
+            networks: Networks::stored_json(&key.allowed_ips),
         });
         facts
     }

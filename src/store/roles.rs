@@ -39,17 +39,25 @@ impl Store {
     }
 
     /// Defines or replaces the role `name` of `account` (grants already checked against the
-    /// schema, `name` against the presets); `409` past [`MAX_ACCOUNT_ROLES`].
+    /// schema): `400` naming `name` for a preset's name (unless the account defined its own
+    /// before the preset came), `409` past [`MAX_ACCOUNT_ROLES`].
     pub async fn put_role(
         &self,
         auth: &Authorized,
         account: &AccountId,
         name: &RoleName,
         role: RoleDefinition,
+        presets: &Roles,
     ) -> Result<Written<RoleRecord>> {
         let mut tx = self.begin_guarded(auth, Some(account)).await?;
         let mut roles = roles_in(&mut tx, account).await?;
         if !roles.contains_key(name.as_str()) {
+            if presets.contains_key(name.as_str()) {
+                return Err(Error::bad_field(
+                    "name",
+                    format!("{name} is a preset every account may use; choose another name"),
+                ));
+            }
             if roles.len() >= MAX_ACCOUNT_ROLES {
                 return Err(Error::Conflict(format!(
                     "an account defines at most {MAX_ACCOUNT_ROLES} roles; delete one first"

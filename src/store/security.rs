@@ -9,7 +9,7 @@ use serde_json::json;
 use super::audit::{record, Change};
 use super::guard::Authorized;
 use super::revisions::{Revisioned, Written};
-use super::{Store, WriteTx};
+use super::Store;
 use crate::domain::{AccountId, MfaRequirement, Networks};
 use crate::error::{Error, Result};
 
@@ -44,17 +44,7 @@ impl SecurityRecord {
 impl Store {
     /// An account's security requirements; `404` for an unknown account.
     pub async fn security(&self, account: &AccountId) -> Result<SecurityRecord> {
-        self.bounded(async {
-            let row: Option<(String, String)> = sqlx::query_as(
-                "select require_mfa, allowed_ips from account where account_id = $1",
-            )
-            .bind(account.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
-            row.map(|(mfa, ips)| stored(&mfa, &ips))
-                .ok_or_else(|| Error::NotFound(format!("account {account}")))
-        })
-        .await
+        self.bounded(security_on(&self.pool, account)).await
     }
 
     /// Replaces an account's security requirements (`security.put`), or, with `reset`, puts
@@ -67,7 +57,7 @@ impl Store {
         reset: bool,
     ) -> Result<Written<SecurityRecord>> {
         let mut tx = self.begin_guarded(auth, Some(account)).await?;
-        let before = security_in(&mut tx, account).await?;
+        let before = security_on(&mut *tx, account).await?;
         sqlx::query(
             "update account set require_mfa = $2, allowed_ips = $3, updated_at = $4 where account_id = $1",
         )
@@ -101,16 +91,20 @@ impl Store {
 fn stored(require_mfa: &str, allowed_ips: &str) -> SecurityRecord {
     let ranges: Option<Vec<String>> = serde_json::from_str(allowed_ips).ok();
     SecurityRecord {
-        require_mfa: require_mfa.parse().unwrap_or(MfaRequirement::All),
+        require_mfa: MfaRequirement::stored(require_mfa),
         allowed_ips: ranges.unwrap_or_else(|| vec!["unreadable (admits no address)".to_owned()]),
     }
 }
 
-async fn security_in(tx: &mut WriteTx, account: &AccountId) -> Result<SecurityRecord> {
+/// The requirements, read through any connection (the pool, or a write transaction).
+async fn security_on<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    account: &AccountId,
+) -> Result<SecurityRecord> {
     let row: Option<(String, String)> =
         sqlx::query_as("select require_mfa, allowed_ips from account where account_id = $1")
             .bind(account.as_str())
-            .fetch_optional(&mut **tx)
+            .fetch_optional(executor)
             .await?;
     row.map(|(mfa, ips)| stored(&mfa, &ips))
         .ok_or_else(|| Error::NotFound(format!("account {account}")))

@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::app::check::{Checker, Target};
 use crate::app::App;
 use crate::authz::{CheckBody, Consistency, EntityRef, PolicyBundle};
-use crate::domain::{role_grants, AccountId, Actor, Networks, Session};
+use crate::domain::{AccountId, Actor, MembershipFacts, Networks, Session};
 use crate::error::Result;
 use crate::store::{ApiKeyRecord, MemberRecord};
 
@@ -103,10 +103,16 @@ pub async fn build(
     let now = checker.store().now();
     let account_roles = checker.store().account_roles(account).await?;
     let people = members.into_iter().map(|m| {
-        let mut grants = m.grants;
-        grants.extend(role_grants(&m.roles, &account_roles, bundle.presets()).cloned());
-        grants.sort();
-        grants.dedup();
+        // The grants a check sees, by the rule the check's facts are made with.
+        let membership = MembershipFacts::new(
+            m.role == "owner",
+            &m.role,
+            m.grants,
+            &m.roles,
+            &account_roles,
+            false,
+        );
+        let grants = membership.effective_grants(bundle.presets()).into_owned();
         Row {
             principal: m.user_id.clone(),
             user_id: m.user_id,

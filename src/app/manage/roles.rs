@@ -18,7 +18,7 @@ pub async fn list(app: &App, actor: &Actor, account: &AccountId) -> Result<Roles
 }
 
 /// Defines or replaces a role (`manageRoles`): `400` for a grant the schema does not declare
-/// (`grants[i]`), a preset's name (`name`) or a description past
+/// (`grants[i]`), a preset's name (`name`, checked in the write) or a description past
 /// [`MAX_ROLE_DESCRIPTION`] characters.
 pub async fn put(
     app: &App,
@@ -28,20 +28,6 @@ pub async fn put(
     role: RoleDefinition,
 ) -> Result<RoleRecord> {
     let bundle = app.bundle();
-    // A preset added after the account defined a role of that name leaves the account's own
-    // in force and editable.
-    if bundle.presets().contains_key(name.as_str())
-        && !app
-            .store()
-            .account_roles(account)
-            .await?
-            .contains_key(name.as_str())
-    {
-        return Err(Error::bad_field(
-            "name",
-            format!("{name} is a preset every account may use; choose another name"),
-        ));
-    }
     bundle.check_grants(&role.grants)?;
     if role.description.chars().count() > MAX_ROLE_DESCRIPTION {
         return Err(Error::bad_field(
@@ -53,9 +39,10 @@ pub async fn put(
     let auth = checker
         .authorize(actor, "manageRoles", Target::Account(account))
         .await?;
-    checker
-        .write(app.store().put_role(&auth, account, name, role))
-        .await
+    let write = app
+        .store()
+        .put_role(&auth, account, name, role, bundle.presets());
+    checker.write(write).await
 }
 
 /// Deletes a role (`manageRoles`): `404` when the account defines none by that name, `409`

@@ -81,9 +81,8 @@ pub async fn reset(app: &App, actor: &Actor, account: &AccountId) -> Result<Secu
 
 /// The ranges as [`Networks`]; a `400` names the first one that is not a range.
 fn parse_networks(ranges: &[String]) -> Result<Networks> {
-    for (i, raw) in ranges.iter().enumerate() {
-        Networks::parse(std::slice::from_ref(raw))
-            .map_err(|e| Error::bad_field(format!("allowed_ips[{i}]"), e))?;
-    }
-    Networks::parse(ranges).map_err(|e| Error::bad_field("allowed_ips", e))
+    Networks::parse_each(ranges).map_err(|(at, message)| match at {
+        Some(i) => Error::bad_field(format!("allowed_ips[{i}]"), message),
+        None => Error::bad_field("allowed_ips", message),
+    })
 }
