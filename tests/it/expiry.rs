@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::{client_area, test_redis, Options, TestApp, TestDatabase};
+use crate::common::{client_area, TestApp};
 use portier::domain::Timestamp;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -126,11 +126,7 @@ async fn access_ends_at_expires_at_cached_and_fresh_and_is_audited_once() {
 
 #[tokio::test]
 async fn two_replicas_on_postgres_and_redis_deny_from_the_instant_and_audit_once() {
-    let database = TestDatabase::postgres().await;
-    let mut options = Options::new(&database.url);
-    options.redis = Some(test_redis());
-    let a = TestApp::start(&options).await;
-    let b = TestApp::start(&options).await;
+    let (_database, a, b) = TestApp::replicas().await;
     client_area(&a).await;
     b.clock.advance(Duration::from_millis(
         u64::try_from(a.clock.now_ms() - b.clock.now_ms()).unwrap_or(0),

@@ -6,15 +6,11 @@ use reqwest::Method;
 use serde_json::json;
 
 use super::{create_key, key_check, verify};
-use crate::common::{client_area, test_redis, Options, TestApp, TestDatabase};
+use crate::common::{client_area, TestApp};
 
 #[tokio::test]
 async fn the_other_replica_denies_a_key_at_once_when_its_creator_loses_access_or_it_is_revoked() {
-    let database = TestDatabase::postgres().await;
-    let mut options = Options::new(&database.url);
-    options.redis = Some(test_redis());
-    let a = TestApp::start(&options).await;
-    let b = TestApp::start(&options).await;
+    let (_database, a, b) = TestApp::replicas().await;
     client_area(&a).await;
     a.member("acct-1", "mia", "admin", &[]).await;
     // The shipped policies let only the owner create keys: make mia the owner for a moment.

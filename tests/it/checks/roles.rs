@@ -109,14 +109,15 @@ async fn a_role_change_flips_every_holder_at_once_cached_and_fresh() {
     assert_eq!(listed.status, 200, "{:?}", listed.body);
     assert_eq!(listed.body["roles"][0]["name"], "clerk");
     // Deleting a held role is refused, naming the holders; once unheld it goes.
-    let held = app
-        .acting(
+    let delete_clerk = || {
+        app.acting(
             "olivia",
             Method::DELETE,
             "/v1/accounts/acct-1/roles/clerk",
             None,
         )
-        .await;
+    };
+    let held = delete_clerk().await;
     assert_eq!(held.status, 409, "{:?}", held.body);
     assert!(
         held.body["error"]["message"]
@@ -128,40 +129,18 @@ async fn a_role_change_flips_every_holder_at_once_cached_and_fresh() {
     );
     holds(&app, "acct-1", "mia", &[]).await;
     holds(&app, "acct-1", "cleo", &[]).await;
-    let gone = app
-        .acting(
-            "olivia",
-            Method::DELETE,
-            "/v1/accounts/acct-1/roles/clerk",
-            None,
-        )
-        .await;
+    let gone = delete_clerk().await;
     assert_eq!(gone.status, 204, "{:?}", gone.body);
-    let again = app
-        .acting(
-            "olivia",
-            Method::DELETE,
-            "/v1/accounts/acct-1/roles/clerk",
-            None,
-        )
-        .await;
+    let again = delete_clerk().await;
     assert_eq!(again.status, 404);
-    let audit = app
-        .staff(Method::GET, "/v1/accounts/acct-1/audit?limit=100", None)
-        .await;
-    let actions: Vec<&str> = audit.body["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|e| e["action"].as_str())
-        .collect();
+    let actions = app.audit_actions("acct-1", 100).await;
     assert_eq!(
-        actions.iter().filter(|a| **a == "role.put").count(),
+        actions.iter().filter(|a| *a == "role.put").count(),
         2,
         "{actions:?}"
     );
     assert_eq!(
-        actions.iter().filter(|a| **a == "role.delete").count(),
+        actions.iter().filter(|a| *a == "role.delete").count(),
         1,
         "{actions:?}"
     );

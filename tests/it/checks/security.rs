@@ -320,15 +320,7 @@ async fn the_owner_cannot_lock_themselves_out_and_staff_resets() {
         app.allows("olivia", "viewAccount", ("Account", "acct-1"), "acct-1")
             .await
     );
-    let audit = app
-        .staff(Method::GET, "/v1/accounts/acct-1/audit?limit=10", None)
-        .await;
-    let actions: Vec<&str> = audit.body["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|e| e["action"].as_str())
-        .collect();
+    let actions = app.audit_actions("acct-1", 10).await;
     assert_eq!(
         &actions[..2],
         ["security.reset", "security.put"],

@@ -409,6 +409,30 @@ impl TestApp {
         portier::domain::Timestamp::from_millis(ms).to_rfc3339()
     }
 
+    /// The actions of an account's audit trail, newest first, at most `limit` (read as staff).
+    pub async fn audit_actions(&self, account: &str, limit: usize) -> Vec<String> {
+        let path = format!("/v1/accounts/{account}/audit?limit={limit}");
+        let audit = self.staff(Method::GET, &path, None).await;
+        assert_eq!(audit.status, 200, "{:?}", audit.body);
+        audit.body["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| e["action"].as_str().map(str::to_owned))
+            .collect()
+    }
+
+    /// Two replicas over one fresh PostgreSQL database and one Redis; the database lives as
+    /// long as the first value.
+    pub async fn replicas() -> (TestDatabase, TestApp, TestApp) {
+        let database = TestDatabase::postgres().await;
+        let mut options = Options::new(&database.url);
+        options.redis = Some(test_redis());
+        let a = TestApp::start(&options).await;
+        let b = TestApp::start(&options).await;
+        (database, a, b)
+    }
+
     /// Rows in a table, read straight from the database (for "nothing was written").
     pub async fn count(&self, table: &str) -> i64 {
         sqlx::any::install_default_drivers();

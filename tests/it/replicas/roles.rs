@@ -3,15 +3,11 @@
 use serde_json::json;
 
 use crate::checks::roles::{holds, pays, put_role};
-use crate::common::{client_area, test_redis, Options, TestApp, TestDatabase};
+use crate::common::{client_area, TestApp};
 
 #[tokio::test]
 async fn a_second_replica_sees_a_role_change_at_once() {
-    let database = TestDatabase::postgres().await;
-    let mut options = Options::new(&database.url);
-    options.redis = Some(test_redis());
-    let a = TestApp::start(&options).await;
-    let b = TestApp::start(&options).await;
+    let (_database, a, b) = TestApp::replicas().await;
     client_area(&a).await;
     put_role(
         &a,
