@@ -1,7 +1,8 @@
 //! The background task that ends time-limited access: every [`SWEEP_EVERY`] it removes the
 //! memberships whose `expires_at` has passed (each with its `member.expire` audit row,
 //! written once whichever replica sweeps first) and invalidates their cached decisions, and
-//! records each API key's expiry (`api_key.expire`) once.
+//! records each API key's expiry (`api_key.expire`) and each support access's end
+//! (`support.expire`) once.
 //!
 //! Nothing waits for it: from the instant of expiry, checks already deny and caches already
 //! refuse to serve older decisions. The sweep makes the store say what checks already do.
@@ -34,6 +35,9 @@ pub fn spawn_sweeper(checker: Checker) -> tokio::task::JoinHandle<()> {
             }
             if let Err(err) = checker.store().record_api_key_expiries(PER_SWEEP).await {
                 tracing::warn!(error = %err, "api key expiry sweep failed; retrying");
+            }
+            if let Err(err) = checker.store().record_support_expiries(PER_SWEEP).await {
+                tracing::warn!(error = %err, "support access expiry sweep failed; retrying");
             }
         }
     })

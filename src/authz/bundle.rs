@@ -38,6 +38,8 @@ pub struct PolicyBundle {
     /// Types that belong to an account (the Account type itself and its children).
     pub(super) account_scoped: HashSet<EntityTypeName>,
     pub(super) forbids: HashSet<PolicyId>,
+    /// Permits annotated `@breakGlass`: an allow resting on them alone is recorded.
+    break_glass: HashSet<String>,
     /// Per action: only the policies whose action scope can match it, and the action's own
     /// entity with its groups. Evaluating the subset gives the same answer as the whole set
     /// (a policy whose scope does not match is never satisfied and never errors), faster.
@@ -77,6 +79,8 @@ impl PolicyBundle {
             contact: parse("Contact")?,
             staff: parse("Staff")?,
             api_key: parse("ApiKey")?,
+            agent: parse("Agent")?,
+            agent_role: parse("AgentRole")?,
             grant: parse("Grant")?,
             mfa_requirement: parse("MfaRequirement")?,
         };
@@ -86,6 +90,11 @@ impl PolicyBundle {
             .policies()
             .filter(|p| p.effect() == Effect::Forbid)
             .map(|p| p.id().clone())
+            .collect();
+        let break_glass = policies
+            .policies()
+            .filter(|p| p.effect() == Effect::Permit && p.annotation("breakGlass").is_some())
+            .map(|p| p.id().to_string())
             .collect();
         let by_action = index::index_by_action(&schema, &policies, &types, &actions)?;
         let type_names = declared
@@ -103,6 +112,7 @@ impl PolicyBundle {
             actions_by_pair,
             account_scoped,
             forbids,
+            break_glass,
             by_action,
             type_names,
             sources: Arc::default(),
@@ -232,6 +242,14 @@ impl PolicyBundle {
     /// Whether the schema declares this entity type.
     pub fn declares(&self, ty: &EntityTypeName) -> bool {
         self.schema.entity_types().any(|t| t == ty)
+    }
+
+    /// Whether an allow rests on break-glass alone: every permit behind it is annotated
+    /// `@breakGlass`. Such an allow is never cached and is answered only once recorded.
+    pub fn is_break_glass(&self, verdict: &Verdict) -> bool {
+        verdict.allow
+            && !verdict.reasons.is_empty()
+            && verdict.reasons.iter().all(|id| self.break_glass.contains(id))
     }
 
     /// Whether a policy is a `forbid` (its errors make the answer deny: fail closed).

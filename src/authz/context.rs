@@ -85,6 +85,33 @@ pub fn check_size(context: &Map<String, Value>, field: &str) -> Result<()> {
     Ok(())
 }
 
+/// The longest break-glass reason a check may state, in characters.
+pub const MAX_REASON_CHARS: usize = 200;
+
+/// Refuses a stated `reason` (break-glass) that is blank or longer than
+/// [`MAX_REASON_CHARS`]; a reason that is not a string is left to the schema's check.
+pub fn check_reason(context: &Map<String, Value>, field: &str) -> Result<()> {
+    let Some(Value::String(reason)) = context.get("reason") else {
+        return Ok(());
+    };
+    let field = format!("{field}.reason");
+    if reason.trim().is_empty() {
+        return Err(Error::bad_field(field, "must not be blank"));
+    }
+    if reason.chars().count() > MAX_REASON_CHARS {
+        return Err(Error::bad_field(
+            field,
+            format!("at most {MAX_REASON_CHARS} characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// The reason a check states (break-glass), if any.
+pub fn reason(context: &Value) -> Option<&str> {
+    context.get("reason")?.as_str()
+}
+
 /// The context with the keys the action's context type does not declare left out (one hash
 /// lookup per key). A declared key with a wrong value stays, so the check still reports it
 /// as a `400`; an action whose context type is unknown gets the context whole.

@@ -1,6 +1,7 @@
 //! The entities of one check, built in code from the store's facts: the principal (with the
 //! tag for the request's account only; for an API key, also its creator seen from that
-//! account), the account, and the resource. Nothing else is read,
+//! account; for an agent, the account's current support access as its tag), the account, and
+//! the resource. Nothing else is read,
 //! so a check costs the same with ten users or ten million.
 
 use std::collections::HashMap;
@@ -9,7 +10,7 @@ use cedar_policy::{Entities, Entity, EntityId, EntityUid, RestrictedExpression a
 
 use super::request::{CheckRequest, Principal};
 use super::{context, PolicyBundle};
-use crate::domain::{AccountFacts, ApiKeyFacts, CheckFacts, UserFacts};
+use crate::domain::{AccountFacts, AgentFacts, ApiKeyFacts, CheckFacts, UserFacts};
 use crate::error::{Error, Result};
 
 /// Builds the entities Cedar needs for `request`, from `facts` and the caller's entities.
@@ -50,6 +51,11 @@ pub fn build_entities(
                 account_uid.as_ref(),
             )?);
             entities.push(key);
+        }
+        (Principal::Agent(_), _, _) => {
+            if let Some(agent) = &facts.agent {
+                entities.push(agent_entity(bundle, request, agent, account_uid.as_ref())?);
+            }
         }
         _ => {}
     }
@@ -212,6 +218,30 @@ fn key_entity(
         ),
     ];
     entity(request.principal_uid.clone(), attrs, Some(account), [])
+}
+
+/// A support agent as policies see them from the check's account: what they are, and the
+/// grants of the account's current support access as the tag keyed by its id (no tag without
+/// one: the fact derived for this check from the store's consents and the clock).
+fn agent_entity(
+    bundle: &PolicyBundle,
+    request: &CheckRequest,
+    agent: &AgentFacts,
+    account_uid: Option<&EntityUid>,
+) -> Result<Entity> {
+    let role = EntityUid::from_type_name_and_id(
+        bundle.types().agent_role.clone(),
+        EntityId::new(agent.role.as_str()),
+    );
+    let attrs = [("role".to_owned(), Expr::new_entity_uid(role))];
+    let tags = match (account_uid, &agent.support_grants) {
+        (Some(account), Some(grants)) => vec![(
+            account.id().unescaped().to_owned(),
+            grant_set(bundle, grants),
+        )],
+        _ => Vec::new(),
+    };
+    entity(request.principal_uid.clone(), attrs, None, tags)
 }
 
 /// A set of grants; a grant the schema no longer declares is ignored rather than failing

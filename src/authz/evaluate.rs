@@ -46,6 +46,8 @@ pub enum Unknown {
     User,
     /// The API key is not one the store knows, or its creator is not.
     ApiKey,
+    /// The agent is not one the store knows.
+    Agent,
     /// The request names an account the store does not know.
     Account,
     /// The resource is one the store keeps (invitation, contact) and it is not there.
@@ -55,9 +57,10 @@ pub enum Unknown {
 impl fmt::Display for Unknown {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Unknown::NotAUser => "only users and API keys are ever allowed anything",
+            Unknown::NotAUser => "only users, API keys and agents are ever allowed anything",
             Unknown::User => "the principal is not a user Portier knows",
             Unknown::ApiKey => "the principal is not an API key Portier knows (with its creator)",
+            Unknown::Agent => "the principal is not an agent Portier knows",
             Unknown::Account => "the account is not one Portier knows",
             Unknown::Resource => {
                 "the resource is not an open one of this account in Portier's store"
@@ -76,15 +79,18 @@ pub fn unknown(request: &CheckRequest, facts: &CheckFacts) -> Option<Unknown> {
         Principal::ApiKey(_) if facts.api_key.is_none() || facts.user.is_none() => {
             Some(Unknown::ApiKey)
         }
-        Principal::User(_) | Principal::ApiKey(_)
+        Principal::Agent(_) if facts.agent.is_none() => Some(Unknown::Agent),
+        Principal::User(_) | Principal::ApiKey(_) | Principal::Agent(_)
             if request.account.is_some() && facts.account.is_none() =>
         {
             Some(Unknown::Account)
         }
-        Principal::User(_) | Principal::ApiKey(_) if !facts.resource_found => {
+        Principal::User(_) | Principal::ApiKey(_) | Principal::Agent(_)
+            if !facts.resource_found =>
+        {
             Some(Unknown::Resource)
         }
-        Principal::User(_) | Principal::ApiKey(_) => None,
+        Principal::User(_) | Principal::ApiKey(_) | Principal::Agent(_) => None,
     }
 }
 

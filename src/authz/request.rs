@@ -9,7 +9,7 @@ use serde_json::Value;
 
 pub use super::check_body::{CheckBody, Consistency, EntityRef, MAX_SUPPLIED_ENTITIES};
 use super::{PolicyBundle, STORE_OWNED_TYPES};
-use crate::domain::{check_id, AccountId, ApiKeyId, UserId};
+use crate::domain::{check_id, AccountId, AgentId, ApiKeyId, UserId};
 use crate::error::{Error, Result};
 
 /// Who a request is evaluated for.
@@ -19,6 +19,8 @@ pub enum Principal {
     User(UserId),
     /// An API key, looked up in the store with its creator.
     ApiKey(ApiKeyId),
+    /// A support agent, looked up in the store with the account's current support access.
+    Agent(AgentId),
     /// Hosting staff (admin token, no actor). Never reachable from the check routes.
     Staff,
     /// Any other entity (a contact, say): never allowed anything.
@@ -65,7 +67,7 @@ impl CheckRequest {
     }
 }
 
-/// Resolves a portal's check. Only `User` and `ApiKey` principals are evaluated: any other
+/// Resolves a portal's check. Only `User`, `ApiKey` and `Agent` principals are evaluated: any other
 /// type is parsed but denied, and `Staff` can never be claimed from outside.
 pub(super) fn parse_check(bundle: &PolicyBundle, body: CheckBody) -> Result<CheckRequest> {
     let principal_uid = entity_uid(
@@ -82,6 +84,10 @@ pub(super) fn parse_check(bundle: &PolicyBundle, body: CheckBody) -> Result<Chec
     } else if principal_uid.type_name() == &bundle.types().api_key {
         Principal::ApiKey(
             ApiKeyId::from_str(principal_id).map_err(|e| Error::bad_field("principal.id", e))?,
+        )
+    } else if principal_uid.type_name() == &bundle.types().agent {
+        Principal::Agent(
+            AgentId::from_str(principal_id).map_err(|e| Error::bad_field("principal.id", e))?,
         )
     } else {
         Principal::NotAUser
@@ -118,6 +124,7 @@ pub(super) fn parse_check(bundle: &PolicyBundle, body: CheckBody) -> Result<Chec
         return Err(Error::bad_field("context", "must be a JSON object"));
     };
     super::context::check_size(keys, "context")?;
+    super::context::check_reason(keys, "context")?;
     let context = bundle.parse_context(&context_json, action, &resource)?;
     let supplied_json = body.entities.unwrap_or_default();
     let supplied = parse_supplied(bundle, &supplied_json)?;

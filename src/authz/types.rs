@@ -4,9 +4,11 @@
 use cedar_policy::EntityTypeName;
 
 /// Entity types whose facts Portier keeps; a caller may never supply entities of these types.
-pub const STORE_OWNED_TYPES: [&str; 9] = [
+pub const STORE_OWNED_TYPES: [&str; 11] = [
     "User",
     "ApiKey",
+    "Agent",
+    "AgentRole",
     "Account",
     "Service",
     "Invitation",
@@ -33,6 +35,10 @@ pub struct CoreTypes {
     pub staff: EntityTypeName,
     /// Machine principals of one account.
     pub api_key: EntityTypeName,
+    /// The hosting company's staff as named people.
+    pub agent: EntityTypeName,
+    /// The enum of what an agent is (support, supervisor).
+    pub agent_role: EntityTypeName,
     /// The grant enum.
     pub grant: EntityTypeName,
     /// The enum of an account's second-factor requirements.

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use super::{CacheKey, Cached, Revisioned, Revisions, Subjects};
+use super::{CacheKey, Cached, PrincipalKind, Revisioned, Revisions, Subjects};
 use crate::authz::Verdict;
 
 /// What an entry costs besides its key, roughly: the entry, moka's bookkeeping.
@@ -35,6 +35,7 @@ struct RevisionTable {
     users: HashMap<Box<str>, u64>,
     accounts: HashMap<Box<str>, u64>,
     api_keys: HashMap<Box<str>, u64>,
+    agents: HashMap<Box<str>, u64>,
 }
 
 impl MemoryCache {
@@ -72,9 +73,10 @@ impl MemoryCache {
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         Revisions {
-            user: match subjects.api_key {
-                false => table.users.get(subjects.user),
-                true => table.api_keys.get(subjects.user),
+            user: match subjects.kind {
+                PrincipalKind::User => table.users.get(subjects.principal),
+                PrincipalKind::ApiKey => table.api_keys.get(subjects.principal),
+                PrincipalKind::Agent => table.agents.get(subjects.principal),
             }
             .copied()
             .unwrap_or(0),
@@ -123,6 +125,7 @@ impl MemoryCache {
                 Revisioned::User(id) => (&mut table.users, id),
                 Revisioned::Account(id) => (&mut table.accounts, id),
                 Revisioned::ApiKey(id) => (&mut table.api_keys, id),
+                Revisioned::Agent(id) => (&mut table.agents, id),
             };
             let current = map.entry(id.as_str().into()).or_insert(0);
             *current = (*current).max(*revision);
@@ -163,8 +166,8 @@ mod tests {
         cache.raise(&[(bill(), 7)]);
         cache.raise(&[(bill(), 3)]);
         let now = cache.revisions(Subjects {
-            api_key: false,
-            user: "bill",
+            kind: PrincipalKind::User,
+            principal: "bill",
             account: Some("acct-1"),
         });
         assert_eq!((now.user, now.account), (7, Some(0)));

@@ -46,7 +46,7 @@ use crate::authz::{CheckRequest, Verdict};
 /// An entity never written has revision 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Revisions {
-    /// The principal's (a user's, or an API key's: see [`Subjects`]).
+    /// The principal's (a user's, an API key's or an agent's: see [`Subjects`]).
     pub user: u64,
     /// The account's, when the request names one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -56,24 +56,37 @@ pub struct Revisions {
 /// Whose revisions a request depends on.
 #[derive(Debug, Clone, Copy)]
 pub struct Subjects<'a> {
-    /// The principal's id: a user's, or an API key's when `api_key` (whose revision moves
-    /// with every write to the key and to its creator).
-    pub user: &'a str,
-    /// Whether the principal is an API key, whose revisions are kept apart from users'.
-    pub api_key: bool,
+    /// The principal's id, of the kind `kind`.
+    pub principal: &'a str,
+    /// What the principal is; each kind's revisions are kept apart.
+    pub kind: PrincipalKind,
     /// The account's id.
     pub account: Option<&'a str>,
+}
+
+/// The kinds of principal whose decisions are cached, each with revisions of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrincipalKind {
+    /// A user (or any principal that is not a key or an agent: it has no revision).
+    User,
+    /// An API key, whose revision moves with every write to the key and to its creator.
+    ApiKey,
+    /// A support agent, whose revision moves with every write to the agent (consents are
+    /// the account's facts, under its revision).
+    Agent,
 }
 
 impl<'a> Subjects<'a> {
     /// The subjects of `request`: its principal and its account.
     pub fn of(request: &'a CheckRequest) -> Self {
+        use crate::authz::request::Principal;
         Subjects {
-            user: request.principal_uid.id().unescaped(),
-            api_key: matches!(
-                request.principal,
-                crate::authz::request::Principal::ApiKey(_)
-            ),
+            principal: request.principal_uid.id().unescaped(),
+            kind: match request.principal {
+                Principal::ApiKey(_) => PrincipalKind::ApiKey,
+                Principal::Agent(_) => PrincipalKind::Agent,
+                _ => PrincipalKind::User,
+            },
             account: request.account.as_ref().map(|a| a.as_str()),
         }
     }

@@ -22,7 +22,7 @@ use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{CacheKey, Cached, Revisioned, Revisions, Subjects};
+use super::{CacheKey, Cached, PrincipalKind, Revisioned, Revisions, Subjects};
 use crate::authz::Verdict;
 
 /// Reads the revision counters (all keys but the last) and the stored decision (the last).
@@ -207,18 +207,24 @@ impl RedisCache {
             Revisioned::User(id) => self.counter("u", id),
             Revisioned::Account(id) => self.counter("a", id),
             Revisioned::ApiKey(id) => self.counter("k", id),
+            Revisioned::Agent(id) => self.counter("g", id),
         }
     }
 
     fn revision_keys(&self, subjects: Subjects<'_>) -> Vec<String> {
         let account = subjects.account.map(|id| self.counter("a", id));
-        let principal = if subjects.api_key { "k" } else { "u" };
-        std::iter::once(self.counter(principal, subjects.user))
+        let kind = match subjects.kind {
+            PrincipalKind::User => "u",
+            PrincipalKind::ApiKey => "k",
+            PrincipalKind::Agent => "g",
+        };
+        std::iter::once(self.counter(kind, subjects.principal))
             .chain(account)
             .collect()
     }
 
-    /// The revision counter of a user (`u`), an account (`a`) or an API key (`k`).
+    /// The revision counter of a user (`u`), an account (`a`), an API key (`k`) or an agent
+    /// (`g`).
     fn counter(&self, kind: &str, id: &str) -> String {
         format!("{}rev:{kind}:{id}", self.prefix)
     }

@@ -15,6 +15,8 @@ pub struct CheckFacts {
     pub user: Option<UserFacts>,
     /// The principal when it is an API key; `None` when unknown (or not a key).
     pub api_key: Option<ApiKeyFacts>,
+    /// The principal when it is a support agent; `None` when unknown (or not an agent).
+    pub agent: Option<AgentFacts>,
     /// The account; `None` when unknown or not involved.
     pub account: Option<AccountFacts>,
     /// Whether a resource the store keeps (invitation, contact) exists in the account;
@@ -24,9 +26,9 @@ pub struct CheckFacts {
     pub assignees: Vec<String>,
     /// The invited email, lowercased (invitations only).
     pub invitation_email: Option<String>,
-    /// When a time-based fact read here stops holding (Unix milliseconds): an invitation's
-    /// or a membership's expiry. No decision resting on these facts may be served from a
-    /// cache after it.
+    /// When a time-based fact read here stops holding (Unix milliseconds): an invitation's,
+    /// a membership's or a support access's expiry. No decision resting on these facts may be
+    /// served from a cache after it.
     pub valid_until: Option<i64>,
 }
 
@@ -73,6 +75,16 @@ pub struct ApiKeyFacts {
     pub live: bool,
     /// Where the key may be used from.
     pub networks: super::Networks,
+}
+
+/// A support agent, as policies see them from the check's account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentFacts {
+    /// Support or supervisor.
+    pub role: super::AgentRole,
+    /// The grants of the account's support accesses current at the check's instant that
+    /// name this agent or no agent (their union, sorted); `None` when there is none.
+    pub support_grants: Option<Vec<String>>,
 }
 
 /// An account, as policies see it.

@@ -39,9 +39,10 @@ use std::fmt;
 use serde::Deserialize;
 
 pub use api_key::{ApiKeySecret, Networks};
-pub use facts::{AccountFacts, ApiKeyFacts, CheckFacts, MembershipFacts, UserFacts};
+pub use facts::{AccountFacts, AgentFacts, ApiKeyFacts, CheckFacts, MembershipFacts, UserFacts};
 pub use ids::{
-    check_id, parse_id, AccountId, ApiKeyId, ContactId, InvitationId, ServiceId, UserId, MAX_ID_LEN,
+    check_id, parse_id, AccountId, AgentId, ApiKeyId, ContactId, InvitationId, ServiceId,
+    SupportAccessId, UserId, MAX_ID_LEN,
 };
 pub use net::{is_host, PublicUrl, TrustedProxy};
 pub use roles::{
@@ -51,7 +52,7 @@ pub use roles::{
 pub use secret::Secret;
 pub use text::{Email, InvitationToken, Name, Phone};
 pub use time::Timestamp;
-pub use words::{AccountStatus, MfaRequirement, Role, Topic, UserStatus};
+pub use words::{AccountStatus, AgentRole, MfaRequirement, Role, Topic, UserStatus};
 
 /// For `Option<Option<T>>` patch fields: absent → `None`, `null` → `Some(None)`.
 pub fn present<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
@@ -62,12 +63,16 @@ where
     T::deserialize(deserializer).map(Some)
 }
 
-/// Who performs a management call: a portal user (`X-Portier-Actor`) or hosting staff.
+/// Who performs a management call: a portal user (`X-Portier-Actor`), a support agent
+/// (`X-Portier-Agent`) or hosting staff.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Actor {
     /// A user acting through the portal, in the session the portal vouches for; authorized
     /// by the policies.
     User(UserId, Session),
+    /// A named member of the hosting company's staff, acting on an account within its owner's
+    /// consent; authorized by the policies like a user.
+    Agent(AgentId, Session),
     /// Hosting staff: an admin token without an actor header.
     Staff,
     /// Portier itself, applying what time decides (an access that ran out). Authorized
@@ -79,6 +84,7 @@ impl fmt::Display for Actor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Actor::User(id, _) => write!(f, "user:{id}"),
+            Actor::Agent(id, _) => write!(f, "agent:{id}"),
             Actor::Staff => f.write_str("staff"),
             Actor::Portier => f.write_str("portier"),
         }

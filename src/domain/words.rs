@@ -78,6 +78,17 @@ word_enum!(
 );
 
 word_enum!(
+    /// What a support agent is: every agent acts within an owner's consent; a supervisor may
+    /// also break glass (act without one, stating why).
+    AgentRole {
+        /// Acts only within a support access.
+        Support = "support",
+        /// Acts within a support access, or by break-glass with a reason.
+        Supervisor = "supervisor",
+    }
+);
+
+word_enum!(
     /// A mail topic, the one list of them: contacts and members opt into topics.
     Topic {
         /// Account news and anything without a better topic.

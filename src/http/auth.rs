@@ -10,11 +10,13 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use super::Tokens;
-use crate::domain::{Actor, Session, UserId};
+use crate::domain::{Actor, AgentId, Session, UserId};
 use crate::error::Error;
 
 /// The header naming the user a management call acts for.
 pub const ACTOR_HEADER: &str = "x-portier-actor";
+/// The header naming the support agent a management call acts for (never with an actor).
+pub const AGENT_HEADER: &str = "x-portier-agent";
 /// The header saying the acting user's session passed a second factor (`true`/`false`).
 pub const MFA_HEADER: &str = "x-portier-mfa";
 /// The header giving the address the acting user's session comes from.
@@ -62,10 +64,27 @@ pub async fn require_admin(request: Request, next: Next) -> Result<Response, Err
 impl<S: Send + Sync> FromRequestParts<S> for Actor {
     type Rejection = Error;
 
-    /// The acting user from `X-Portier-Actor` in the session the portal vouches for, or
-    /// staff when the header is absent.
+    /// The acting user from `X-Portier-Actor`, or the acting agent from `X-Portier-Agent`,
+    /// in the session the portal vouches for; staff when both are absent, a `400` when both
+    /// are present.
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
         let session = Session::from_request_parts(parts, state).await?;
+        let agent = parts.headers.get(AGENT_HEADER);
+        if agent.is_some() && parts.headers.contains_key(ACTOR_HEADER) {
+            return Err(Error::bad_field(
+                "X-Portier-Agent",
+                "an agent and an actor cannot act together",
+            ));
+        }
+        if let Some(value) = agent {
+            let text = value
+                .to_str()
+                .map_err(|_| Error::bad_field("X-Portier-Agent", "must be text"))?;
+            let id: AgentId = text
+                .parse()
+                .map_err(|e| Error::bad_field("X-Portier-Agent", e))?;
+            return Ok(Actor::Agent(id, session));
+        }
         match parts.headers.get(ACTOR_HEADER) {
             None => Ok(Actor::Staff),
             Some(value) => {

@@ -18,7 +18,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tracing::Instrument;
 
-use super::auth::{self, Scope, ACTOR_HEADER, CLIENT_IP_HEADER, MFA_HEADER};
+use super::auth::{self, Scope, ACTOR_HEADER, AGENT_HEADER, CLIENT_IP_HEADER, MFA_HEADER};
 use super::console;
 use super::limits::ServeLimits;
 use super::observe::{Observed, REQUEST_ID_HEADER};
@@ -44,9 +44,10 @@ pub const PUBLIC_ROUTES: [&str; 10] = [
 ];
 
 /// Headers read by Portier that must appear at most once, with the name errors give them.
-static SINGLE_HEADERS: [(HeaderName, &str); 6] = [
+static SINGLE_HEADERS: [(HeaderName, &str); 7] = [
     (header::AUTHORIZATION, "Authorization"),
     (HeaderName::from_static(ACTOR_HEADER), "X-Portier-Actor"),
+    (HeaderName::from_static(AGENT_HEADER), "X-Portier-Agent"),
     (HeaderName::from_static(MFA_HEADER), "X-Portier-MFA"),
     (
         HeaderName::from_static(CLIENT_IP_HEADER),

@@ -9,6 +9,7 @@
 //! one use case of [`crate::app`] → answer. `authzen/` and `console/` are adapters too.
 
 pub(crate) mod accounts;
+mod agents;
 mod api_keys;
 mod audit;
 mod auth;
@@ -32,6 +33,7 @@ mod security;
 mod server;
 mod server_url;
 mod services;
+mod support;
 mod tokens;
 pub(crate) mod users;
 
@@ -150,6 +152,10 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(security::reset))
         .routes(routes!(api_keys::create, api_keys::list))
         .routes(routes!(api_keys::show, api_keys::revoke))
+        .routes(routes!(support::grant, support::list))
+        .routes(routes!(support::revoke))
+        .routes(routes!(agents::create, agents::list))
+        .routes(routes!(agents::show, agents::update, agents::remove))
         .routes(routes!(services::show, services::put, services::clear))
         .routes(routes!(invitations::create, invitations::list))
         .routes(routes!(invitations::accept))

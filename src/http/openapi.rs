@@ -9,7 +9,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ObjectBuilder, OpenApi as Spec, Type};
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
-use super::auth::{ACTOR_HEADER, CLIENT_IP_HEADER, MFA_HEADER};
+use super::auth::{ACTOR_HEADER, AGENT_HEADER, CLIENT_IP_HEADER, MFA_HEADER};
 use crate::authz::PolicyBundle;
 use crate::domain::{AccountId, ApiKeyId, ContactId, InvitationId, ServiceId, UserId};
 use crate::domain::{ActionName, GrantName};
@@ -132,6 +132,18 @@ impl Modify for BearerAndActor {
                         header(
                             ACTOR_HEADER,
                             "The portal user acting; absent, an admin token acts as hosting staff.",
+                            ObjectBuilder::new()
+                                .schema_type(Type::String)
+                                .min_length(Some(1))
+                                .max_length(Some(128))
+                                .pattern(Some(r"^[^\s\x22\\]+$")),
+                        )
+                        .into(),
+                    );
+                    parameters.push(
+                        header(
+                            AGENT_HEADER,
+                            "The support agent acting (never with X-Portier-Actor); absent with it, an admin token acts as hosting staff.",
                             ObjectBuilder::new()
                                 .schema_type(Type::String)
                                 .min_length(Some(1))

@@ -9,6 +9,8 @@
 
 mod acceptance;
 mod accounts;
+mod agent_facts;
+mod agents;
 mod api_key_facts;
 mod api_keys;
 mod audit;
@@ -34,6 +36,7 @@ mod search;
 mod security;
 mod services;
 mod shapes;
+mod support;
 mod time;
 pub mod transfer;
 mod users;
@@ -45,6 +48,8 @@ use sqlx::{AnyPool, Connection};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use accounts::{AccountPatch, AccountRecord, NewAccount, UserAccount};
+pub use agent_facts::{BreakGlass, BREAK_GLASS_PER_HOUR};
+pub use agents::{AgentPatch, AgentRecord, NewAgent};
 pub use api_keys::{ApiKeyRecord, NewApiKey};
 pub use audit::{AuditEvent, AuditScope};
 pub use check::ResourceLookup;
@@ -63,6 +68,9 @@ pub use roles::RoleRecord;
 pub use search::{Candidate, Reachable, MAX_CANDIDATES};
 pub use security::SecurityRecord;
 pub use shapes::MembershipShape;
+pub use support::{
+    NewSupportAccess, SupportAccessRecord, MAX_SUPPORT_ACCESS_MS, MAX_SUPPORT_REASON_CHARS,
+};
 pub use time::Clock;
 use time::{bounded, WRITE_WAITS};
 pub use users::{NewUser, UserPatch, UserRecord};

@@ -25,15 +25,19 @@ pub enum Revisioned {
     /// An API key: its own row, and everything about its creator (a key's decisions rest on
     /// both, so a write to a user names that user's keys too).
     ApiKey(String),
+    /// A support agent: their row (role, existence). The consents they act under are their
+    /// account's facts, under the account's revision.
+    Agent(String),
 }
 
 impl Revisioned {
-    /// The subject as stored in `data_revision`: `u:<id>`, `a:<id>` or `k:<id>`.
+    /// The subject as stored in `data_revision`: `u:<id>`, `a:<id>`, `k:<id>` or `g:<id>`.
     fn stored(&self) -> String {
         match self {
             Revisioned::User(id) => format!("u:{id}"),
             Revisioned::Account(id) => format!("a:{id}"),
             Revisioned::ApiKey(id) => format!("k:{id}"),
+            Revisioned::Agent(id) => format!("g:{id}"),
         }
     }
 
@@ -43,6 +47,7 @@ impl Revisioned {
             ("u", id) => Some(Revisioned::User(id.to_owned())),
             ("a", id) => Some(Revisioned::Account(id.to_owned())),
             ("k", id) => Some(Revisioned::ApiKey(id.to_owned())),
+            ("g", id) => Some(Revisioned::Agent(id.to_owned())),
             _ => None,
         }
     }

@@ -131,7 +131,9 @@ impl Checker {
                     .check_facts(Some(user), account, ResourceLookup::Nothing)
                     .await
             }
-            Principal::Staff | Principal::NotAUser => Ok(CheckFacts::found()),
+            Principal::Agent(_) | Principal::Staff | Principal::NotAUser => {
+                Ok(CheckFacts::found())
+            }
         }
     }
 

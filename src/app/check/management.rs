@@ -104,7 +104,8 @@ impl Checker {
                 lookup(bundle, &request),
                 facts,
             )),
-            Actor::Staff | Actor::Portier => None,
+            // An agent's consent is the account's fact, re-read by the guard's account lock.
+            Actor::Agent(..) | Actor::Staff | Actor::Portier => None,
         };
         Ok(Authorized::new(actor.clone(), basis))
     }
@@ -124,7 +125,7 @@ fn management_check(
         serde_json::Value::Object(map) => map,
         _ => serde_json::Map::new(),
     };
-    if let Actor::User(_, session) = actor {
+    if let Actor::User(_, session) | Actor::Agent(_, session) = actor {
         context.extend(session.context());
     }
     if !context.is_empty() {
@@ -145,6 +146,7 @@ fn management_request(
     let types = bundle.types();
     let (resource, account) = match target {
         Target::User(id) => (uid(&types.user, id.as_str()), None),
+        Target::Staff => (uid(&types.staff, "staff"), None),
         Target::Account(id) => (uid(&types.account, id.as_str()), Some(id)),
         Target::Service(account, id) => (uid(&types.service, id.as_str()), Some(account)),
         Target::Invitation(account, id) => (uid(&types.invitation, id.as_str()), Some(account)),
@@ -155,6 +157,7 @@ fn management_request(
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("the schema lacks the action {action}")))?;
     let (principal, principal_uid) = match actor {
         Actor::User(id, _) => (Principal::User(id.clone()), uid(&types.user, id.as_str())),
+        Actor::Agent(id, _) => (Principal::Agent(id.clone()), uid(&types.agent, id.as_str())),
         Actor::Staff => (Principal::Staff, uid(&types.staff, "staff")),
         Actor::Portier => (Principal::NotAUser, uid(&types.staff, "portier")),
     };
@@ -177,6 +180,8 @@ fn management_request(
 pub enum Target<'a> {
     /// A user's own record.
     User(&'a UserId),
+    /// The hosting company's staff (its agents).
+    Staff,
     /// An account (and user management within it).
     Account(&'a AccountId),
     /// A service of an account.

@@ -189,6 +189,13 @@ impl Checker {
                     .api_key_facts(id, request.account.as_ref(), lookup)
                     .await;
             }
+            Principal::Agent(id) => {
+                let lookup = lookup(bundle, request);
+                return self
+                    .store
+                    .agent_facts(id, request.account.as_ref(), lookup)
+                    .await;
+            }
             Principal::Staff => None,
             Principal::NotAUser => return Ok(CheckFacts::default()),
         };

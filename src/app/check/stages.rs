@@ -8,6 +8,8 @@
 //!    matter, is the answer.
 //! 4. **evaluate** — entities built from the facts by the one entity builder, the
 //!    deny-unknown rule, then Cedar ([`PolicyBundle::evaluate_facts`]).
+//!    An allow resting on break-glass alone is recorded in the account's audit trail before
+//!    it is answered, and never remembered or cached.
 //! 5. **remember** — a verdict without policy errors is remembered over the facts and, for a
 //!    cached check, cached with the revisions and the instant its facts stop holding.
 
@@ -15,10 +17,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::{Checker, Decision};
-use crate::authz::{CheckRequest, Consistency, PolicyBundle, Verdict};
+use crate::authz::request::Principal;
+use crate::authz::{context, CheckRequest, Consistency, PolicyBundle, Verdict};
 use crate::cache::{CacheKey, Cached, Subjects};
 use crate::domain::CheckFacts;
 use crate::error::Result;
+use crate::store::BreakGlass;
 use crate::telemetry;
 
 impl Checker {
@@ -65,6 +69,11 @@ impl Checker {
         let entry = gathered.entry.clone();
         let facts = gathered.into_facts();
         let (decision, verdict) = self.evaluated(bundle, request, &facts, started)?;
+        if bundle.is_break_glass(&verdict) {
+            // Never remembered nor cached, and answered only once recorded.
+            self.record_break_glass(request).await?;
+            return Ok(decision);
+        }
         if verdict.errors.is_empty() {
             if let (Some(entry), Some(memo_key)) = (entry, memo_key) {
                 entry.remember(memo_key, &verdict);
@@ -79,6 +88,29 @@ impl Checker {
             }
         }
         Ok(decision)
+    }
+
+    /// Records a break-glass allow of `request` in its account's audit trail (once per
+    /// agent, account, reason and hour); an error (the database away, the agent's rate of new
+    /// reasons passed) stops the allow.
+    async fn record_break_glass(&self, request: &CheckRequest) -> Result<()> {
+        let (Principal::Agent(agent), Some(account), Some(reason)) = (
+            &request.principal,
+            &request.account,
+            context::reason(&request.context_json),
+        ) else {
+            return Err(crate::Error::Internal(anyhow::anyhow!(
+                "a break-glass allow without an agent, an account or a reason"
+            )));
+        };
+        let glass = BreakGlass {
+            agent,
+            account,
+            reason,
+            action: request.action.id().unescaped(),
+            resource: &request.resource.to_string(),
+        };
+        self.store.record_break_glass(glass).await
     }
 
     /// Evaluates `request` over `facts`: the decision, and the verdict for the caches.

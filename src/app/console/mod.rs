@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 fn staff_only(actor: &Actor) -> Result<()> {
     match actor {
         Actor::Staff => Ok(()),
-        Actor::User(..) | Actor::Portier => Err(Error::Forbidden {
+        Actor::User(..) | Actor::Agent(..) | Actor::Portier => Err(Error::Forbidden {
             message: "the console's cross-account routes are for hosting staff only".into(),
             reasons: Vec::new(),
         }),

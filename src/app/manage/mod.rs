@@ -6,6 +6,7 @@
 //! [`Checker::write`]: super::check::Checker::write
 
 pub mod accounts;
+pub mod agents;
 pub mod api_keys;
 pub mod audit;
 pub mod contacts;
@@ -14,4 +15,5 @@ pub mod members;
 pub mod roles;
 pub mod security;
 pub mod services;
+pub mod support;
 pub mod users;
