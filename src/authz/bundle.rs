@@ -249,7 +249,10 @@ impl PolicyBundle {
     pub fn is_break_glass(&self, verdict: &Verdict) -> bool {
         verdict.allow
             && !verdict.reasons.is_empty()
-            && verdict.reasons.iter().all(|id| self.break_glass.contains(id))
+            && verdict
+                .reasons
+                .iter()
+                .all(|id| self.break_glass.contains(id))
     }
 
     /// Whether a policy is a `forbid` (its errors make the answer deny: fail closed).

@@ -147,7 +147,12 @@ impl Store {
              where agent_id = $1 returning {COLUMNS}"
         ))
         .bind(id.as_str())
-        .bind(patch.email.as_ref().map_or(before.email.as_str(), Email::as_str))
+        .bind(
+            patch
+                .email
+                .as_ref()
+                .map_or(before.email.as_str(), Email::as_str),
+        )
         .bind(
             patch
                 .display_name
@@ -187,12 +192,11 @@ pub(super) async fn agent_on(
     conn: &mut sqlx::AnyConnection,
     id: &str,
 ) -> Result<Option<AgentRecord>> {
-    let row = sqlx::query_as::<_, AgentRow>(&format!(
-        "select {COLUMNS} from agent where agent_id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let row =
+        sqlx::query_as::<_, AgentRow>(&format!("select {COLUMNS} from agent where agent_id = $1"))
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
     Ok(row.map(AgentRecord::from))
 }
 

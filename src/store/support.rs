@@ -98,7 +98,10 @@ fn validate(new: &NewSupportAccess, now: i64) -> Result<()> {
     }
     let reason = new.reason.trim();
     if reason.is_empty() {
-        return Err(Error::bad_field("reason", "required: why the access is given"));
+        return Err(Error::bad_field(
+            "reason",
+            "required: why the access is given",
+        ));
     }
     if new.reason.chars().count() > MAX_SUPPORT_REASON_CHARS {
         return Err(Error::bad_field(
@@ -134,7 +137,10 @@ impl Store {
         let now = tx.now;
         validate(new, now)?;
         if let Some(agent) = &new.agent {
-            if super::agents::agent_on(&mut tx, agent.as_str()).await?.is_none() {
+            if super::agents::agent_on(&mut tx, agent.as_str())
+                .await?
+                .is_none()
+            {
                 return Err(Error::bad_field("agent", format!("no agent {agent}")));
             }
         }
@@ -201,10 +207,19 @@ impl Store {
         .map(SupportAccessRecord::from)
         .ok_or_else(|| Error::NotFound(format!("support access {id} of account {account}")))?;
         if before.revoked_at.is_some() || before.expires_at.millis() <= now {
-            return Err(Error::Conflict(format!("support access {id} has already ended")));
+            return Err(Error::Conflict(format!(
+                "support access {id} has already ended"
+            )));
         }
         let after = revoke_on(&mut tx, auth.actor(), id.as_str()).await?;
-        audit(&mut tx, auth.actor(), "support.revoke", Some(&before), Some(&after)).await?;
+        audit(
+            &mut tx,
+            auth.actor(),
+            "support.revoke",
+            Some(&before),
+            Some(&after),
+        )
+        .await?;
         tx.touch(Revisioned::Account(account.to_string()));
         tx.written(after).await
     }
@@ -229,7 +244,10 @@ impl Store {
             .await?;
         let mut recorded = 0;
         for (id, account) in due {
-            match self.bounded_write(self.record_support_expiry(&id, &account)).await {
+            match self
+                .bounded_write(self.record_support_expiry(&id, &account))
+                .await
+            {
                 Ok(written) => recorded += usize::from(written.into_parts().0),
                 Err(err) => {
                     tracing::warn!(%account, support_access = %id, error = %err, "could not record a support access's end")
@@ -252,7 +270,14 @@ impl Store {
         let Some(access) = row.map(SupportAccessRecord::from) else {
             return tx.written(false).await;
         };
-        audit(&mut tx, &Actor::Portier, "support.expire", Some(&access), None).await?;
+        audit(
+            &mut tx,
+            &Actor::Portier,
+            "support.expire",
+            Some(&access),
+            None,
+        )
+        .await?;
         tx.written(true).await
     }
 }

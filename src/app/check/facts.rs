@@ -131,9 +131,7 @@ impl Checker {
                     .check_facts(Some(user), account, ResourceLookup::Nothing)
                     .await
             }
-            Principal::Agent(_) | Principal::Staff | Principal::NotAUser => {
-                Ok(CheckFacts::found())
-            }
+            Principal::Agent(_) | Principal::Staff | Principal::NotAUser => Ok(CheckFacts::found()),
         }
     }
 

@@ -80,7 +80,7 @@ fn verify_shows_which_invariants_bound_every_action_in_three_formats() {
     }
     assert!(text.contains("actions no invariant bounds: none"), "{text}");
     assert!(
-        text.contains(" 0 violated, in 166 request environments"),
+        text.contains(" 0 violated, in 238 request environments"),
         "{text}"
     );
 

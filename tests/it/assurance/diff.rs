@@ -73,7 +73,7 @@ fn a_folder_diff_names_the_direction_and_a_witness_each_way() {
         .unwrap()
         .starts_with("User::"));
     assert!(wider["changed"][0]["newly_denied"].is_null());
-    assert_eq!(wider["environments"], 166);
+    assert_eq!(wider["environments"], 238);
 
     let narrower = json_diff(&["diff", new_arg, old_arg, "--format", "json"], old.path());
     let changed = changes(&narrower);

@@ -15,7 +15,7 @@ async fn the_shipped_invariants_are_proven_in_every_request_environment() {
     let verification = verify_folder(&repo_path(".")).await;
     let violated: Vec<&str> = verification.violated().map(|p| p.id.as_str()).collect();
     assert!(violated.is_empty(), "violated: {violated:?}");
-    assert_eq!(verification.environments, 166);
+    assert_eq!(verification.environments, 238);
     assert!(
         verification.proofs.len() >= 17,
         "{} proofs",
@@ -95,7 +95,7 @@ struct Mutation {
     caught_by: &'static str,
 }
 
-const MUTATIONS: [Mutation; 18] = [
+const MUTATIONS: [Mutation; 24] = [
     Mutation {
         name: "drop the owner-only forbid",
         file: "user-management.cedar",
@@ -221,6 +221,48 @@ const MUTATIONS: [Mutation; 18] = [
         from: "forbid (principal is User, action in Action::\"StaffOnly\", resource);",
         to: "forbid (principal is User, action in Action::\"StaffOnly\", resource)\nunless { action == Action::\"resetSecurity\" };",
         caught_by: "security-reset-staff-only",
+    },
+    Mutation {
+        name: "break glass without a reason",
+        file: "agents.cedar",
+        from: "  principal.role == AgentRole::\"supervisor\" &&\n  context has reason && context.reason != \"\"",
+        to: "  principal.role == AgentRole::\"supervisor\"",
+        caught_by: "agent-tenant-isolation",
+    },
+    Mutation {
+        name: "let support agents break glass",
+        file: "agents.cedar",
+        from: "  principal.role == AgentRole::\"supervisor\" &&\n",
+        to: "",
+        caught_by: "break-glass-supervisor-only",
+    },
+    Mutation {
+        name: "let agents manage users",
+        file: "agents.cedar",
+        from: "@id(\"agent-no-user-management\")\nforbid",
+        to: "@id(\"agent-no-user-management\")\npermit",
+        caught_by: "agent-never-manages-users",
+    },
+    Mutation {
+        name: "let staff grant support access",
+        file: "user-management.cedar",
+        from: "unless { principal is User };",
+        to: "unless { principal is User || principal is Staff };",
+        caught_by: "support-access-owner-only",
+    },
+    Mutation {
+        name: "give staff the account's billing again",
+        file: "staff.cedar",
+        from: "    Action::\"Contacts\",\n",
+        to: "    Action::\"Contacts\",\n    Action::\"Billing\",\n",
+        caught_by: "staff-never-does-business",
+    },
+    Mutation {
+        name: "let agents skip the second factor",
+        file: "security.cedar",
+        from: "(principal is User || principal is Agent) && !(action in Action::\"Mail\")",
+        to: "principal is User && !(action in Action::\"Mail\")",
+        caught_by: "all-needs-mfa",
     },
 ];
 

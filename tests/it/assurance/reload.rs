@@ -156,7 +156,7 @@ fn verify_proves_the_shipped_set_and_reports_a_mutation_with_a_replayable_case()
         "{text}"
     );
     assert!(
-        text.contains(" 0 violated, in 166 request environments"),
+        text.contains(" 0 violated, in 238 request environments"),
         "{text}"
     );
 

@@ -1,6 +1,7 @@
 //! The check routes over real HTTP against a real SQLite file: the client-area scenarios,
 //! caching and revocation, batches, allowed actions, and bad input.
 
+pub(crate) mod agents;
 mod decision_log;
 mod model;
 pub(crate) mod roles;

@@ -1,6 +1,7 @@
 //! Several replicas over one PostgreSQL and one Redis: the decision cache is shared, a write
 //! on one replica is never answered stale by another, and faults fail closed.
 
+mod agents;
 mod roles;
 mod trust;
 
