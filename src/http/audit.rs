@@ -28,6 +28,9 @@ pub struct AuditQuery {
     /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
+    /// Only events of this action, e.g. `support.break_glass` (lowercase letters, `_` and
+    /// `.`, at most 64 characters).
+    action: Option<String>,
 }
 
 /// An event id given as `before`: a UUID, written as the store writes ids (lowercase,
@@ -148,8 +151,21 @@ fn page(query: &AuditQuery) -> Result<Page<'_>> {
     if !(1..=200).contains(&limit) {
         return Err(Error::bad_field("limit", "must be 1 to 200"));
     }
+    let action = query.action.as_deref();
+    let well_formed = |a: &str| {
+        (1..=64).contains(&a.len())
+            && a.bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'.')
+    };
+    if action.is_some_and(|a| !well_formed(a)) {
+        return Err(Error::bad_field(
+            "action",
+            "an audit action such as member.update: lowercase letters, '_' and '.', at most 64",
+        ));
+    }
     Ok(Page {
         before: query.before.as_ref().map(EventCursor::as_str),
         limit,
+        action,
     })
 }

@@ -102,6 +102,7 @@ impl Store {
         &self,
         scope: AuditScope<'_>,
         before: Option<&str>,
+        action: Option<&str>,
         limit: i64,
     ) -> Result<Vec<AuditEvent>> {
         self.bounded(async {
@@ -112,10 +113,12 @@ impl Store {
             let rows = sqlx::query_as::<_, AuditRow>(&format!(
                 "select audit_event_id, account_id, actor, action, target, before_json, after_json, created_at \
                  from audit_event where {filter} and (cast($2 as text) is null or audit_event_id < cast($2 as text)) \
-                 order by audit_event_id desc limit $3"
+                 and (cast($3 as text) is null or action = cast($3 as text)) \
+                 order by audit_event_id desc limit $4"
             ))
             .bind(key)
             .bind(before)
+            .bind(action)
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;

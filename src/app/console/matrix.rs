@@ -1,4 +1,5 @@
-//! `GET /v1/console/accounts/{id}/matrix`: the account's members and API keys (rows) × the
+//! `GET /v1/console/accounts/{id}/matrix`: the account's members, API keys and the agents a
+//! current support access covers (rows) × the
 //! actions a principal can be asked about on the account (columns, grouped by the action group, i.e. the
 //! grant, that holds them). Every cell is a decision of the check pipeline itself
 //! ([`Checker::decide_unlogged`], fresh, never cached), so the matrix cannot disagree with
@@ -46,20 +47,21 @@ pub struct Cell {
     pub errors: Vec<String>,
 }
 
-/// One row: a member or an API key of the account, and a cell per column.
+/// One row: a member, an API key or an agent with consent, and a cell per column.
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
-    /// The member's user id, or the key's id.
+    /// The member's user id, the key's id or the agent's id.
     pub user_id: String,
-    /// The principal as a check names it: the user id, or `ApiKey::"<id>"`.
+    /// The principal as a check names it: the user id, `ApiKey::"<id>"` or `Agent::"<id>"`.
     pub principal: String,
     /// Name shown.
     pub display_name: String,
-    /// `owner`, `admin` or `member`; `api key` for a key.
+    /// `owner`, `admin` or `member`; `api key` for a key; `agent` for an agent.
     pub role: String,
     /// The user's status.
     pub status: String,
-    /// Effective grants: its own and its roles' (owner and admins hold all implicitly).
+    /// Effective grants: its own and its roles' (owner and admins hold all implicitly); an
+    /// agent's are those of the support accesses that cover them now.
     pub grants: Vec<String>,
     /// The roles a membership names (none for a key).
     pub roles: Vec<String>,
@@ -76,7 +78,8 @@ pub struct Matrix {
     pub policy_revision: String,
     /// The columns, grouped: consecutive columns share a group.
     pub columns: Vec<Column>,
-    /// A row per member (owner included), by user id, then one per API key.
+    /// A row per member (owner included), by user id, then one per API key, then one per
+    /// agent a current support access covers.
     pub rows: Vec<Row>,
     /// Members and keys left out past [`MAX_ROWS`].
     pub members_not_shown: usize,
@@ -137,7 +140,8 @@ pub async fn build(
         roles: Vec::new(),
         cells: Vec::new(),
     });
-    let mut rows: Vec<Row> = people.chain(keys).collect();
+    let agents = agent_rows(checker, account, now).await?;
+    let mut rows: Vec<Row> = people.chain(keys).chain(agents).collect();
     let members_not_shown = rows.len().saturating_sub(MAX_ROWS);
     rows.truncate(MAX_ROWS);
     let columns = columns(bundle, account);
@@ -158,6 +162,46 @@ pub async fn build(
         rows,
         members_not_shown,
     })
+}
+
+/// A row per agent a current support access of `account` covers: the one it names, or every
+/// agent when it names none. Their grants are the union of those accesses' grants.
+async fn agent_rows(checker: &Checker, account: &AccountId, now: i64) -> Result<Vec<Row>> {
+    let current: Vec<_> = checker
+        .store()
+        .support_accesses(account)
+        .await?
+        .into_iter()
+        .filter(|a| a.revoked_at.is_none() && a.expires_at.millis() > now)
+        .collect();
+    if current.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = checker
+        .store()
+        .agents()
+        .await?
+        .into_iter()
+        .filter_map(|agent| {
+            let mut grants: Vec<String> = current
+                .iter()
+                .filter(|a| a.agent.as_ref().is_none_or(|named| *named == agent.id))
+                .flat_map(|a| a.grants.iter().cloned())
+                .collect();
+            grants.sort();
+            grants.dedup();
+            (!grants.is_empty()).then(|| Row {
+                principal: format!("Agent::{:?}", agent.id),
+                user_id: agent.id,
+                display_name: agent.display_name,
+                role: "agent".to_owned(),
+                status: agent.role.as_str().to_owned(),
+                grants,
+                roles: Vec::new(),
+                cells: Vec::new(),
+            })
+        });
+    Ok(rows.collect())
 }
 
 /// One cell, through the check pipeline (fresh: neither read from nor written to the cache).

@@ -14,6 +14,8 @@ pub struct Page<'a> {
     pub before: Option<&'a str>,
     /// The most events answered.
     pub limit: i64,
+    /// Only events of this action, e.g. `support.break_glass`.
+    pub action: Option<&'a str>,
 }
 
 /// A page of events, and the id to ask the next one before, when the page is full.
@@ -48,7 +50,7 @@ pub async fn user(app: &App, actor: &Actor, id: &UserId, page: Page<'_>) -> Resu
 async fn read(app: &App, scope: AuditScope<'_>, page: Page<'_>) -> Result<Events> {
     let events = app
         .store()
-        .audit_events(scope, page.before, page.limit)
+        .audit_events(scope, page.before, page.action, page.limit)
         .await?;
     let full = i64::try_from(events.len()).is_ok_and(|n| n == page.limit);
     let next_before = if full {

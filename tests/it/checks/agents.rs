@@ -351,6 +351,10 @@ async fn agents_are_bound_by_the_owners_second_factor_not_by_networks() {
     let app = TestApp::spawn().await;
     client_area(&app).await;
     agents(&app).await;
+    // Consent first: once the account needs a second factor, so does granting it.
+    let expires = app.at(Duration::from_secs(600));
+    let grant = json!({"grants": ["services"], "reason": "r", "expires_at": expires});
+    consent(&app, "olivia", "acct-1", grant).await;
     let body = json!({"require_mfa": "all", "allowed_ips": ["203.0.113.0/24"]});
     let put = app
         .send(
@@ -373,8 +377,6 @@ async fn agents_are_bound_by_the_owners_second_factor_not_by_networks() {
         request = request.json(&json!({"require_mfa": "all", "allowed_ips": ["203.0.113.0/24"]}));
         assert_eq!(request.send().await.unwrap().status(), 200);
     }
-    consent(&app, "olivia", "acct-1", json!({"grants": ["services"], "reason": "r", "expires_at": app.at(Duration::from_secs(600))})).await
-        ;
     let without = agent_check(
         &app,
         "alice",

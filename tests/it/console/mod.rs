@@ -4,6 +4,7 @@
 
 mod browser;
 mod decisions;
+mod support;
 mod webdriver;
 
 use crate::common::{client_area, TestApp, ADMIN_TOKEN, CHECK_TOKEN};

@@ -199,12 +199,14 @@ async function openAccount(id) {
   $("account-body").replaceChildren(el("p", { text: "Loading…" }));
   say("Loading account " + id + "…");
   const [account, members, invitations, keys, services, contacts, matrix, roles, presets, security,
-    ...recipients] = await Promise.all([
+    support, breakGlass, ...recipients] = await Promise.all([
     api("GET", base), api("GET", base + "/members"), api("GET", base + "/invitations"),
     api("GET", base + "/api-keys"),
     api("GET", "/v1/console/accounts/" + enc(id) + "/services"), api("GET", base + "/contacts"),
     api("GET", "/v1/console/accounts/" + enc(id) + "/matrix"),
     api("GET", base + "/roles"), api("GET", "/v1/role-presets"), api("GET", base + "/security"),
+    api("GET", base + "/support-access"),
+    api("GET", base + "/audit?action=support.break_glass&limit=50"),
     ...TOPICS.map((t) => api("GET", base + "/recipients?topic=" + t)),
   ]);
   const audit = el("div", { id: "audit" });
@@ -240,6 +242,15 @@ async function openAccount(id) {
       el("a", { href: "#/user/" + enc(k.created_by), text: k.created_by }),
       k.expires_at ? when(k.expires_at) : "never", k.last_used_at ? when(k.last_used_at) : "never",
     ]), { empty: "No API key." }),
+    el("h3", { id: "support-title", text: "Support access" }),
+    table(["Agent", "Grants", "Reason", "Granted by", "Ends", "State"], support.support_access.map((a) => [
+      a.agent || "any agent", grantTags(a.grants), a.reason, a.granted_by, when(a.expires_at),
+      a.current ? "current" : a.revoked_at ? "revoked " + when(a.revoked_at) + " by " + a.revoked_by : "ended",
+    ]), { empty: "The owner has given no support access." }),
+    el("h3", { id: "break-glass-title", text: "Break-glass events" }),
+    table(["When", "Agent", "Reason", "Action", "Resource"], breakGlass.events.map((e) => [
+      when(e.created_at), e.after.agent, e.after.reason, e.after.action, e.after.resource,
+    ]), { empty: "No agent has acted without consent." }),
     el("h3", { id: "matrix-title", text: "Permission matrix" }),
     matrixView(matrix),
     el("h3", { text: "Service assignments" }),
@@ -259,11 +270,16 @@ async function openAccount(id) {
   $("draft-account").value = id;
   $("action-list").replaceChildren(...matrix.columns.map((c) => el("option", { value: c.action })));
   await auditPage(id, null, audit);
-  say(`Account ${id}: ${matrix.rows.length} member(s) and key(s) × ${matrix.columns.length} action(s).`);
+  say(`Account ${id}: ${matrix.rows.length} member(s), key(s) and agent(s) × ${matrix.columns.length} action(s).`);
 }
 
 function grantTags(list) {
   return list.length ? list.map((g) => el("span", { class: "tag", text: g })) : "none";
+}
+
+function rowName(row) {
+  if (row.role === "api key") return "API key " + row.display_name;
+  return row.role === "agent" ? "Agent " + row.user_id : row.user_id;
 }
 
 function matrixView(matrix) {
@@ -281,7 +297,7 @@ function matrixView(matrix) {
   const rows = matrix.rows.map((row) => el("tr", {},
     el("th", { class: "member", scope: "row" }, row.role === "api key" ? row.display_name : row.user_id, el("br"),
       el("span", { class: "legend", text: row.role + (row.status === "active" ? "" : ", " + row.status) }),
-      row.role === "member" || row.role === "api key"
+      row.role === "member" || row.role === "api key" || row.role === "agent"
         ? el("span", { class: "legend grants", text: " · " + (row.grants.join(", ") || "no grant")
           + (row.roles.length ? " (" + row.roles.join(", ") + ")" : "") })
         : null),
@@ -291,7 +307,7 @@ function matrixView(matrix) {
       return el("td", { class: "cell" }, el("button", {
         type: "button", class: "cell " + cell.decision,
         "data-user": row.user_id, "data-action": column.action, "data-decision": cell.decision,
-        "aria-label": `${row.role === "api key" ? "API key " + row.display_name : row.user_id} ${column.action}: ${cell.decision}. Explain`,
+        "aria-label": `${rowName(row)} ${column.action}: ${cell.decision}. Explain`,
         title: cell.reasons.length ? "decided by " + cell.reasons.join(", ") : "no policy allows it",
         onclick: () => explainCell(matrix.account, row.principal, column),
       }, allow ? "✓ allow" : "✗ deny"));
@@ -303,7 +319,7 @@ function matrixView(matrix) {
       + "as a session that passed a second factor from an allowed network." }),
     el("div", { class: "scroll" }, el("table", { class: "matrix", "aria-labelledby": "matrix-title" },
       el("thead", {}, groupRow, actionRow), el("tbody", {}, rows))),
-    matrix.members_not_shown ? el("p", { text: matrix.members_not_shown + " more member(s) or key(s) not shown." }) : null);
+    matrix.members_not_shown ? el("p", { text: matrix.members_not_shown + " more member(s), key(s) or agent(s) not shown." }) : null);
 }
 
 async function auditPage(account, before, into) {
