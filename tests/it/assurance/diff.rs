@@ -66,12 +66,22 @@ fn a_folder_diff_names_the_direction_and_a_witness_each_way() {
         !changed.iter().any(|(e, _)| e.contains("payInvoice")),
         "{changed:?}"
     );
+    // A grant is a member's and an agent's with consent: both widen.
+    for kind in ["User", "Agent"] {
+        assert!(
+            changed.iter().any(|(e, _)| e.starts_with(kind)),
+            "{kind}: {changed:?}"
+        );
+    }
     let witness = &wider["changed"][0]["newly_allowed"];
     assert_eq!(witness["new_decision"], "allow");
-    assert!(witness["request"]["principal"]
-        .as_str()
-        .unwrap()
-        .starts_with("User::"));
+    let principal = witness["request"]["principal"].as_str().unwrap();
+    let environment = wider["changed"][0]["environment"].as_str().unwrap();
+    let kind = environment.split([' ', ',', ':']).next().unwrap();
+    assert!(
+        principal.starts_with(&format!("{kind}::")),
+        "{principal} in {environment}"
+    );
     assert!(wider["changed"][0]["newly_denied"].is_null());
     assert_eq!(wider["environments"], 238);
 

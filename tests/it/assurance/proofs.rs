@@ -148,8 +148,8 @@ const MUTATIONS: [Mutation; 24] = [
     Mutation {
         name: "let the billing-view grant pay",
         file: "grants.cedar",
-        from: "permit (principal is User, action in Action::\"BillingView\", resource)",
-        to: "permit (principal is User, action in Action::\"Billing\", resource)",
+        from: "permit (principal, action in Action::\"BillingView\", resource)",
+        to: "permit (principal, action in Action::\"Billing\", resource)",
         caught_by: "view-only-never-acts",
     },
     Mutation {

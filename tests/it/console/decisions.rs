@@ -121,8 +121,15 @@ async fn explain_lists_the_unmet_conditions_of_a_deny_no_policy_decided() {
         .iter()
         .map(|c| (c["kind"].as_str().unwrap(), c["met"].as_bool().unwrap()))
         .collect();
-    assert_eq!(met, [("scope", true), ("when", true), ("when", false)]);
-    assert!(conditions[2]["text"]
+    // Members and agents: the principal's kind, its tag for the account, then the grant.
+    let expected = [
+        ("scope", true),
+        ("when", true),
+        ("when", true),
+        ("when", false),
+    ];
+    assert_eq!(met, expected);
+    assert!(conditions[3]["text"]
         .as_str()
         .unwrap()
         .contains("Grant::\"billing\""));
