@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::seed_extras;
 use super::webdriver::Browser;
+use crate::checks::agents::{agent_check, agents, consent};
 use crate::common::{client_area, repo_path, TestApp, ADMIN_TOKEN};
 
 fn screenshot_dir() -> PathBuf {
@@ -76,9 +77,28 @@ async fn browser_signs_in_reads_the_matrix_explains_a_deny_and_tries_a_draft() {
         )
         .await;
     assert_eq!(role.status, 200, "{:?}", role.body);
+    // A support access for alice, and a break-glass by sue.
+    agents(&app).await;
+    let ends = app.at(std::time::Duration::from_secs(3600));
+    let access = json!({"grants": ["services"], "reason": "ticket #4411", "expires_at": ends, "agent": "alice"});
+    consent(&app, "olivia", "acct-1", access).await;
+    let invoice = ("Invoice", "inv-1");
+    let context = json!({"reason": "incident 77"});
+    let glass = agent_check(
+        &app,
+        "sue",
+        "viewInvoice",
+        invoice,
+        "acct-1",
+        context,
+        false,
+    )
+    .await;
+    assert_eq!(glass.body["decision"], "allow", "{:?}", glass.body);
     // Enough changes for a second page of the audit trail (twenty a page, the key's creation
-    // one of them, the role's another); mia ends as before.
-    for i in 1..15 {
+    // one of them, the role's, the support access's and the break-glass others); mia ends as
+    // before.
+    for i in 1..13 {
         let grants: &[&str] = if i % 2 == 1 { &["profile"] } else { &[] };
         app.member("acct-1", "mia", "member", grants).await;
     }
@@ -138,6 +158,8 @@ async fn browser_signs_in_reads_the_matrix_explains_a_deny_and_tries_a_draft() {
         "accountant",
         "Security requirements",
         "not required",
+        "ticket #4411",
+        "incident 77",
     ] {
         assert!(text.contains(shown), "the account page shows {shown}");
     }
@@ -159,6 +181,8 @@ async fn browser_signs_in_reads_the_matrix_explains_a_deny_and_tries_a_draft() {
         (key_id.as_str(), "payInvoice", "allow"),
         (key_id.as_str(), "placeOrder", "deny"),
         (key_id.as_str(), "inviteUser", "deny"),
+        ("alice", "manageService", "allow"),
+        ("alice", "payInvoice", "deny"),
     ] {
         let cell = cell_text(&browser, user, action).await;
         assert!(cell.contains(decision), "{user} {action}: {cell}");
