@@ -11,7 +11,9 @@ use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 use super::auth::{ACTOR_HEADER, AGENT_HEADER, CLIENT_IP_HEADER, MFA_HEADER};
 use crate::authz::PolicyBundle;
-use crate::domain::{AccountId, ApiKeyId, ContactId, InvitationId, ServiceId, UserId};
+use crate::domain::{
+    AccountId, AgentId, ApiKeyId, ContactId, InvitationId, ServiceId, SupportAccessId, UserId,
+};
 use crate::domain::{ActionName, GrantName};
 
 /// The body of every error answer.
@@ -90,7 +92,7 @@ pub enum ApiErrors {
 #[openapi(
     info(title = "Portier", description = "Authorization for hosting client areas: allow or deny from Cedar policies over accounts, members and grants."),
     security(("bearer" = [])),
-    components(schemas(ErrorBody, ErrorDetail, UserId, AccountId, ServiceId, InvitationId, ContactId, ApiKeyId, GrantName, ActionName)),
+    components(schemas(ErrorBody, ErrorDetail, UserId, AccountId, ServiceId, InvitationId, ContactId, ApiKeyId, AgentId, SupportAccessId, GrantName, ActionName)),
     modifiers(&BearerAndActor),
 )]
 pub struct ApiDoc;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::{client_area, policy_copy, repo_path, TestApp, CHECK_TOKEN};
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{json, Value};
 
 /// Writes like an editor does: a new file renamed over the old one.
 fn replace_file(path: &Path, text: &str) {
@@ -458,6 +458,19 @@ async fn openapi_lists_every_route_the_router_serves() {
     ];
     let shown: Vec<String> = listed.iter().map(|(m, p)| format!("{m} {p}")).collect();
     assert_eq!(shown, expected);
+    // Every reference resolves: a client generator (or a fuzzer) reads them all.
+    let mut refs = Vec::new();
+    collect_refs(&spec.body, &mut refs);
+    assert!(!refs.is_empty());
+    for reference in refs {
+        let name = reference
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("a reference outside the schemas: {reference}"));
+        assert!(
+            spec.body["components"]["schemas"].get(name).is_some(),
+            "{reference} is referenced but not defined"
+        );
+    }
     // Every listed operation reaches a handler: never the router's own 404 or 405.
     for (method, path) in &listed {
         let concrete = path
@@ -485,4 +498,20 @@ async fn openapi_lists_every_route_the_router_serves() {
     }
     let security = &spec.body["components"]["securitySchemes"]["bearer"];
     assert_eq!(security["scheme"], "bearer");
+}
+
+/// Every `$ref` in a JSON document.
+fn collect_refs(value: &Value, into: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, item) in map {
+                match (key.as_str(), item) {
+                    ("$ref", Value::String(target)) => into.push(target.clone()),
+                    _ => collect_refs(item, into),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| collect_refs(item, into)),
+        _ => {}
+    }
 }

@@ -95,7 +95,7 @@ struct Mutation {
     caught_by: &'static str,
 }
 
-const MUTATIONS: [Mutation; 24] = [
+const MUTATIONS: [Mutation; 25] = [
     Mutation {
         name: "drop the owner-only forbid",
         file: "user-management.cedar",
@@ -221,6 +221,13 @@ const MUTATIONS: [Mutation; 24] = [
         from: "forbid (principal is User, action in Action::\"StaffOnly\", resource);",
         to: "forbid (principal is User, action in Action::\"StaffOnly\", resource)\nunless { action == Action::\"resetSecurity\" };",
         caught_by: "security-reset-staff-only",
+    },
+    Mutation {
+        name: "let agents see every account",
+        file: "agents.cedar",
+        from: "resource is Account)\nwhen { principal.hasTag(resource.accountId) };",
+        to: "resource is Account);",
+        caught_by: "agent-tenant-isolation",
     },
     Mutation {
         name: "break glass without a reason",
