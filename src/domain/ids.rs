@@ -43,6 +43,9 @@ fn check_by_rules(raw: &str) -> Result<(), String> {
     if raw.contains("::") {
         return Err("must not contain `::`, which separates a type from an id".into());
     }
+    if raw.contains('%') {
+        return Err("must not contain `%`, which a URL path reads as an escape".into());
+    }
     // Cedar reads `Type::"id"` only in its normalized form, where any character Rust's debug
     // escaping would escape (unassigned code points, a leading combining mark, ...) must be
     // written as an escape; ids cannot carry backslashes, so refuse those characters.
@@ -53,13 +56,13 @@ fn check_by_rules(raw: &str) -> Result<(), String> {
 }
 
 /// The common case, decided byte by byte: 1..=128 visible ASCII characters other than
-/// quotes (`"`, `'`) and backslashes, without `::`. Every such id passes each rule of
+/// quotes (`"`, `'`), backslashes and `%`, without `::`. Every such id passes each rule of
 /// [`check_by_rules`], so those need to run only on the rest.
 fn is_plain_ascii(raw: &str) -> bool {
     (1..=MAX_ID_LEN).contains(&raw.len())
         && raw
             .bytes()
-            .all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'\\' | b'\''))
+            .all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'\\' | b'\'' | b'%'))
         && !raw.contains("::")
 }
 
@@ -73,7 +76,7 @@ macro_rules! id_type {
         super::string_schema!(
             $name,
             128,
-            r#"^(?!.*::)[^\s"\\\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]+$"#
+            r#"^(?!.*::)[^\s"%\\\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]+$"#
         );
 
         impl $name {
@@ -151,6 +154,9 @@ mod tests {
         assert!("a".repeat(MAX_ID_LEN + 1).parse::<UserId>().is_err());
         assert!("a\"b".parse::<AccountId>().is_err());
         assert!("a b".parse::<ServiceId>().is_err());
+        // A URL path would read `%C4%8C` as `Č`: an id that routes could not address as given.
+        assert!("%C4%8C".parse::<AgentId>().is_err());
+        assert!("Č%".parse::<UserId>().is_err());
     }
 
     #[test]

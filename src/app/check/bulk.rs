@@ -48,7 +48,9 @@ impl Checker {
 
     /// Every action the schema applies to the request's principal and resource types that is allowed,
     /// evaluated over one read of the store. `request.action` is ignored. One decision-log
-    /// event for the call, listing the allowed actions.
+    /// event for the call, listing the allowed actions. An action allowed by break-glass alone
+    /// is not listed: break-glass is asked for one action through a check, which records it
+    /// before it answers.
     pub async fn allowed_actions(
         &self,
         bundle: &PolicyBundle,
@@ -70,7 +72,7 @@ impl Checker {
             one.context = bundle.parse_context(&request.context_json, action, &request.resource)?;
             let verdict = bundle.evaluate_facts(&one, &facts)?;
             evaluated += 1;
-            if verdict.allow {
+            if verdict.allow && !bundle.is_break_glass(&verdict) {
                 allowed.push(action.id().unescaped().to_owned());
                 if logged {
                     reasons.extend(verdict.reasons);

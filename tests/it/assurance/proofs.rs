@@ -95,7 +95,7 @@ struct Mutation {
     caught_by: &'static str,
 }
 
-const MUTATIONS: [Mutation; 25] = [
+const MUTATIONS: [Mutation; 26] = [
     Mutation {
         name: "drop the owner-only forbid",
         file: "user-management.cedar",
@@ -228,6 +228,13 @@ const MUTATIONS: [Mutation; 25] = [
         from: "resource is Account)\nwhen { principal.hasTag(resource.accountId) };",
         to: "resource is Account);",
         caught_by: "agent-tenant-isolation",
+    },
+    Mutation {
+        name: "let agents act on closed accounts",
+        file: "agents.cedar",
+        from: "@id(\"agent-closed-account-denied\")\nforbid",
+        to: "@id(\"agent-closed-account-denied\")\npermit",
+        caught_by: "agent-closed-account-denied",
     },
     Mutation {
         name: "break glass without a reason",

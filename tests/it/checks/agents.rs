@@ -6,7 +6,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::common::{client_area, Reply, TestApp, ADMIN_TOKEN};
+use crate::common::{client_area, Reply, TestApp, ADMIN_TOKEN, CHECK_TOKEN};
 
 /// Creates the agents `alice` and `bob` (support) and `sue` (supervisor), as staff.
 pub(crate) async fn agents(app: &TestApp) {
@@ -567,4 +567,54 @@ async fn bad_support_access_and_agent_input_is_a_400_naming_the_field() {
     .await;
     assert_eq!(long.status, 400);
     assert_eq!(long.body["error"]["field"], "context.reason");
+}
+
+#[tokio::test]
+async fn break_glass_is_not_listed_by_allowed_actions_and_a_closed_account_binds_agents() {
+    let app = TestApp::spawn().await;
+    client_area(&app).await;
+    agents(&app).await;
+    // A menu lists what the consent gives; break-glass is asked per action, and recorded.
+    let grant = services_for(None, &app, Duration::from_secs(600));
+    consent(&app, "otto", "acct-2", grant).await;
+    let body = json!({"principal": {"type": "Agent", "id": "sue"},
+        "resource": {"type": "Account", "id": "acct-2"}, "context": {"reason": "outage"}});
+    let listed = app
+        .send(
+            Method::POST,
+            "/v1/allowed-actions",
+            Some(CHECK_TOKEN),
+            None,
+            Some(body),
+        )
+        .await;
+    assert_eq!(listed.status, 200, "{:?}", listed.body);
+    let actions = listed.body["actions"].as_array().unwrap();
+    assert!(actions.contains(&json!("listServices")), "{actions:?}");
+    assert!(!actions.contains(&json!("listInvoices")), "{actions:?}");
+    assert_eq!(app.count("break_glass").await, 0);
+    // Closed: neither the consent nor break-glass opens it.
+    let close = json!({"status": "closed"});
+    let closed = app
+        .staff(Method::PATCH, "/v1/accounts/acct-2", Some(close))
+        .await;
+    assert_eq!(closed.status, 200, "{:?}", closed.body);
+    let account = ("Account", "acct-2");
+    for (agent, context) in [("alice", json!({})), ("sue", json!({"reason": "outage"}))] {
+        let reply = agent_check(
+            &app,
+            agent,
+            "listServices",
+            account,
+            "acct-2",
+            context,
+            true,
+        )
+        .await;
+        assert_eq!(reply.body["decision"], "deny", "{agent}: {:?}", reply.body);
+        assert_eq!(
+            reply.body["reasons"],
+            json!(["agent-closed-account-denied"])
+        );
+    }
 }
