@@ -47,7 +47,8 @@ fn invariants_are_not_loaded_as_policies() {
     for invariant in &found {
         let twin_of_a_policy = invariant.id == "owner-only-user-management"
             || invariant.id == "closed-account-denied"
-            || invariant.id == "closed-account-resources-denied";
+            || invariant.id == "closed-account-resources-denied"
+            || invariant.id == "agent-closed-account-denied";
         assert!(
             twin_of_a_policy || !ids.contains(&invariant.id),
             "{} was loaded as a policy",

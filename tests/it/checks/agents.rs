@@ -577,8 +577,8 @@ async fn break_glass_is_not_listed_by_allowed_actions_and_a_closed_account_binds
     // A menu lists what the consent gives; break-glass is asked per action, and recorded.
     let grant = services_for(None, &app, Duration::from_secs(600));
     consent(&app, "otto", "acct-2", grant).await;
-    let body = json!({"principal": {"type": "Agent", "id": "sue"},
-        "resource": {"type": "Account", "id": "acct-2"}, "context": {"reason": "outage"}});
+    let body = json!({"principal": {"type": "Agent", "id": "sue"}, "account": "acct-2",
+        "resource": {"type": "Service", "id": "svc-2"}, "context": {"reason": "outage"}});
     let listed = app
         .send(
             Method::POST,
@@ -590,8 +590,11 @@ async fn break_glass_is_not_listed_by_allowed_actions_and_a_closed_account_binds
         .await;
     assert_eq!(listed.status, 200, "{:?}", listed.body);
     let actions = listed.body["actions"].as_array().unwrap();
-    assert!(actions.contains(&json!("listServices")), "{actions:?}");
-    assert!(!actions.contains(&json!("listInvoices")), "{actions:?}");
+    assert!(actions.contains(&json!("manageService")), "{actions:?}");
+    assert!(
+        !actions.contains(&json!("viewServicePassword")),
+        "{actions:?}"
+    );
     assert_eq!(app.count("break_glass").await, 0);
     // Closed: neither the consent nor break-glass opens it.
     let close = json!({"status": "closed"});
