@@ -107,15 +107,7 @@ pub async fn actions(h: &Hosting) {
         .await;
         let native_resource = json!({"type": native_type(&resource), "id": resource["id"]});
         let body = json!({"principal": who, "resource": native_resource, "account": resource["properties"]["account"]});
-        let native = app
-            .send(
-                Method::POST,
-                "/v1/allowed-actions",
-                Some(CHECK_TOKEN),
-                None,
-                Some(body),
-            )
-            .await;
+        let native = app.allowed_actions(body).await;
         assert_eq!(native.status, 200, "{:?}", native.body);
         assert_eq!(json!(found(&reply)), native.body["actions"], "{who}");
     }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::common::{client_area, Reply, TestApp, ADMIN_TOKEN, CHECK_TOKEN};
+use crate::common::{client_area, Reply, TestApp, ADMIN_TOKEN};
 
 /// Creates the agents `alice` and `bob` (support) and `sue` (supervisor), as staff.
 pub(crate) async fn agents(app: &TestApp) {
@@ -579,15 +579,7 @@ async fn break_glass_is_not_listed_by_allowed_actions_and_a_closed_account_binds
     consent(&app, "otto", "acct-2", grant).await;
     let body = json!({"principal": {"type": "Agent", "id": "sue"}, "account": "acct-2",
         "resource": {"type": "Service", "id": "svc-2"}, "context": {"reason": "outage"}});
-    let listed = app
-        .send(
-            Method::POST,
-            "/v1/allowed-actions",
-            Some(CHECK_TOKEN),
-            None,
-            Some(body),
-        )
-        .await;
+    let listed = app.allowed_actions(body).await;
     assert_eq!(listed.status, 200, "{:?}", listed.body);
     let actions = listed.body["actions"].as_array().unwrap();
     assert!(actions.contains(&json!("manageService")), "{actions:?}");

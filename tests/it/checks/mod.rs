@@ -338,15 +338,7 @@ async fn allowed_actions_lists_what_the_menu_may_show() {
     let app = TestApp::spawn().await;
     client_area(&app).await;
     let body = json!({"principal": "bill", "resource": {"type": "Account", "id": "acct-1"}});
-    let reply = app
-        .send(
-            Method::POST,
-            "/v1/allowed-actions",
-            Some(CHECK_TOKEN),
-            None,
-            Some(body),
-        )
-        .await;
+    let reply = app.allowed_actions(body).await;
     assert_eq!(reply.status, 200, "{:?}", reply.body);
     let actions: Vec<&str> = reply.body["actions"]
         .as_array()

@@ -373,6 +373,18 @@ impl TestApp {
         .await
     }
 
+    /// `POST /v1/allowed-actions` with the check token.
+    pub async fn allowed_actions(&self, body: Value) -> Reply {
+        self.send(
+            Method::POST,
+            "/v1/allowed-actions",
+            Some(CHECK_TOKEN),
+            None,
+            Some(body),
+        )
+        .await
+    }
+
     /// The decision for `principal` doing `action` on `Type::"id"` of `account`.
     pub async fn check(
         &self,
